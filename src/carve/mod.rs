@@ -1,0 +1,131 @@
+//! The carver: one parallel pass over the image that finds InnoDB pages
+//! wherever they lie, at 512-byte granularity.
+//!
+//! * [`detect`] decides, for one position, whether a page starts there.
+//! * [`scan`] runs `detect` over the image in parallel chunks and merges the
+//!   findings in image order (identical with any number of threads).
+//! * [`store`] indexes what was found: pages by (space id, page no), index
+//!   pages by (space id, index id), tablespace summaries.
+
+pub mod detect;
+pub mod scan;
+pub mod store;
+
+use serde::Serialize;
+
+use crate::innodb::checksum::ChecksumKind;
+
+/// What the carver concluded about one page copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The checksum holds.
+    Ok,
+    /// The checksum holds once the all-zero blocks a sparse file left out
+    /// are put back.
+    Reassembled,
+    /// Structurally a page, but the checksum fails or header and trailer
+    /// disagree. Kept, never treated as good.
+    Damaged,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Reassembled => "reassembled",
+            Status::Damaged => "damaged",
+        }
+    }
+}
+
+/// Why a page is damaged (or how it was reassembled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reason {
+    None,
+    /// Trailer LSN matches, no checksum algorithm matches.
+    BadChecksum,
+    /// Header and trailer LSN disagree: a torn (partial) write.
+    Torn {
+        trailer_lsn_low: u32,
+    },
+    /// Page-compressed with an algorithm we cannot verify.
+    Unverified {
+        algorithm: u16,
+    },
+    /// Sparse reassembly: bit i of `mask` set = block i was a zero hole,
+    /// blocks of `granularity` bytes.
+    Holes {
+        mask: u64,
+        granularity: u32,
+    },
+}
+
+/// One page copy found in the image. Compact: a 1 TiB image holds tens of
+/// millions of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRecord {
+    /// Byte offset of the page's first byte in the image.
+    pub offset: u64,
+    pub lsn: u64,
+    /// Index id for INDEX / RTREE / SDI pages, else 0.
+    pub index_id: u64,
+    pub space_id: u32,
+    pub page_no: u32,
+    /// Bytes the page occupies in the image.
+    pub phys_size: u32,
+    /// Logical (uncompressed) page size when known from the page itself, else 0.
+    pub logical_size: u32,
+    pub page_type: u16,
+    /// B-tree level (0 = leaf) for index pages.
+    pub level: u16,
+    /// PAGE_N_RECS for index pages.
+    pub n_recs: u16,
+    pub checksum: ChecksumKind,
+    pub status: Status,
+    pub reason: Reason,
+}
+
+impl PageRecord {
+    pub fn is_index(&self) -> bool {
+        self.index_id != 0
+    }
+
+    /// Text for `reason` as `--list-pages` prints it (`None` when ok).
+    pub fn reason_text(&self) -> Option<String> {
+        match self.reason {
+            Reason::None => None,
+            Reason::BadChecksum => Some("bad checksum".to_string()),
+            Reason::Torn { trailer_lsn_low } => Some(format!(
+                "torn write: header LSN low 0x{:08x} != trailer LSN low 0x{:08x}",
+                self.lsn as u32, trailer_lsn_low
+            )),
+            Reason::Unverified { algorithm } => Some(format!(
+                "unverified: page_compressed algorithm {algorithm} not supported"
+            )),
+            Reason::Holes { mask, granularity } => {
+                let blocks: Vec<String> = (0..64)
+                    .filter(|i| mask >> i & 1 == 1)
+                    .map(|i| i.to_string())
+                    .collect();
+                Some(format!(
+                    "zero {} KiB blocks {} restored",
+                    granularity / 1024,
+                    blocks.join(",")
+                ))
+            }
+        }
+    }
+}
+
+use crate::image::Image;
+
+/// Scans `range` of `image` on the current rayon pool and builds the page
+/// store. `progress` receives the bytes finished so far.
+pub fn carve(
+    image: &Image,
+    range: scan::ScanRange,
+    progress: &(dyn Fn(u64) + Sync),
+) -> store::PageStore {
+    store::PageStore::build(scan::scan(image, range, progress))
+}

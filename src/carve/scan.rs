@@ -1,0 +1,128 @@
+//! The parallel pass: fixed-size chunks (independent of the thread count, so
+//! results are identical with 1 thread or many), scanned by rayon with
+//! per-thread scratch, merged in image order.
+//!
+//! A page belongs to the chunk its first byte lies in; the chunk's window
+//! reaches [`MAX_PAGE`] bytes past its end, so a page crossing a chunk edge
+//! is found exactly once. Holes of a sparse image file (`SEEK_HOLE`) read as
+//! zeros and hold no pages: they are skipped.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+
+use crate::carve::detect::{detect, Detection, Orphan, Scratch, MAX_PAGE};
+use crate::carve::PageRecord;
+use crate::image::{Image, SECTOR};
+
+/// Bytes per chunk: big enough to amortise scheduling, small enough to
+/// balance two cores and keep a `pread` buffer modest.
+pub const CHUNK: u64 = 8 << 20;
+
+/// Which part of the image to scan.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+/// Everything one pass found, in image order.
+#[derive(Debug, Default)]
+pub struct ScanOutput {
+    pub pages: Vec<PageRecord>,
+    /// Plausible page headers with no trailer or checksum to confirm them.
+    pub orphans: Vec<Orphan>,
+    /// Ranges that could not be read (`--no-mmap` on a failing device).
+    pub unreadable: Vec<(u64, u64)>,
+    /// Bytes actually examined (holes of a sparse file excluded).
+    pub bytes_scanned: u64,
+}
+
+#[derive(Default)]
+struct ChunkOut {
+    pages: Vec<PageRecord>,
+    orphans: Vec<Orphan>,
+    unreadable: Vec<(u64, u64)>,
+}
+
+#[derive(Default)]
+struct ThreadState {
+    scratch: Scratch,
+    buf: Vec<u8>,
+}
+
+/// The chunks of `range` that hold data, on the sector grid of `range.start`.
+pub fn chunks(image: &Image, range: ScanRange) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    for (d0, d1) in image.data_ranges(range.start, range.end) {
+        let a = range.start + (d0.saturating_sub(range.start)) / SECTOR * SECTOR;
+        let mut c = a;
+        while c < d1 {
+            let e = (c + CHUNK).min(d1);
+            out.push((c, e));
+            c = e;
+        }
+    }
+    out
+}
+
+/// Scans `range` of `image` on the current rayon pool. `progress` is called
+/// with the bytes finished so far, from worker threads.
+pub fn scan(image: &Image, range: ScanRange, progress: &(dyn Fn(u64) + Sync)) -> ScanOutput {
+    let chunks = chunks(image, range);
+    let done = AtomicU64::new(0);
+    let outs: Vec<ChunkOut> = chunks
+        .par_iter()
+        .map_init(ThreadState::default, |st, &(c0, c1)| {
+            let out = scan_chunk(image, c0, c1, range.end, st);
+            let d = done.fetch_add(c1 - c0, Ordering::Relaxed) + (c1 - c0);
+            progress(d);
+            out
+        })
+        .collect();
+    let mut result = ScanOutput {
+        bytes_scanned: chunks.iter().map(|(a, b)| b - a).sum(),
+        ..Default::default()
+    };
+    for o in outs {
+        result.pages.extend(o.pages);
+        result.orphans.extend(o.orphans);
+        for h in o.unreadable {
+            match result.unreadable.last_mut() {
+                Some((s, l)) if *s + *l == h.0 => *l += h.1,
+                _ => result.unreadable.push(h),
+            }
+        }
+    }
+    result
+}
+
+fn scan_chunk(image: &Image, c0: u64, c1: u64, end: u64, st: &mut ThreadState) -> ChunkOut {
+    let mut out = ChunkOut::default();
+    let win_end = (c1 + MAX_PAGE as u64).min(end);
+    let ThreadState { scratch, buf } = st;
+    let data = image.read(c0, (win_end - c0) as usize, buf, &mut out.unreadable);
+    let limit = (c1 - c0) as usize;
+    let mut p = 0usize;
+    while p < limit {
+        let w = &data[p..data.len().min(p + MAX_PAGE)];
+        match detect(w, c0 + p as u64, scratch) {
+            Some(Detection::Page(r)) => {
+                let step = (r.phys_size as usize).div_ceil(SECTOR as usize) * SECTOR as usize;
+                out.pages.push(r);
+                p += step.max(SECTOR as usize);
+            }
+            Some(Detection::Orphan(o)) => {
+                out.orphans.push(o);
+                p += SECTOR as usize;
+            }
+            None => p += SECTOR as usize,
+        }
+    }
+    // Unreadable ranges past this chunk belong to the next one.
+    out.unreadable.retain(|&(s, _)| s < c1);
+    for h in out.unreadable.iter_mut() {
+        h.1 = h.1.min(c1 - h.0);
+    }
+    out
+}

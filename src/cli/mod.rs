@@ -1,0 +1,140 @@
+//! Command-line parsing and dispatch. Exit codes: 0 found something,
+//! 1 ran to the end but found (recovered) nothing, 2 error. A closed pipe on
+//! stdout ends the program quietly.
+
+mod progress;
+mod scan;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "salvage",
+    version,
+    about = "Recover MySQL/MariaDB InnoDB tables from damaged disk images"
+)]
+pub struct Cli {
+    /// When to colour output: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Options shared by every command that reads an image.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ImageArgs {
+    /// Disk image, block device, or a single .ibd / ibdata1 file.
+    pub image: PathBuf,
+    /// Read with pread instead of mapping the image (for failing devices,
+    /// where a mapped read of a bad sector kills the process).
+    #[arg(long)]
+    pub no_mmap: bool,
+    /// Start of the byte range to scan (accepts 0x.., K, M, G, T suffixes).
+    #[arg(long, value_parser = parse_size, default_value = "0")]
+    pub offset: u64,
+    /// Length of the byte range to scan (default: to the end of the image).
+    #[arg(long, value_parser = parse_size)]
+    pub length: Option<u64>,
+    /// Worker threads (default: one per core).
+    #[arg(short = 't', long)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Show what is on the image: tablespaces, indexes, damaged pages. Writes nothing.
+    Scan {
+        #[command(flatten)]
+        image: ImageArgs,
+        /// Machine-readable output (one JSON document).
+        #[arg(long)]
+        json: bool,
+        /// Print every page found as one JSON object per line, in image order.
+        #[arg(long, conflicts_with = "json")]
+        list_pages: bool,
+    },
+}
+
+/// Parses `123`, `0x1000`, `4K`, `16M`, `2G`, `1T` (binary units).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() && !s.starts_with("0x") => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("unknown size suffix in {s:?}")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    let n = if let Some(h) = num.strip_prefix("0x") {
+        u64::from_str_radix(h, 16)
+    } else {
+        num.parse::<u64>()
+    }
+    .map_err(|e| format!("bad size {s:?}: {e}"))?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size {s:?} overflows"))
+}
+
+/// A failure that ends the run with exit code 2.
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(e: E) -> Fatal {
+        Fatal(e.to_string())
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.color {
+        ColorChoice::Always => owo_colors::set_override(true),
+        ColorChoice::Never => owo_colors::set_override(false),
+        ColorChoice::Auto => {}
+    }
+    let result = match &cli.command {
+        Command::Scan {
+            image,
+            json,
+            list_pages,
+        } => scan::run(image, *json, *list_pages),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "salvage: error: {}", e.0);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &Fatal) -> bool {
+    e.0.contains("Broken pipe") || e.0.contains("os error 32")
+}
+
+/// Builds the rayon pool for `-t`.
+pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Fatal> {
+    let n = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    Ok(rayon::ThreadPoolBuilder::new().num_threads(n).build()?)
+}

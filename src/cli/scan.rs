@@ -1,0 +1,238 @@
+//! `salvage scan`: what is on the image.
+
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use owo_colors::{OwoColorize, Stream};
+use serde::Serialize;
+
+use salvage::carve::scan::ScanRange;
+use salvage::carve::store::{IndexSummary, PageStore, SpaceSummary};
+use salvage::carve::{self, PageRecord, Status};
+use salvage::image::{Image, ReadMode};
+use salvage::innodb::fil;
+
+use super::{pool, progress, Fatal, ImageArgs};
+
+/// Opens the image and carves the requested range.
+pub fn carve_image(args: &ImageArgs) -> Result<(Image, ScanRange, PageStore), Fatal> {
+    let mode = if args.no_mmap {
+        ReadMode::Pread
+    } else {
+        ReadMode::Mmap
+    };
+    let image = Image::open(&args.image, mode)?;
+    let length = args
+        .length
+        .unwrap_or(image.size().saturating_sub(args.offset));
+    image.check_range(args.offset, length)?;
+    let range = ScanRange {
+        start: args.offset,
+        end: args.offset + length,
+    };
+    let pool = pool(args.threads)?;
+    let bar = progress::bytes(length, "scanning");
+    let store = pool.install(|| carve::carve(&image, range, &|done| bar.set_position(done)));
+    bar.finish_and_clear();
+    Ok((image, range, store))
+}
+
+/// One line of `--list-pages` (the field set and order are part of the interface).
+#[derive(Serialize)]
+struct PageLine<'a> {
+    offset: u64,
+    space_id: u32,
+    page_no: u32,
+    page_type: u16,
+    page_size: u32,
+    lsn: u64,
+    checksum: &'a str,
+    status: &'a str,
+    reason: Option<String>,
+}
+
+impl<'a> From<&'a PageRecord> for PageLine<'a> {
+    fn from(p: &'a PageRecord) -> Self {
+        PageLine {
+            offset: p.offset,
+            space_id: p.space_id,
+            page_no: p.page_no,
+            page_type: p.page_type,
+            page_size: p.phys_size,
+            lsn: p.lsn,
+            checksum: p.checksum.as_str(),
+            status: p.status.as_str(),
+            reason: p.reason_text(),
+        }
+    }
+}
+
+/// The `--json` document (schema documented in README.md).
+#[derive(Serialize)]
+struct ScanReport<'a> {
+    image: String,
+    image_size: u64,
+    range: [u64; 2],
+    bytes_scanned: u64,
+    pages_found: usize,
+    tablespaces: Vec<SpaceSummary>,
+    indexes: Vec<IndexSummary>,
+    damaged: Vec<PageLine<'a>>,
+    unreadable: Vec<[u64; 2]>,
+}
+
+pub fn run(args: &ImageArgs, json: bool, list_pages: bool) -> Result<ExitCode, Fatal> {
+    let (image, range, store) = carve_image(args)?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    if list_pages {
+        for p in &store.pages {
+            serde_json::to_writer(&mut out, &PageLine::from(p))?;
+            out.write_all(b"\n")?;
+        }
+    } else if json {
+        let report = ScanReport {
+            image: image.path().display().to_string(),
+            image_size: image.size(),
+            range: [range.start, range.end],
+            bytes_scanned: store.bytes_scanned,
+            pages_found: store.pages.len(),
+            tablespaces: store.spaces(),
+            indexes: store.indexes(),
+            damaged: store.damaged().map(PageLine::from).collect(),
+            unreadable: store.unreadable.iter().map(|&(o, l)| [o, l]).collect(),
+        };
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        out.write_all(b"\n")?;
+    } else {
+        human(&mut out, &image, &store)?;
+    }
+    out.flush()?;
+    Ok(if store.pages.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn human(out: &mut impl Write, image: &Image, store: &PageStore) -> io::Result<()> {
+    let spaces = store.spaces();
+    let indexes = store.indexes();
+    let damaged = store.damaged().count();
+    writeln!(
+        out,
+        "{}: {} bytes scanned, {} page copies in {} tablespaces, {} damaged",
+        image
+            .path()
+            .display()
+            .if_supports_color(Stream::Stdout, |t| t.bold()),
+        store.bytes_scanned,
+        store.pages.len(),
+        spaces.len(),
+        damaged
+    )?;
+    if spaces.is_empty() {
+        writeln!(out, "no InnoDB pages found")?;
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        format!(
+            "{:>10} {:>6} {:>6} {:<19} {:>8} {:>8} {:>8} {:>8}  {}",
+            "space", "page", "zip", "format", "pages", "ok", "reasm", "damaged", "types"
+        )
+        .if_supports_color(Stream::Stdout, |t| t.underline())
+    )?;
+    for s in &spaces {
+        let types: Vec<String> = s
+            .page_types
+            .iter()
+            .map(|(k, v)| format!("{k}:{v}"))
+            .collect();
+        let dmg = s.damaged.to_string();
+        writeln!(
+            out,
+            "{:>10} {:>6} {:>6} {:<19} {:>8} {:>8} {:>8} {:>8}  {}",
+            s.space_id,
+            kib(s.page_size),
+            s.zip_size.map_or("-".to_string(), kib),
+            s.format,
+            s.pages,
+            s.ok,
+            s.reassembled,
+            if s.damaged > 0 {
+                dmg.if_supports_color(Stream::Stdout, |t| t.red())
+                    .to_string()
+            } else {
+                dmg
+            },
+            types.join(" ")
+        )?;
+    }
+    if !indexes.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            format!(
+                "{:>10} {:>12} {:>8} {:>8} {:>10} {:>6} {:>8}",
+                "space", "index", "pages", "leaves", "records", "levels", "damaged"
+            )
+            .if_supports_color(Stream::Stdout, |t| t.underline())
+        )?;
+        for i in &indexes {
+            writeln!(
+                out,
+                "{:>10} {:>12} {:>8} {:>8} {:>10} {:>6} {:>8}",
+                i.space_id, i.index_id, i.pages, i.leaf_pages, i.records, i.levels, i.damaged_pages
+            )?;
+        }
+    }
+    if damaged > 0 {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            "damaged pages:".if_supports_color(Stream::Stdout, |t| t.red())
+        )?;
+        const SHOWN: usize = 20;
+        for p in store
+            .pages
+            .iter()
+            .filter(|p| p.status == Status::Damaged)
+            .take(SHOWN)
+        {
+            writeln!(
+                out,
+                "  offset {:>14} (0x{:x})  space {} page {} {}: {}",
+                p.offset,
+                p.offset,
+                p.space_id,
+                p.page_no,
+                fil::type_name(p.page_type),
+                p.reason_text().unwrap_or_default()
+            )?;
+        }
+        if damaged > SHOWN {
+            writeln!(out, "  ... and {} more (see --json)", damaged - SHOWN)?;
+        }
+    }
+    if !store.unreadable.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "unreadable ranges:")?;
+        for (o, l) in &store.unreadable {
+            writeln!(out, "  offset {o} length {l}")?;
+        }
+    }
+    Ok(())
+}
+
+fn kib(b: u32) -> String {
+    if b == 0 {
+        "?".to_string()
+    } else {
+        format!("{}K", b / 1024)
+    }
+}

@@ -1,0 +1,210 @@
+//! The input image: a raw disk image, a block device, or a single `.ibd` /
+//! `ibdata1` file. Opened read-only and never written.
+//!
+//! Two ways to read it:
+//! * memory-mapped (default): the scanner reads pages in place, no copies;
+//! * `pread` (`--no-mmap`): for failing devices, where a mapped read of a bad
+//!   sector is a SIGBUS. Sectors that fail to read are zero-filled and recorded
+//!   as holes (unreadable ranges), so the run goes on.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+
+/// The sector size: the granularity of the scan and of unreadable ranges.
+pub const SECTOR: u64 = 512;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error("cannot open image {path}: {source}")]
+    Open { path: PathBuf, source: io::Error },
+    #[error("cannot map image {path}: {source}")]
+    Map { path: PathBuf, source: io::Error },
+    #[error("{path}: range {offset}+{length} lies outside the image ({size} bytes)")]
+    Range {
+        path: PathBuf,
+        offset: u64,
+        length: u64,
+        size: u64,
+    },
+}
+
+/// How to read the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadMode {
+    Mmap,
+    Pread,
+}
+
+/// A read-only view of the input.
+pub struct Image {
+    path: PathBuf,
+    file: File,
+    size: u64,
+    map: Option<Mmap>,
+}
+
+impl Image {
+    /// Opens `path` read-only. A zero-length file is a valid (empty) image.
+    pub fn open(path: &Path, mode: ReadMode) -> Result<Image, ImageError> {
+        let file = File::open(path).map_err(|source| ImageError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        // Block devices report 0 in metadata; seeking to the end works for both.
+        let size = {
+            use std::io::Seek;
+            let mut f = &file;
+            f.seek(io::SeekFrom::End(0))
+                .map_err(|source| ImageError::Open {
+                    path: path.to_owned(),
+                    source,
+                })?
+        };
+        let map = if mode == ReadMode::Mmap && size > 0 {
+            // SAFETY: the mapping is read-only and private to this process.
+            // The one hazard of mapping a file is that another process may
+            // truncate or modify it while mapped; salvage's inputs are images
+            // of broken disks that nothing else writes, and the documented
+            // remedy for a device that fails reads (SIGBUS) is `--no-mmap`.
+            // This is the only `unsafe` in the crate.
+            let m = unsafe { memmap2::MmapOptions::new().len(size as usize).map(&file) }.map_err(
+                |source| ImageError::Map {
+                    path: path.to_owned(),
+                    source,
+                },
+            )?;
+            let _ = m.advise(memmap2::Advice::Sequential);
+            Some(m)
+        } else {
+            None
+        };
+        Ok(Image {
+            path: path.to_owned(),
+            file,
+            size,
+            map,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn mode(&self) -> ReadMode {
+        if self.map.is_some() {
+            ReadMode::Mmap
+        } else {
+            ReadMode::Pread
+        }
+    }
+
+    /// Checks that `offset..offset+length` lies in the image.
+    pub fn check_range(&self, offset: u64, length: u64) -> Result<(), ImageError> {
+        match offset.checked_add(length) {
+            Some(end) if end <= self.size => Ok(()),
+            _ => Err(ImageError::Range {
+                path: self.path.clone(),
+                offset,
+                length,
+                size: self.size,
+            }),
+        }
+    }
+
+    /// The bytes `off..off+len`, clipped to the end of the image.
+    ///
+    /// With a map this borrows the mapped bytes. Without, it reads into `buf`;
+    /// sectors that cannot be read are zero-filled and pushed onto `holes` as
+    /// `(offset, length)`.
+    pub fn read<'a>(
+        &'a self,
+        off: u64,
+        len: usize,
+        buf: &'a mut Vec<u8>,
+        holes: &mut Vec<(u64, u64)>,
+    ) -> &'a [u8] {
+        if off >= self.size {
+            return &[];
+        }
+        let len = (len as u64).min(self.size - off) as usize;
+        if let Some(map) = &self.map {
+            let start = off as usize;
+            return &map[start..start + len];
+        }
+        buf.clear();
+        buf.resize(len, 0);
+        if read_full(&self.file, &mut buf[..], off).is_err() {
+            // Retry sector by sector; record what stays unreadable.
+            let mut pos = 0usize;
+            while pos < len {
+                let n = (SECTOR as usize - ((off as usize + pos) % SECTOR as usize)).min(len - pos);
+                if read_full(&self.file, &mut buf[pos..pos + n], off + pos as u64).is_err() {
+                    buf[pos..pos + n].fill(0);
+                    let at = off + pos as u64;
+                    match holes.last_mut() {
+                        Some((s, l)) if *s + *l == at => *l += n as u64,
+                        _ => holes.push((at, n as u64)),
+                    }
+                }
+                pos += n;
+            }
+        }
+        &buf[..]
+    }
+
+    /// Ranges of the image that may hold data, from `SEEK_DATA`/`SEEK_HOLE`.
+    /// Holes of a sparse image file read as zeros and hold no pages, so the
+    /// scanner skips them. Where the file system cannot tell, the whole range.
+    pub fn data_ranges(&self, start: u64, end: u64) -> Vec<(u64, u64)> {
+        use rustix::fs::{seek, SeekFrom};
+        let mut out = Vec::new();
+        let mut pos = start;
+        while pos < end {
+            let data = match seek(&self.file, SeekFrom::Data(pos)) {
+                Ok(d) => d,
+                Err(rustix::io::Errno::NXIO) => break, // no data after pos
+                Err(_) => return vec![(start, end)],
+            };
+            if data >= end {
+                break;
+            }
+            let hole = match seek(&self.file, SeekFrom::Hole(data)) {
+                Ok(h) => h.min(end),
+                Err(_) => end,
+            };
+            if hole <= data {
+                return vec![(start, end)];
+            }
+            out.push((data, hole));
+            pos = hole;
+        }
+        out
+    }
+}
+
+fn read_full(file: &File, mut buf: &mut [u8], mut off: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        match file.read_at(buf, off) {
+            Ok(0) => {
+                // Past the end (the image shrank): the rest reads as zeros.
+                buf.fill(0);
+                return Ok(());
+            }
+            Ok(n) => {
+                buf = &mut buf[n..];
+                off += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! On-disk InnoDB structures, each in the module named as InnoDB names it.
+//!
+//! Layouts come from the public InnoDB sources (MySQL `storage/innobase`,
+//! MariaDB `storage/innobase`: `fil0types.h`, `fil0fil.h`, `fsp0types.h`,
+//! `page0types.h`, `buf0checksum.cc`, `page0zip.cc`) and the InnoDB
+//! documentation; the code is our own.
+
+pub mod checksum;
+pub mod fil;
+pub mod fsp;
+pub mod page_compressed;
+pub mod page_header;
