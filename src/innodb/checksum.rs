@@ -51,7 +51,8 @@ const UT_HASH_RANDOM_MASK2: u64 = 1_653_893_711;
 
 #[inline(always)]
 fn fold_pair(n1: u64, n2: u64) -> u64 {
-    ((((n1 ^ UT_HASH_RANDOM_MASK2) << 8).wrapping_add(n1)) ^ UT_HASH_RANDOM_MASK).wrapping_add(n2)
+    ((((n1 ^ n2 ^ UT_HASH_RANDOM_MASK2) << 8).wrapping_add(n1)) ^ UT_HASH_RANDOM_MASK)
+        .wrapping_add(n2)
 }
 
 fn fold_binary(b: &[u8]) -> u64 {
