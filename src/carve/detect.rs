@@ -32,13 +32,15 @@ pub struct Scratch {
     page: Vec<u8>,
 }
 
-/// A plausible page header with nothing to confirm it (no trailer where a
-/// page of any size would end, no checksum). Resolved after the scan, when
-/// the page size of its tablespace is known: then it is a torn or damaged
-/// page, or nothing.
+/// A page the checksum does not confirm. Either the trailer LSN matches but
+/// no checksum does (`rec.phys_size` set), or a plausible header has no
+/// trailer at all (`rec.phys_size` 0). Resolved after the scan, once the
+/// page size of its tablespace is known from verified pages: then it is a
+/// damaged (or torn) page, or nothing. The scan does not skip over a
+/// candidate, so a false one never hides a real page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Orphan {
-    /// The page as it would be recorded (sizes unknown yet, status damaged).
+pub struct Candidate {
+    /// The page as it would be recorded (status damaged).
     pub rec: PageRecord,
     /// The 4 bytes where the classic trailer LSN of each of [`PAGE_SIZES`]
     /// would be (size-4), and where the full_crc32 one would be (size-8).
@@ -47,8 +49,9 @@ pub struct Orphan {
 }
 
 pub enum Detection {
+    /// A verified page (checksum holds).
     Page(PageRecord),
-    Orphan(Orphan),
+    Candidate(Candidate),
 }
 
 /// Looks for a page starting at `w[0]`, the image offset `offset`.
@@ -135,7 +138,7 @@ pub fn detect(w: &[u8], offset: u64, scratch: &mut Scratch) -> Option<Detection>
         } else {
             guess_classic_kind(pg)
         };
-        return Some(Detection::Page(record(
+        let rec = record(
             pg,
             offset,
             size,
@@ -143,7 +146,12 @@ pub fn detect(w: &[u8], offset: u64, scratch: &mut Scratch) -> Option<Detection>
             kind,
             Status::Damaged,
             Reason::BadChecksum,
-        )));
+        );
+        return Some(Detection::Candidate(Candidate {
+            rec,
+            classic_trailer: [0; 5],
+            fcrc32_trailer: [0; 5],
+        }));
     }
     if t == fil::FIL_PAGE_TYPE_ALLOCATED {
         return None;
@@ -157,7 +165,7 @@ pub fn detect(w: &[u8], offset: u64, scratch: &mut Scratch) -> Option<Detection>
             be_u32(w, s - back).unwrap_or(0)
         };
         let kind = ChecksumKind::Crc32c;
-        return Some(Detection::Orphan(Orphan {
+        return Some(Detection::Candidate(Candidate {
             rec: record(w, offset, 0, 0, kind, Status::Damaged, Reason::BadChecksum),
             classic_trailer: std::array::from_fn(|i| at(i, 4)),
             fcrc32_trailer: std::array::from_fn(|i| at(i, 8)),
@@ -257,21 +265,41 @@ fn fcrc32_compressed(w: &[u8], offset: u64, t: u16) -> Option<PageRecord> {
         Reason::None,
     );
     // The index header is inside the compressed stream (zlib, the default).
-    if let Some(out) = pc::inflate(&pg[pc::FIL_PAGE_COMP_ALGO..size - 4]) {
-        let logical = out.len() + pc::FIL_PAGE_COMP_ALGO;
-        if PAGE_SIZES.contains(&logical) {
-            r.logical_size = logical as u32;
-            let mut page = Vec::with_capacity(logical);
-            page.extend_from_slice(&pg[..pc::FIL_PAGE_COMP_ALGO]);
-            page.extend_from_slice(&out);
-            // The original type is not kept; INDEX pages show the infimum.
-            if has_infimum(&page) {
-                r.page_type = FIL_PAGE_INDEX;
-                fill_index_info(&mut r, &page);
-            }
-        }
+    if let Some(page) =
+        pc::inflate(&pg[pc::FIL_PAGE_COMP_ALGO..size - 4]).and_then(|out| whole_page(pg, out))
+    {
+        describe_inflated(&mut r, &page);
     }
     Some(r)
+}
+
+/// The uncompressed page from an inflated page_compressed stream: either the
+/// whole page, or the page after the `FIL_PAGE_DATA` bytes kept in clear.
+/// `None` when the result is not a page of a valid size with this header.
+fn whole_page(header: &[u8], out: Vec<u8>) -> Option<Vec<u8>> {
+    let same_no =
+        |p: &[u8]| be_u32(p, fil::FIL_PAGE_OFFSET) == be_u32(header, fil::FIL_PAGE_OFFSET);
+    if PAGE_SIZES.contains(&out.len()) && same_no(&out) {
+        return Some(out);
+    }
+    let logical = out.len() + fil::FIL_PAGE_DATA;
+    if PAGE_SIZES.contains(&logical) {
+        let mut page = header.get(..fil::FIL_PAGE_DATA)?.to_vec();
+        page.extend_from_slice(&out);
+        return Some(page);
+    }
+    None
+}
+
+/// Fills what the inflated page tells: logical size, space id (not in
+/// clear in full_crc32 compressed pages), index fields.
+fn describe_inflated(r: &mut PageRecord, page: &[u8]) {
+    r.logical_size = page.len() as u32;
+    if let Some(h) = fil::FilHeader::parse(page) {
+        r.space_id = h.space_id;
+        r.page_type = h.page_type;
+    }
+    fill_index_info(r, page);
 }
 
 /// MariaDB page_compressed before full_crc32: verified by inflating.
@@ -294,7 +322,7 @@ fn legacy_compressed(w: &[u8], offset: u64) -> Option<PageRecord> {
             reason,
         ));
     }
-    let out = pc::inflate(stream)?;
+    let page = pc::inflate(stream).and_then(|out| whole_page(w, out))?;
     let pg = &w[..phys.min(w.len())];
     let mut r = record(
         pg,
@@ -305,20 +333,7 @@ fn legacy_compressed(w: &[u8], offset: u64) -> Option<PageRecord> {
         Status::Ok,
         Reason::None,
     );
-    for base in [fil::FIL_PAGE_DATA, start] {
-        let logical = out.len() + base;
-        if PAGE_SIZES.contains(&logical) {
-            r.logical_size = logical as u32;
-            let mut page = vec![0u8; base];
-            page[..fil::FIL_PAGE_DATA].copy_from_slice(&w[..fil::FIL_PAGE_DATA]);
-            page.extend_from_slice(&out);
-            if has_infimum(&page) {
-                r.page_type = FIL_PAGE_INDEX;
-                fill_index_info(&mut r, &page);
-            }
-            break;
-        }
-    }
+    describe_inflated(&mut r, &page);
     Some(r)
 }
 

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use crate::carve::detect::{detect, Detection, Orphan, Scratch, MAX_PAGE};
+use crate::carve::detect::{detect, Candidate, Detection, Scratch, MAX_PAGE};
 use crate::carve::PageRecord;
 use crate::image::{Image, SECTOR};
 
@@ -30,8 +30,8 @@ pub struct ScanRange {
 #[derive(Debug, Default)]
 pub struct ScanOutput {
     pub pages: Vec<PageRecord>,
-    /// Plausible page headers with no trailer or checksum to confirm them.
-    pub orphans: Vec<Orphan>,
+    /// Pages no checksum confirms, resolved by the page store.
+    pub candidates: Vec<Candidate>,
     /// Ranges that could not be read (`--no-mmap` on a failing device).
     pub unreadable: Vec<(u64, u64)>,
     /// Bytes actually examined (holes of a sparse file excluded).
@@ -41,7 +41,7 @@ pub struct ScanOutput {
 #[derive(Default)]
 struct ChunkOut {
     pages: Vec<PageRecord>,
-    orphans: Vec<Orphan>,
+    candidates: Vec<Candidate>,
     unreadable: Vec<(u64, u64)>,
 }
 
@@ -86,7 +86,7 @@ pub fn scan(image: &Image, range: ScanRange, progress: &(dyn Fn(u64) + Sync)) ->
     };
     for o in outs {
         result.pages.extend(o.pages);
-        result.orphans.extend(o.orphans);
+        result.candidates.extend(o.candidates);
         for h in o.unreadable {
             match result.unreadable.last_mut() {
                 Some((s, l)) if *s + *l == h.0 => *l += h.1,
@@ -112,8 +112,8 @@ fn scan_chunk(image: &Image, c0: u64, c1: u64, end: u64, st: &mut ThreadState) -
                 out.pages.push(r);
                 p += step.max(SECTOR as usize);
             }
-            Some(Detection::Orphan(o)) => {
-                out.orphans.push(o);
+            Some(Detection::Candidate(c)) => {
+                out.candidates.push(c);
                 p += SECTOR as usize;
             }
             None => p += SECTOR as usize,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::carve::detect::{Orphan, PAGE_SIZES};
+use crate::carve::detect::{Candidate, PAGE_SIZES};
 use crate::carve::scan::ScanOutput;
 use crate::carve::{PageRecord, Reason, Status};
 use crate::innodb::checksum::ChecksumKind;
@@ -28,11 +28,11 @@ impl PageStore {
     pub fn build(scan: ScanOutput) -> PageStore {
         let ScanOutput {
             mut pages,
-            orphans,
+            candidates,
             unreadable,
             bytes_scanned,
         } = scan;
-        let resolved = resolve_orphans(&pages, &orphans);
+        let resolved = resolve_candidates(&pages, &candidates);
         if !resolved.is_empty() {
             pages.extend(resolved);
             pages.sort_by_key(|p| p.offset);
@@ -238,15 +238,16 @@ pub struct IndexSummary {
     pub damaged_pages: u64,
 }
 
-/// Turns orphan headers into damaged pages where their tablespace's page
-/// size is known and the slot they would occupy overlaps no page found.
-fn resolve_orphans(pages: &[PageRecord], orphans: &[Orphan]) -> Vec<PageRecord> {
-    if orphans.is_empty() {
+/// Keeps the candidates (pages no checksum confirms) that fit a tablespace
+/// known from verified pages: same page size, a slot that overlaps no
+/// verified page. Headers without a trailer become torn pages.
+fn resolve_candidates(pages: &[PageRecord], candidates: &[Candidate]) -> Vec<PageRecord> {
+    if candidates.is_empty() {
         return Vec::new();
     }
     // Page size and format of each space, from its verified pages.
     let mut sizes: BTreeMap<u32, BTreeMap<(u32, bool), u64>> = BTreeMap::new();
-    for p in pages.iter().filter(|p| p.status != Status::Damaged) {
+    for p in pages {
         if p.logical_size != 0 && p.logical_size == p.phys_size || p.status == Status::Reassembled {
             let f = p.checksum == ChecksumKind::FullCrc32;
             *sizes
@@ -258,8 +259,8 @@ fn resolve_orphans(pages: &[PageRecord], orphans: &[Orphan]) -> Vec<PageRecord> 
     }
     let mut out: Vec<PageRecord> = Vec::new();
     let mut last_end = 0u64;
-    for o in orphans {
-        let r = o.rec;
+    for c in candidates {
+        let r = c.rec;
         let Some(&(size, fcrc32)) = sizes
             .get(&r.space_id)
             .and_then(|m| m.iter().max_by_key(|(_, n)| **n).map(|(k, _)| k))
@@ -269,30 +270,37 @@ fn resolve_orphans(pages: &[PageRecord], orphans: &[Orphan]) -> Vec<PageRecord> 
         let Some(i) = PAGE_SIZES.iter().position(|&s| s as u32 == size) else {
             continue;
         };
+        if r.phys_size != 0
+            && (r.phys_size != size || (r.checksum == ChecksumKind::FullCrc32) != fcrc32)
+        {
+            continue;
+        }
         let (start, end) = (r.offset, r.offset + size as u64);
         if start < last_end || overlaps(pages, start, end) {
             continue;
         }
-        let trailer = if fcrc32 {
-            o.fcrc32_trailer[i]
-        } else {
-            o.classic_trailer[i]
-        };
         let mut rec = r;
-        rec.phys_size = size;
-        rec.logical_size = size;
-        rec.checksum = if fcrc32 {
-            ChecksumKind::FullCrc32
-        } else {
-            ChecksumKind::Crc32c
-        };
-        rec.reason = if trailer != r.lsn as u32 {
-            Reason::Torn {
-                trailer_lsn_low: trailer,
-            }
-        } else {
-            Reason::BadChecksum
-        };
+        if r.phys_size == 0 {
+            let trailer = if fcrc32 {
+                c.fcrc32_trailer[i]
+            } else {
+                c.classic_trailer[i]
+            };
+            rec.phys_size = size;
+            rec.logical_size = size;
+            rec.checksum = if fcrc32 {
+                ChecksumKind::FullCrc32
+            } else {
+                ChecksumKind::Crc32c
+            };
+            rec.reason = if trailer != r.lsn as u32 {
+                Reason::Torn {
+                    trailer_lsn_low: trailer,
+                }
+            } else {
+                Reason::BadChecksum
+            };
+        }
         last_end = end;
         out.push(rec);
     }
@@ -301,11 +309,9 @@ fn resolve_orphans(pages: &[PageRecord], orphans: &[Orphan]) -> Vec<PageRecord> 
 
 fn overlaps(pages: &[PageRecord], start: u64, end: u64) -> bool {
     let i = pages.partition_point(|p| p.offset < end);
-    // The page starting last before `end` is the only candidate if pages do
-    // not overlap each other; check a few to be safe with damaged copies.
+    // Verified pages never overlap each other: the last one starting before
+    // `end` is the only one that can reach into the slot.
     pages[..i]
-        .iter()
-        .rev()
-        .take(4)
-        .any(|p| p.offset + p.phys_size.max(1) as u64 > start)
+        .last()
+        .is_some_and(|p| p.offset + p.phys_size.max(1) as u64 > start)
 }

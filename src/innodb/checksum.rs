@@ -8,7 +8,7 @@ use crc::{Crc, Table, CRC_32_ISCSI};
 
 use crate::innodb::fil::{
     FIL_PAGE_DATA, FIL_PAGE_DATA_END, FIL_PAGE_FCRC32_CHECKSUM, FIL_PAGE_FILE_FLUSH_LSN,
-    FIL_PAGE_LSN, FIL_PAGE_OFFSET, FIL_PAGE_TYPE,
+    FIL_PAGE_LSN, FIL_PAGE_OFFSET, FIL_PAGE_SPACE_ID, FIL_PAGE_TYPE,
 };
 
 /// CRC-32C (Castagnoli), as InnoDB's `ut_crc32`.
@@ -104,8 +104,9 @@ impl Adler {
     }
 }
 
-/// Checksums of a ROW_FORMAT=COMPRESSED page at each physical size
-/// 1, 2, 4, 8, 16 KiB, computed in one pass: returns the first size whose
+/// Checksums of a ROW_FORMAT=COMPRESSED page (`page_zip_calc_checksum`:
+/// bytes 4..16, 24..26 and 34..size) at each physical size 1, 2, 4, 8,
+/// 16 KiB, computed in one pass: returns the first size whose
 /// crc32c or innodb (adler32) checksum equals the stored one.
 pub fn zip_match(page_upto_16k: &[u8], stored: u32) -> Option<(u32, ChecksumKind)> {
     let p = page_upto_16k;
@@ -118,7 +119,7 @@ pub fn zip_match(page_upto_16k: &[u8], stored: u32) -> Option<(u32, ChecksumKind
     adler.update(&p[FIL_PAGE_OFFSET..FIL_PAGE_LSN]);
     adler.update(&p[FIL_PAGE_TYPE..FIL_PAGE_TYPE + 2]);
     let mut digest = CRC32C.digest();
-    let mut done = FIL_PAGE_DATA;
+    let mut done = FIL_PAGE_SPACE_ID;
     for size in [1024usize, 2048, 4096, 8192, 16384] {
         if size > p.len() {
             break;

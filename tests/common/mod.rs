@@ -57,3 +57,112 @@ pub fn carve_file(path: &Path, threads: usize) -> PageStore {
         .unwrap();
     pool.install(|| salvage::carve::carve(&image, range, &|_| {}))
 }
+
+/// A small deterministic PRNG (xorshift64*), so generated images are the
+/// same on every run and machine.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+    pub fn fill(&mut self, buf: &mut [u8]) {
+        let mut chunks = buf.chunks_exact_mut(8);
+        for c in &mut chunks {
+            c.copy_from_slice(&self.next_u64().to_le_bytes());
+        }
+        let v = self.next_u64().to_le_bytes();
+        let r = chunks.into_remainder();
+        let n = r.len();
+        r.copy_from_slice(&v[..n]);
+    }
+}
+
+/// The (offset, space, page no, type, size, checksum, status) of every page
+/// a scan of `path` finds, shifted by `base`: what a scan of an image that
+/// holds the file at `base` must find.
+pub fn page_keys(
+    store: &PageStore,
+    base: u64,
+) -> Vec<(u64, u32, u32, u16, u32, &'static str, &'static str)> {
+    store
+        .pages
+        .iter()
+        .map(|p| {
+            (
+                p.offset + base,
+                p.space_id,
+                p.page_no,
+                p.page_type,
+                p.phys_size,
+                p.checksum.as_str(),
+                p.status.as_str(),
+            )
+        })
+        .collect()
+}
+
+/// A deterministic pick of corpus tablespaces of every server version.
+pub fn corpus_sample(n: usize, seed: u64) -> Vec<PathBuf> {
+    let mut all = files_with_ext(&corpus(), ".ibd");
+    all.retain(|p| {
+        std::fs::metadata(p)
+            .map(|m| m.len() <= 4 << 20)
+            .unwrap_or(false)
+    });
+    let mut rng = Rng(seed);
+    let mut out = Vec::new();
+    while out.len() < n && !all.is_empty() {
+        let i = rng.below(all.len() as u64) as usize;
+        out.push(all.swap_remove(i));
+    }
+    out
+}
+
+/// Writes an image of `size` bytes of random filler with `files` placed at
+/// random 512-byte-aligned (deliberately not page-aligned) offsets, none
+/// overlapping. Returns the offsets chosen.
+pub fn build_embedded_image(path: &Path, size: u64, files: &[Vec<u8>], seed: u64) -> Vec<u64> {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut rng = Rng(seed);
+    let mut f = std::fs::File::create(path).unwrap();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut written = 0u64;
+    while written < size {
+        let n = (size - written).min(buf.len() as u64) as usize;
+        rng.fill(&mut buf[..n]);
+        f.write_all(&buf[..n]).unwrap();
+        written += n as u64;
+    }
+    let mut placed: Vec<(u64, u64)> = Vec::new();
+    let mut offsets = Vec::new();
+    for data in files {
+        let len = data.len() as u64;
+        let off = loop {
+            let cand = rng.below((size - len) / 512) * 512;
+            // Keep page starts off the 4 KiB grid half the time.
+            let cand = if rng.below(2) == 0 { cand | 512 } else { cand };
+            if cand + len <= size
+                && placed
+                    .iter()
+                    .all(|&(a, b)| cand + len + 65536 <= a || cand >= b + 65536)
+            {
+                break cand;
+            }
+        };
+        f.seek(SeekFrom::Start(off)).unwrap();
+        f.write_all(data).unwrap();
+        placed.push((off, off + len));
+        offsets.push(off);
+    }
+    f.flush().unwrap();
+    offsets
+}
