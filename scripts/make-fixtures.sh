@@ -43,5 +43,6 @@ fi
 if [ "$what" = all ] || [ "$what" = images ]; then
   python3 "$HERE/images.py" "$WORKDIR" "$FX"
 fi
+python3 "$HERE/inventory.py" "$FX"
 du -sh "$FX"
 echo "fixtures built in $(( $(date +%s) - start )) s; work files in $WORKDIR" >&2
