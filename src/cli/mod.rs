@@ -64,6 +64,9 @@ pub enum Command {
         /// Print every page found as one JSON object per line, in image order.
         #[arg(long, conflicts_with = "json")]
         list_pages: bool,
+        /// Print time, throughput and peak memory to stderr at the end.
+        #[arg(long)]
+        stats: bool,
     },
 }
 
@@ -115,7 +118,8 @@ pub fn main() -> ExitCode {
             image,
             json,
             list_pages,
-        } => scan::run(image, *json, *list_pages),
+            stats,
+        } => scan::run(image, *json, *list_pages, *stats),
     };
     match result {
         Ok(code) => code,
@@ -129,6 +133,14 @@ pub fn main() -> ExitCode {
 
 fn is_broken_pipe(e: &Fatal) -> bool {
     e.0.contains("Broken pipe") || e.0.contains("os error 32")
+}
+
+/// Peak resident memory of this process in bytes (VmHWM), where Linux tells.
+pub fn peak_rss() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// Builds the rayon pool for `-t`.

@@ -81,8 +81,21 @@ struct ScanReport<'a> {
     unreadable: Vec<[u64; 2]>,
 }
 
-pub fn run(args: &ImageArgs, json: bool, list_pages: bool) -> Result<ExitCode, Fatal> {
+pub fn run(args: &ImageArgs, json: bool, list_pages: bool, stats: bool) -> Result<ExitCode, Fatal> {
+    let started = std::time::Instant::now();
     let (image, range, store) = carve_image(args)?;
+    if stats {
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "scanned {} of {} bytes in {:.3} s ({:.0} MiB/s), {} pages, peak memory {} MiB",
+            store.bytes_scanned,
+            range.end - range.start,
+            secs,
+            (range.end - range.start) as f64 / (1 << 20) as f64 / secs.max(1e-9),
+            store.pages.len(),
+            super::peak_rss().map_or("?".to_string(), |b| (b >> 20).to_string())
+        );
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     if list_pages {

@@ -166,3 +166,30 @@ pub fn build_embedded_image(path: &Path, size: u64, files: &[Vec<u8>], seed: u64
     f.flush().unwrap();
     offsets
 }
+
+/// Unpacks `fixtures/<instance>/datadir.tar.zst` (a MariaDB data directory
+/// written by scripts/make-fixtures.sh) into a temporary directory.
+pub fn unpack_datadir(instance: &str) -> tempfile::TempDir {
+    let src = fixtures().join(instance).join("datadir.tar.zst");
+    let f = std::fs::File::open(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+    let dir = tempfile::Builder::new()
+        .prefix("salvage-datadir")
+        .tempdir()
+        .unwrap();
+    let dec = zstd::stream::read::Decoder::new(f).unwrap();
+    tar::Archive::new(dec).unpack(dir.path()).unwrap();
+    dir
+}
+
+/// The InnoDB data files of an unpacked data directory (ibdata*, undo*, *.ibd).
+pub fn innodb_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v = files_with_ext(dir, ".ibd");
+    for name in ["ibdata1", "undo001", "undo002", "undo003"] {
+        let p = dir.join(name);
+        if p.exists() {
+            v.push(p);
+        }
+    }
+    v.sort();
+    v
+}
