@@ -131,6 +131,17 @@ pub fn detect(w: &[u8], offset: u64, scratch: &mut Scratch) -> Option<Detection>
     if lsn_low == 0 {
         return None;
     }
+    if let Some(p) = sparse_zip(w, offset, stored, scratch) {
+        return Some(Detection::Page(p));
+    }
+    // A sparse page is tried before a damaged one: the trailer of the next
+    // page of the same mini-transaction (same LSN) can sit where this page's
+    // trailer would be if it were whole.
+    if t != fil::FIL_PAGE_TYPE_ALLOCATED {
+        if let Some(p) = sparse(w, offset, lsn_low, scratch) {
+            return Some(Detection::Page(p));
+        }
+    }
     if let Some((size, fcrc32)) = damaged {
         let pg = &w[..size];
         let kind = if fcrc32 {
@@ -155,9 +166,6 @@ pub fn detect(w: &[u8], offset: u64, scratch: &mut Scratch) -> Option<Detection>
     }
     if t == fil::FIL_PAGE_TYPE_ALLOCATED {
         return None;
-    }
-    if let Some(p) = sparse(w, offset, lsn_low, scratch) {
-        return Some(Detection::Page(p));
     }
     if plausible_orphan(w, t) {
         let at = |i: usize, back: usize| {
@@ -391,6 +399,60 @@ fn sparse(w: &[u8], offset: u64, lsn_low: u32, scratch: &mut Scratch) -> Option<
                         ));
                     }
                 }
+            }
+        }
+    }
+    None
+}
+
+/// A ROW_FORMAT=COMPRESSED page of 8 or 16 KiB with all-zero 4 KiB blocks
+/// left out by a sparse file. Without a trailer to anchor it, it is tried
+/// only under a header that looks like a compressed page's.
+fn sparse_zip(w: &[u8], offset: u64, stored: u32, scratch: &mut Scratch) -> Option<PageRecord> {
+    if stored == 0 || stored == fil::BUF_NO_CHECKSUM_MAGIC {
+        return None;
+    }
+    let small = |v: Option<u32>| matches!(v, Some(x) if x == fil::FIL_NULL || x < 1 << 26);
+    let plausible = be_u64(w, fil::FIL_PAGE_FILE_FLUSH_LSN) == Some(0)
+        && small(be_u32(w, fil::FIL_PAGE_PREV))
+        && small(be_u32(w, fil::FIL_PAGE_NEXT))
+        && be_u32(w, fil::FIL_PAGE_OFFSET).is_some_and(|x| x < 1 << 26);
+    if !plausible {
+        return None;
+    }
+    const G: usize = 4096;
+    for size in [8192usize, 16384] {
+        let n = size / G;
+        let inner = n - 1; // the first block holds the header; any other may be a hole
+        for k in 1..=inner {
+            let phys = (n - k) * G;
+            let Some(pw) = w.get(..phys) else { continue };
+            for mask in ZeroSets::new(inner, k) {
+                let holes = mask << 1;
+                assemble(pw, size, G, holes, &mut scratch.page);
+                let (crc, adler) = checksum::zip_checksums(&scratch.page);
+                let kind = if crc == stored {
+                    ChecksumKind::Crc32c
+                } else if adler == stored {
+                    ChecksumKind::Innodb
+                } else {
+                    continue;
+                };
+                let reason = Reason::Holes {
+                    mask: holes,
+                    granularity: G as u32,
+                };
+                let mut r = record(
+                    &scratch.page,
+                    offset,
+                    phys,
+                    0,
+                    kind,
+                    Status::Reassembled,
+                    reason,
+                );
+                r.logical_size = 0;
+                return Some(r);
             }
         }
     }

@@ -45,7 +45,14 @@ pub enum Reason {
     None,
     /// Trailer LSN matches, no checksum algorithm matches.
     BadChecksum,
-    /// Header and trailer LSN disagree: a torn (partial) write.
+    /// No trailer where the page would end (the bytes there are no older
+    /// LSN): the page continues elsewhere (a fragmented file) or its end was
+    /// overwritten.
+    NoTrailer {
+        found: u32,
+    },
+    /// Header and trailer LSN disagree and the trailer holds an older LSN:
+    /// a torn (partial) write.
     Torn {
         trailer_lsn_low: u32,
     },
@@ -99,6 +106,11 @@ impl PageRecord {
             Reason::Torn { trailer_lsn_low } => Some(format!(
                 "torn write: header LSN low 0x{:08x} != trailer LSN low 0x{:08x}",
                 self.lsn as u32, trailer_lsn_low
+            )),
+            Reason::NoTrailer { found } => Some(format!(
+                "no trailer: header LSN low 0x{:08x}, 0x{found:08x} where the trailer would be \
+                 (page continues elsewhere, e.g. a fragmented file, or its end was overwritten)",
+                self.lsn as u32
             )),
             Reason::Unverified { algorithm } => Some(format!(
                 "unverified: page_compressed algorithm {algorithm} not supported"

@@ -100,7 +100,10 @@ impl PageStore {
             if p.logical_size != 0 {
                 *s.logical_sizes.entry(p.logical_size).or_default() += 1;
             }
-            if p.phys_size != p.logical_size && p.checksum != ChecksumKind::Compressed {
+            if p.phys_size != p.logical_size
+                && p.checksum != ChecksumKind::Compressed
+                && p.status != Status::Reassembled
+            {
                 *s.physical_sizes.entry(p.phys_size).or_default() += 1;
             }
             if p.page_type == fil::FIL_PAGE_SDI {
@@ -293,12 +296,16 @@ fn resolve_candidates(pages: &[PageRecord], candidates: &[Candidate]) -> Vec<Pag
             } else {
                 ChecksumKind::Crc32c
             };
-            rec.reason = if trailer != r.lsn as u32 {
+            let lsn_low = r.lsn as u32;
+            rec.reason = if trailer == lsn_low {
+                Reason::BadChecksum
+            } else if trailer != 0 && trailer < lsn_low && lsn_low - trailer < 1 << 30 {
+                // An older LSN of the same page: the write was torn.
                 Reason::Torn {
                     trailer_lsn_low: trailer,
                 }
             } else {
-                Reason::BadChecksum
+                Reason::NoTrailer { found: trailer }
             };
         }
         last_end = end;

@@ -137,6 +137,19 @@ pub fn zip_match(page_upto_16k: &[u8], stored: u32) -> Option<(u32, ChecksumKind
     None
 }
 
+/// The crc32c and innodb (adler32) checksums of a whole ROW_FORMAT=COMPRESSED
+/// page of exactly `page.len()` bytes.
+pub fn zip_checksums(page: &[u8]) -> (u32, u32) {
+    let crc = CRC32C.checksum(&page[FIL_PAGE_OFFSET..FIL_PAGE_LSN])
+        ^ CRC32C.checksum(&page[FIL_PAGE_TYPE..FIL_PAGE_TYPE + 2])
+        ^ CRC32C.checksum(&page[FIL_PAGE_SPACE_ID..]);
+    let mut adler = Adler::zero();
+    adler.update(&page[FIL_PAGE_OFFSET..FIL_PAGE_LSN]);
+    adler.update(&page[FIL_PAGE_TYPE..FIL_PAGE_TYPE + 2]);
+    adler.update(&page[FIL_PAGE_SPACE_ID..]);
+    (crc, adler.value())
+}
+
 /// Checks an uncompressed page with the classic trailer (not full_crc32).
 /// Returns the matching kind, or `None` when no algorithm matches.
 pub fn classic_match(page: &[u8]) -> Option<ChecksumKind> {

@@ -193,3 +193,47 @@ pub fn innodb_files(dir: &Path) -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// Decompresses a committed `.zst` fixture into memory.
+pub fn unzstd(rel: &str) -> Vec<u8> {
+    let p = fixtures().join(rel);
+    let f = std::fs::File::open(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    zstd::stream::decode_all(f).unwrap()
+}
+
+/// Applies a damage recipe (`fixtures/images/damage/*.json`: zero, xor and
+/// truncate operations at disk offsets) to an image in memory. Returns the
+/// byte ranges the recipe touched.
+pub fn apply_damage(img: &mut Vec<u8>, recipe: &serde_json::Value) -> Vec<(u64, u64)> {
+    let mut touched = Vec::new();
+    for op in recipe["ops"].as_array().expect("ops") {
+        let off = op["offset"]
+            .as_u64()
+            .or_else(|| op["len"].as_u64().map(|_| 0))
+            .unwrap_or(0);
+        match op["op"].as_str().expect("op") {
+            "zero" => {
+                let len = op["len"].as_u64().unwrap();
+                let end = (off + len).min(img.len() as u64);
+                img[off as usize..end as usize].fill(0);
+                touched.push((off, off + len));
+            }
+            "xor" => {
+                let v = op["value"].as_u64().unwrap() as u8;
+                img[off as usize] ^= v;
+                touched.push((off, off + 1));
+            }
+            "truncate" => {
+                let len = op["len"]
+                    .as_u64()
+                    .or(op["size"].as_u64())
+                    .or(op["offset"].as_u64())
+                    .unwrap();
+                img.truncate(len as usize);
+                touched.push((len, u64::MAX));
+            }
+            other => panic!("unknown damage op {other}"),
+        }
+    }
+    touched
+}
