@@ -18,4 +18,5 @@ pub mod bytes;
 pub mod carve;
 pub mod image;
 pub mod innodb;
+pub mod schema;
 pub mod score;
