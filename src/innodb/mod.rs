@@ -8,5 +8,9 @@
 pub mod checksum;
 pub mod fil;
 pub mod fsp;
+pub mod lob;
 pub mod page_compressed;
 pub mod page_header;
+pub mod record;
+pub mod rows;
+pub mod types;

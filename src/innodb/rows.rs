@@ -1,0 +1,573 @@
+//! Rows of a clustered-index leaf page, decoded to CSV text values.
+//!
+//! [`decode_leaf_page`] walks the live record list and the free list of one
+//! page, parses each record against the table's clustered layout
+//! ([`TableDef::clustered`]), follows off-page values through a
+//! [`PageSource`], fills instantly added columns from their defaults, and
+//! decodes every value with [`crate::innodb::types`]. Plain data in, plain
+//! data out: no I/O, no printing.
+
+use crate::innodb::lob::{read_extern, ExternRef, PageSource, EXTERN_REF_SIZE};
+use crate::innodb::record::{
+    compact_extra, compact_fields, redundant_fields, walk_free, walk_records, FieldPos, FieldSpec,
+    PageGeom, RawRecord, RecHeader, RecordError, RecordKind, REC_STATUS_INSTANT,
+    REC_STATUS_NODE_PTR,
+};
+use crate::innodb::types::{decode_value, fixed_len, max_len_and_big};
+use crate::schema::{Column, IndexField, TableDef};
+
+/// Where a record was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordOrigin {
+    /// On the page's record list (live, possibly delete-marked).
+    Live,
+    /// On the page's free list: purged, but its bytes still present.
+    Free,
+}
+
+/// One column that could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnFailure {
+    /// Index into [`TableDef::columns`].
+    pub column: usize,
+    pub reason: String,
+}
+
+/// One decoded record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Values in [`TableDef::columns`] order; `None` = NULL (also for the
+    /// columns listed in `failed`).
+    pub values: Vec<Option<String>>,
+    /// The columns that failed; empty for a full row.
+    pub failed: Vec<ColumnFailure>,
+    pub delete_marked: bool,
+    pub origin: RecordOrigin,
+    /// The raw bytes of the key fields (each prefixed by its 4-byte length),
+    /// for deduplication across page copies.
+    pub key: Vec<u8>,
+    /// DB_TRX_ID, when the layout has it.
+    pub trx_id: Option<u64>,
+    pub heap_no: u16,
+    /// Offset of the record origin in the page.
+    pub offset: usize,
+}
+
+impl Row {
+    /// Every column decoded.
+    pub fn is_full(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+/// MariaDB's instant metadata record, when this page holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstantMetadata {
+    /// The stored default of each column (index into [`TableDef::columns`]):
+    /// `None` = the metadata record does not hold that column,
+    /// `Some(None)` = NULL, `Some(Some(bytes))` = the stored value.
+    pub defaults: Vec<Option<Option<Vec<u8>>>>,
+    /// MariaDB 10.4+ "alter" metadata (instant DROP/reorder): the record
+    /// also holds a metadata BLOB with the column mapping.
+    pub alter: bool,
+}
+
+/// Why a page yields no records at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    #[error("not an index page with valid infimum/supremum and heap")]
+    NotIndex,
+    #[error("not a leaf page (level {0})")]
+    NotLeaf(u16),
+    #[error("ROW_FORMAT=COMPRESSED pages must be uncompressed first")]
+    Compressed,
+    #[error("the page's record format (compact={page}) differs from the table's")]
+    FormatMismatch { page: bool },
+}
+
+/// Everything found on one leaf page.
+#[derive(Debug, Clone, Default)]
+pub struct PageRows {
+    pub rows: Vec<Row>,
+    /// Live-list records that failed the structural checks.
+    pub skipped_live: usize,
+    /// Free-list records that failed the checks (often partly overwritten).
+    pub skipped_free: usize,
+    /// Why the live list walk stopped early, if it did (records after the
+    /// break are lost from this page copy).
+    pub list_broken: Option<String>,
+    /// PAGE_N_RECS from the header, to compare with what was found.
+    pub n_recs_header: u16,
+    pub metadata: Option<InstantMetadata>,
+    pub error: Option<PageError>,
+}
+
+/// Physical field of the clustered layout, resolved.
+struct PhysField<'t> {
+    spec: FieldSpec,
+    kind: PhysKind<'t>,
+    is_key: bool,
+}
+
+enum PhysKind<'t> {
+    Column {
+        idx: usize,
+        col: &'t Column,
+        prefix: bool,
+    },
+    Dropped(&'t Column),
+    RowId,
+    TrxId,
+    RollPtr,
+}
+
+fn column_spec(col: &Column, compact: bool, prefix: Option<u32>) -> FieldSpec {
+    let (max_len, big) = max_len_and_big(col);
+    let mut fixed = fixed_len(col, compact);
+    let mut max = max_len.max(fixed.unwrap_or(0) as u64);
+    if let Some(p) = prefix {
+        fixed = fixed.map(|f| f.min(p as usize));
+        max = max.min(u64::from(p));
+    }
+    FieldSpec {
+        fixed_len: fixed,
+        nullable: col.nullable,
+        big,
+        max_len: max,
+    }
+}
+
+fn sys_spec(len: usize) -> FieldSpec {
+    FieldSpec {
+        fixed_len: Some(len),
+        nullable: false,
+        big: false,
+        max_len: len as u64,
+    }
+}
+
+fn layout<'t>(table: &'t TableDef, compact: bool) -> Result<Vec<PhysField<'t>>, String> {
+    let mut out = Vec::with_capacity(table.clustered.len());
+    for (i, f) in table.clustered.iter().enumerate() {
+        let is_key = i < table.n_key_fields;
+        let pf = match *f {
+            IndexField::Column { col, prefix_len } => {
+                let c = table
+                    .columns
+                    .get(col)
+                    .ok_or_else(|| format!("clustered field {i} names column {col}"))?;
+                PhysField {
+                    spec: column_spec(c, compact, prefix_len),
+                    kind: PhysKind::Column {
+                        idx: col,
+                        col: c,
+                        prefix: prefix_len.is_some(),
+                    },
+                    is_key,
+                }
+            }
+            IndexField::DroppedColumn { col } => {
+                let c = table
+                    .dropped_columns
+                    .get(col)
+                    .ok_or_else(|| format!("clustered field {i} names dropped column {col}"))?;
+                PhysField {
+                    spec: column_spec(c, compact, None),
+                    kind: PhysKind::Dropped(c),
+                    is_key,
+                }
+            }
+            IndexField::RowId => PhysField {
+                spec: sys_spec(6),
+                kind: PhysKind::RowId,
+                is_key,
+            },
+            IndexField::TrxId => PhysField {
+                spec: sys_spec(6),
+                kind: PhysKind::TrxId,
+                is_key,
+            },
+            IndexField::RollPtr => PhysField {
+                spec: sys_spec(7),
+                kind: PhysKind::RollPtr,
+                is_key,
+            },
+        };
+        out.push(pf);
+    }
+    Ok(out)
+}
+
+fn col_of<'t>(p: &PhysField<'t>) -> Option<&'t Column> {
+    match p.kind {
+        PhysKind::Column { col, .. } => Some(col),
+        PhysKind::Dropped(c) => Some(c),
+        _ => None,
+    }
+}
+
+/// Number of fields every record holds ("core" fields): the fields before
+/// the first instantly added column.
+fn n_core_fields(table: &TableDef, phys: &[PhysField]) -> usize {
+    let n_sys = table.n_key_fields + 2;
+    if let Some(n) = table.instant_cols_before {
+        return (n_sys + n as usize).min(phys.len());
+    }
+    phys.iter()
+        .position(|p| col_of(p).is_some_and(|c| c.instant_default.is_some()) && !p.is_key)
+        .unwrap_or(phys.len())
+}
+
+/// Physical fields of a MySQL 8.0.29+ record of row version `v`.
+fn version_fields<'a, 't>(phys: &'a [PhysField<'t>], v: u32) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..phys.len())
+        .filter(|&i| match col_of(&phys[i]) {
+            Some(c) => c.version_added.unwrap_or(0) <= v && c.version_dropped.is_none_or(|d| d > v),
+            None => true,
+        })
+        .collect();
+    idx.sort_by_key(|&i| {
+        col_of(&phys[i])
+            .and_then(|c| c.physical_pos)
+            .map(|p| p as usize)
+            .unwrap_or(i)
+    });
+    idx
+}
+
+struct Ctx<'a, 't> {
+    page: &'a [u8],
+    g: PageGeom,
+    table: &'t TableDef,
+    phys: Vec<PhysField<'t>>,
+    n_core: usize,
+    versioned: bool,
+    pages: &'a dyn PageSource,
+    metadata: Option<InstantMetadata>,
+}
+
+/// A parsed record: which physical fields it holds, and where.
+struct Parsed {
+    raw: RawRecord,
+    /// Index into `phys` of each entry of `raw.fields`.
+    map: Vec<usize>,
+    kind: RecordKind,
+    alter_metadata: bool,
+}
+
+impl Ctx<'_, '_> {
+    fn parse(&self, h: &RecHeader) -> Result<Parsed, RecordError> {
+        let o = h.origin;
+        let bad = |what: String| RecordError::Bad { origin: o, what };
+        let limit = self.g.heap_top;
+        if !self.g.compact {
+            let raw = redundant_fields(self.page, h, limit)?;
+            let n = raw.fields.len();
+            let min_rec = h.min_rec();
+            // MariaDB REDUNDANT metadata record: min_rec flag; with the
+            // deleted flag, one extra field (the metadata BLOB).
+            let alter = min_rec && h.deleted();
+            let n_phys = if alter { n.saturating_sub(1) } else { n };
+            if n_phys > self.phys.len() || n_phys < self.n_core.min(self.table.n_key_fields + 2) {
+                return Err(bad(format!("{n} fields, layout has {}", self.phys.len())));
+            }
+            let mut map: Vec<usize> = (0..n_phys).collect();
+            if alter {
+                let at = self.table.n_key_fields + 2;
+                map.insert(at.min(map.len()), usize::MAX);
+            }
+            let kind = if min_rec {
+                RecordKind::Metadata
+            } else {
+                RecordKind::Leaf
+            };
+            return Ok(Parsed {
+                raw,
+                map,
+                kind,
+                alter_metadata: alter,
+            });
+        }
+        if h.status == REC_STATUS_NODE_PTR {
+            return Err(bad("node pointer record on a leaf page".into()));
+        }
+        let extra = compact_extra(self.page, h, true)?;
+        let mut alter = false;
+        let map: Vec<usize> = if let Some(n_add) = extra.mariadb_n_fields_rel {
+            let n = self.n_core + 1 + n_add;
+            if h.min_rec() && h.deleted() {
+                // 10.4+ alter metadata: the BLOB field follows DB_ROLL_PTR.
+                alter = true;
+                let n_phys = n - 1;
+                if n_phys > self.phys.len() {
+                    return Err(bad(format!("metadata with {n} fields")));
+                }
+                (0..n_phys).collect()
+            } else {
+                if n > self.phys.len() {
+                    return Err(bad(format!(
+                        "instant record with {n} fields, layout has {}",
+                        self.phys.len()
+                    )));
+                }
+                (0..n).collect()
+            }
+        } else if let Some(v) = extra.version {
+            version_fields(&self.phys, u32::from(v))
+        } else if let Some(n) = extra.mysql_n_fields {
+            if n > self.phys.len() || n < self.table.n_key_fields + 2 {
+                return Err(bad(format!("instant record with {n} fields")));
+            }
+            (0..n).collect()
+        } else if self.versioned {
+            let mut v = version_fields(&self.phys, 0);
+            v.truncate(self.n_core);
+            v
+        } else {
+            (0..self.n_core).collect()
+        };
+        let mut specs: Vec<FieldSpec> = map.iter().map(|&i| self.phys[i].spec).collect();
+        let mut map = map;
+        if alter {
+            let at = (self.table.n_key_fields + 2).min(specs.len());
+            specs.insert(
+                at,
+                FieldSpec {
+                    fixed_len: None,
+                    nullable: false,
+                    big: true,
+                    max_len: u64::from(u32::MAX),
+                },
+            );
+            map.insert(at, usize::MAX);
+        }
+        let raw = compact_fields(self.page, h, extra.size, &specs, limit)?;
+        let kind = if h.min_rec() && h.status == REC_STATUS_INSTANT {
+            RecordKind::Metadata
+        } else {
+            RecordKind::Leaf
+        };
+        Ok(Parsed {
+            raw,
+            map,
+            kind,
+            alter_metadata: alter,
+        })
+    }
+
+    /// The full bytes of a field (following an off-page reference).
+    fn field_bytes(&self, f: &FieldPos) -> Result<Option<Vec<u8>>, String> {
+        match *f {
+            FieldPos::Null => Ok(None),
+            FieldPos::Inline { .. } => Ok(f.bytes(self.page).map(<[u8]>::to_vec)),
+            FieldPos::External { .. } => {
+                let b = f.bytes(self.page).ok_or("field outside the page")?;
+                let (local, r) = b.split_at(b.len() - EXTERN_REF_SIZE);
+                let r = ExternRef::parse(r).ok_or("short external reference")?;
+                let ext = read_extern(&r, self.pages).map_err(|e| e.to_string())?;
+                let mut v = Vec::with_capacity(local.len() + ext.len());
+                v.extend_from_slice(local);
+                v.extend_from_slice(&ext);
+                Ok(Some(v))
+            }
+        }
+    }
+
+    fn metadata_of(&self, p: &Parsed) -> InstantMetadata {
+        let mut defaults = vec![None; self.table.columns.len()];
+        for (f, &pi) in p.raw.fields.iter().zip(&p.map) {
+            if let Some(PhysField {
+                kind:
+                    PhysKind::Column {
+                        idx, prefix: false, ..
+                    },
+                ..
+            }) = self.phys.get(pi)
+            {
+                if let Ok(v) = self.field_bytes(f) {
+                    defaults[*idx] = Some(v);
+                }
+            }
+        }
+        InstantMetadata {
+            defaults,
+            alter: p.alter_metadata,
+        }
+    }
+
+    fn row(&self, p: &Parsed, origin: RecordOrigin) -> Row {
+        let h = &p.raw.header;
+        let ncols = self.table.columns.len();
+        let mut values: Vec<Option<String>> = vec![None; ncols];
+        let mut have = vec![false; ncols];
+        let mut failed = Vec::new();
+        let mut key = Vec::new();
+        let mut trx_id = None;
+        for (f, &pi) in p.raw.fields.iter().zip(&p.map) {
+            let Some(pf) = self.phys.get(pi) else {
+                continue;
+            };
+            if pf.is_key {
+                let b = f.bytes(self.page).unwrap_or(&[]);
+                key.extend_from_slice(&(b.len() as u32).to_be_bytes());
+                key.extend_from_slice(b);
+            }
+            match pf.kind {
+                PhysKind::TrxId => {
+                    if let Some(b) = f.bytes(self.page) {
+                        trx_id = Some(b.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x)));
+                    }
+                }
+                PhysKind::Column {
+                    idx,
+                    col,
+                    prefix: false,
+                } => {
+                    have[idx] = true;
+                    match self.field_bytes(f) {
+                        Ok(None) => {
+                            if !col.nullable {
+                                failed.push(ColumnFailure {
+                                    column: idx,
+                                    reason: "NULL in a NOT NULL column".into(),
+                                });
+                            }
+                        }
+                        Ok(Some(b)) => match decode_value(col, &b) {
+                            Ok(s) => values[idx] = Some(s),
+                            Err(e) => failed.push(ColumnFailure {
+                                column: idx,
+                                reason: e.to_string(),
+                            }),
+                        },
+                        Err(e) => failed.push(ColumnFailure {
+                            column: idx,
+                            reason: e,
+                        }),
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Columns the record does not hold: instantly added after it was written.
+        for (idx, col) in self.table.columns.iter().enumerate() {
+            if have[idx] || col.is_virtual {
+                continue;
+            }
+            let from_meta = self
+                .metadata
+                .as_ref()
+                .and_then(|m| m.defaults.get(idx).cloned().flatten());
+            match col.instant_default.clone().or(from_meta) {
+                Some(None) => {}
+                Some(Some(b)) => match decode_value(col, &b) {
+                    Ok(s) => values[idx] = Some(s),
+                    Err(e) => failed.push(ColumnFailure {
+                        column: idx,
+                        reason: format!("instant default: {e}"),
+                    }),
+                },
+                None => failed.push(ColumnFailure {
+                    column: idx,
+                    reason: "column missing from the record and no instant default known".into(),
+                }),
+            }
+        }
+        Row {
+            values,
+            failed,
+            delete_marked: h.deleted(),
+            origin,
+            key,
+            trx_id,
+            heap_no: h.heap_no,
+            offset: h.origin,
+        }
+    }
+}
+
+/// Decodes every record of one clustered-index leaf page of `table`.
+pub fn decode_leaf_page(page: &[u8], table: &TableDef, pages: &dyn PageSource) -> PageRows {
+    let mut out = PageRows::default();
+    let Some(g) = PageGeom::parse(page) else {
+        out.error = Some(PageError::NotIndex);
+        return out;
+    };
+    out.n_recs_header = g.n_recs;
+    if g.level != 0 {
+        out.error = Some(PageError::NotLeaf(g.level));
+        return out;
+    }
+    if let Some(rf) = table.row_format {
+        let table_compact = rf != crate::schema::RowFormat::Redundant;
+        if table_compact != g.compact {
+            out.error = Some(PageError::FormatMismatch { page: g.compact });
+            return out;
+        }
+    }
+    let phys = match layout(table, g.compact) {
+        Ok(p) => p,
+        Err(_) => {
+            out.error = Some(PageError::NotIndex);
+            return out;
+        }
+    };
+    let n_core = n_core_fields(table, &phys);
+    let versioned = table.current_row_version > 0;
+    let mut ctx = Ctx {
+        page,
+        g,
+        table,
+        phys,
+        n_core,
+        versioned,
+        pages,
+        metadata: None,
+    };
+
+    let live = walk_records(page, &g);
+    out.list_broken = live.broken;
+    let mut live_spans = Vec::new();
+    let mut parsed_live = Vec::new();
+    for h in &live.headers {
+        match ctx.parse(h) {
+            Ok(p) => {
+                live_spans.push((p.raw.start, p.raw.end));
+                if p.kind == RecordKind::Metadata {
+                    out.metadata = Some(ctx.metadata_of(&p));
+                } else {
+                    parsed_live.push(p);
+                }
+            }
+            Err(_) => out.skipped_live += 1,
+        }
+    }
+    ctx.metadata = out.metadata.clone();
+    for p in &parsed_live {
+        out.rows.push(ctx.row(p, RecordOrigin::Live));
+    }
+
+    let free = walk_free(page, &g);
+    for h in &free.headers {
+        let p = match ctx.parse(h) {
+            Ok(p) if p.kind == RecordKind::Leaf => p,
+            _ => {
+                out.skipped_free += 1;
+                continue;
+            }
+        };
+        // A freed record whose bytes were reused by a live record is gone.
+        let (s, e) = (p.raw.start, p.raw.end);
+        if live_spans.iter().any(|&(ls, le)| s < le && ls < e) {
+            out.skipped_free += 1;
+            continue;
+        }
+        let row = ctx.row(&p, RecordOrigin::Free);
+        if row.is_full() {
+            out.rows.push(row);
+        } else {
+            out.skipped_free += 1;
+        }
+    }
+    out
+}
