@@ -5,6 +5,33 @@
 
 use serde::Serialize;
 
+pub mod charset;
+pub mod sql;
+
+/// Why a schema source could not give a table definition.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaError {
+    /// A `CREATE TABLE` statement that could not be understood.
+    #[error("SQL statement at line {line}{}: {msg}", table.as_deref().map(|t| format!(" (table {t})")).unwrap_or_default())]
+    Sql {
+        line: usize,
+        table: Option<String>,
+        msg: String,
+    },
+    /// Bytes of an on-disk structure (`.frm`, SDI) that are not what they
+    /// must be; `offset` is the byte position within that structure.
+    #[error("corrupt {what} at byte {offset}: {msg}")]
+    Corrupt {
+        what: &'static str,
+        offset: u64,
+        msg: String,
+    },
+    /// A well-formed definition using something this crate cannot decode.
+    #[error("unsupported {what}: {msg}")]
+    Unsupported { what: &'static str, msg: String },
+}
+
+
 /// Where a table definition came from, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
