@@ -114,6 +114,20 @@ fn column(def: &str, table_cs: Charset) -> Column {
         let e = def.find(char::is_whitespace).unwrap();
         (&def[..e], def[e..].trim())
     };
+    // `set ('a')` → `set('a')`.
+    let joined;
+    let rest = match rest.find('(') {
+        Some(p)
+            if rest[..p]
+                .trim_end()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            joined = format!("{}{}", rest[..p].trim_end(), &rest[p..]);
+            joined.as_str()
+        }
+        _ => rest,
+    };
     // The type runs to the first space outside parentheses.
     let mut depth = 0;
     let mut q = false;
@@ -220,7 +234,15 @@ fn column(def: &str, table_cs: Charset) -> Column {
 pub fn parse_tables(sql: &str, db: &str) -> Vec<TableDef> {
     let mut out = Vec::new();
     let mut cur_db = db.to_string();
-    let sql = format!("\n{sql}");
+    // Drop `-- comments` (the corpus puts them after column definitions).
+    let stripped: Vec<&str> = sql
+        .lines()
+        .map(|l| match l.find("-- ") {
+            Some(p) if !l[..p].contains('\'') => &l[..p],
+            _ => l,
+        })
+        .collect();
+    let sql = format!("\n{}", stripped.join("\n"));
     let sql = sql.as_str();
     let lower = sql.to_ascii_lowercase();
     let mut pos = 0;

@@ -66,6 +66,7 @@ const LOB_FIRST_DATA_BEGIN: usize =
 // Index entry fields (lob0index.h).
 const LOB_ENTRY_NEXT: usize = 6;
 const LOB_ENTRY_PAGE_NO: usize = 48;
+/// 2 bytes (a LOB page holds less than 64 KiB).
 const LOB_ENTRY_DATA_LEN: usize = 52;
 // LOB data page (lob0impl.h data_page_t).
 const LOB_DATA_DATA_LEN: usize = FIL_PAGE_DATA + 1;
@@ -282,7 +283,7 @@ fn read_lob_first(
         let e = slice(entry, node_off, LOB_INDEX_ENTRY_SIZE)
             .ok_or(corrupt(node_page, "index entry out of page"))?;
         let data_page = be_u32(e, LOB_ENTRY_PAGE_NO).ok_or(corrupt(node_page, "entry"))?;
-        let data_len = be_u32(e, LOB_ENTRY_DATA_LEN).ok_or(corrupt(node_page, "entry"))? as usize;
+        let data_len = be_u16(e, LOB_ENTRY_DATA_LEN).ok_or(corrupt(node_page, "entry"))? as usize;
         let next_page = be_u32(e, LOB_ENTRY_NEXT).ok_or(corrupt(node_page, "entry"))?;
         let next_off = be_u16(e, LOB_ENTRY_NEXT + 4).ok_or(corrupt(node_page, "entry"))? as usize;
         if (out.len() + data_len) as u64 > want {

@@ -1,0 +1,420 @@
+//! Row decoding on real MySQL 5.6 (COMPACT, one REDUNDANT), 5.7 and 8.0
+//! (DYNAMIC) tablespaces from ../shared/corpus (alibaba innodb-java-reader
+//! test suite): every row must equal the values in `expected/expected.json`
+//! (transcribed from the project's assertions) or the generating rule.
+
+mod common;
+#[path = "rows_schema.rs"]
+mod rows_schema;
+
+use std::path::{Path, PathBuf};
+
+use rows_schema::{parse_tables, FilePages};
+use salvage::bytes::{be_u16, be_u32, be_u64};
+use salvage::innodb::fil::{
+    FIL_NULL, FIL_PAGE_DATA, FIL_PAGE_INDEX, FIL_PAGE_NEXT, FIL_PAGE_PREV, FIL_PAGE_TYPE,
+};
+use salvage::innodb::page_header::{PAGE_INDEX_ID, PAGE_LEVEL};
+use salvage::innodb::rows::{decode_leaf_page, RecordOrigin, Row};
+use salvage::schema::{ColumnType, TableDef};
+use serde_json::Value;
+
+const PAGE: usize = 16384;
+
+fn suite() -> PathBuf {
+    common::corpus()
+        .join("alibaba__innodb-java-reader/innodb-java-reader/src/test/resources/testsuite")
+}
+
+struct Decoded {
+    live: Vec<Row>,
+    deleted: Vec<Row>,
+    purged: Vec<Row>,
+    skipped: usize,
+}
+
+/// Every leaf page of the index rooted at page 3 (the clustered index).
+fn decode_file(path: &Path, table: &TableDef) -> Decoded {
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let src = FilePages {
+        data: &data,
+        page_size: PAGE,
+    };
+    // The clustered index is created first: the smallest index id (page 3 is
+    // the SDI root in MySQL 8, so "root at page 3" does not hold there).
+    let index_id = data
+        .chunks_exact(PAGE)
+        .filter(|p| be_u16(p, FIL_PAGE_TYPE) == Some(FIL_PAGE_INDEX))
+        .filter_map(|p| be_u64(p, FIL_PAGE_DATA + PAGE_INDEX_ID))
+        .min()
+        .unwrap();
+    let mut d = Decoded {
+        live: Vec::new(),
+        deleted: Vec::new(),
+        purged: Vec::new(),
+        skipped: 0,
+    };
+    for page_no in leaf_chain(&data, index_id) {
+        let page = &data[page_no as usize * PAGE..][..PAGE];
+        let r = decode_leaf_page(page, table, &src);
+        assert!(r.error.is_none(), "{}: {:?}", path.display(), r.error);
+        assert!(
+            r.list_broken.is_none(),
+            "{}: {:?}",
+            path.display(),
+            r.list_broken
+        );
+        d.skipped += r.skipped_live;
+        for row in r.rows {
+            assert!(row.is_full(), "{}: {:?}", path.display(), row);
+            match (row.origin, row.delete_marked) {
+                (RecordOrigin::Live, false) => d.live.push(row),
+                (RecordOrigin::Live, true) => d.deleted.push(row),
+                (RecordOrigin::Free, _) => d.purged.push(row),
+            }
+        }
+    }
+    d
+}
+
+/// The leaf pages of an index in key order: the chain of FIL_PAGE_NEXT links
+/// from the leftmost leaf, every link confirmed by the next page's
+/// FIL_PAGE_PREV (pages freed by merges keep stale links and are left out).
+fn leaf_chain(data: &[u8], index_id: u64) -> Vec<u32> {
+    let is_leaf = |n: u32| {
+        let Some(p) = data.get(n as usize * PAGE..(n as usize + 1) * PAGE) else {
+            return false;
+        };
+        be_u16(p, FIL_PAGE_TYPE) == Some(FIL_PAGE_INDEX)
+            && be_u64(p, FIL_PAGE_DATA + PAGE_INDEX_ID) == Some(index_id)
+            && be_u16(p, FIL_PAGE_DATA + PAGE_LEVEL) == Some(0)
+    };
+    let link = |n: u32, off: usize| be_u32(&data[n as usize * PAGE..], off).unwrap();
+    let n_pages = (data.len() / PAGE) as u32;
+    let mut best: Vec<u32> = Vec::new();
+    for start in (0..n_pages).filter(|&n| is_leaf(n) && link(n, FIL_PAGE_PREV) == FIL_NULL) {
+        let mut chain = vec![start];
+        let mut cur = start;
+        let ok = loop {
+            let next = link(cur, FIL_PAGE_NEXT);
+            if next == FIL_NULL {
+                break true;
+            }
+            if !is_leaf(next) || link(next, FIL_PAGE_PREV) != cur || chain.len() > n_pages as usize
+            {
+                break false;
+            }
+            chain.push(next);
+            cur = next;
+        };
+        if ok && chain.len() > best.len() {
+            best = chain;
+        }
+    }
+    best
+}
+
+fn table_for(rel: &str) -> TableDef {
+    let stem = Path::new(rel).file_stem().unwrap().to_str().unwrap();
+    let sql_path = suite().join("mysql56").join(rel).with_extension("sql");
+    let sql = std::fs::read_to_string(&sql_path).unwrap();
+    parse_tables(&sql, "test")
+        .into_iter()
+        .find(|t| t.name == stem)
+        .unwrap_or_else(|| panic!("no CREATE TABLE {stem} in {}", sql_path.display()))
+}
+
+/// Whether our text equals an expected JSON value (as the peer asserted it).
+fn matches(col: &ColumnType, got: &Option<String>, want: &Value) -> bool {
+    match (got, want) {
+        (None, Value::Null) => true,
+        (Some(g), Value::Bool(b)) => g == if *b { "1" } else { "0" },
+        (Some(g), Value::Number(n)) => match col {
+            ColumnType::Float => g.parse::<f32>().ok() == n.as_f64().map(|x| x as f32),
+            ColumnType::Double => g.parse::<f64>().ok() == n.as_f64(),
+            _ => *g == n.to_string() || g.parse::<f64>().ok() == n.as_f64(),
+        },
+        (Some(g), Value::String(s)) => match col {
+            ColumnType::Bit { .. } => {
+                u64::from_str_radix(s, 2)
+                    .ok()
+                    .map(|v| v.to_string())
+                    .as_ref()
+                    == Some(g)
+            }
+            ColumnType::Decimal { .. } => {
+                let norm = if let Some(r) = s.strip_prefix("-.") {
+                    format!("-0.{r}")
+                } else if let Some(r) = s.strip_prefix('.') {
+                    format!("0.{r}")
+                } else {
+                    s.clone()
+                };
+                *g == norm
+            }
+            _ => g == s,
+        },
+        _ => false,
+    }
+}
+
+/// Compares the live rows of `rel` in every version with expected.json.
+fn check_expected(rel: &str, versions: &[&str], skip_cols: &[usize]) -> usize {
+    let exp: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            common::corpus().join("alibaba__innodb-java-reader/expected/expected.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let rows = exp[&format!("{rel}.ibd")]["rows"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let table = table_for(rel);
+    let mut n = 0;
+    for v in versions {
+        let path = suite().join(v).join(format!("{rel}.ibd"));
+        let d = decode_file(&path, &table);
+        assert_eq!(d.skipped, 0, "{v}/{rel}");
+        assert_eq!(d.live.len(), rows.len(), "{v}/{rel}: row count");
+        for (got, want) in d.live.iter().zip(&rows) {
+            let want = want.as_array().unwrap();
+            assert_eq!(want.len(), table.columns.len(), "{rel}: expected width");
+            for (i, c) in table.columns.iter().enumerate() {
+                if skip_cols.contains(&i) {
+                    continue;
+                }
+                assert!(
+                    matches(&c.ty, &got.values[i], &want[i]),
+                    "{v}/{rel} column {} row {:?}: got {:?}, expected {}",
+                    c.name,
+                    got.values[0],
+                    got.values[i],
+                    want[i]
+                );
+                n += 1;
+            }
+        }
+        eprintln!("{v}/{rel}: {} rows exact", d.live.len());
+    }
+    n
+}
+
+const ALL: &[&str] = &["mysql56", "mysql57", "mysql80"];
+
+#[test]
+fn integers() {
+    check_expected("column/int/tb02", ALL, &[]);
+}
+
+#[test]
+fn decimals() {
+    // Column i (DECIMAL UNSIGNED) was not asserted by the peer; we check it too.
+    check_expected("column/decimal/tb19", ALL, &[]);
+}
+
+#[test]
+fn floats() {
+    check_expected("column/float/tb15", ALL, &[]);
+}
+
+#[test]
+fn temporal() {
+    check_expected("column/time/tb03", ALL, &[]);
+    check_expected("column/time/tb16", ALL, &[]);
+    check_expected("column/time/tb17", ALL, &[]);
+}
+
+#[test]
+fn bit_enum_set_bool() {
+    check_expected("column/bit/tb27", ALL, &[]);
+    check_expected("column/enum/tb25", ALL, &[]);
+    check_expected("column/set/tb26", ALL, &[]);
+    check_expected("column/boolean/tb18", ALL, &[]);
+}
+
+#[test]
+fn strings_and_nulls() {
+    check_expected("column/char/tb05", ALL, &[]);
+    check_expected("nullcolumn/tb12", ALL, &[]);
+    check_expected("nullcolumn/tb14", ALL, &[]);
+}
+
+#[test]
+fn simple_and_deletion_rules() {
+    for v in ALL {
+        let t = table_for("simple/tb01");
+        let d = decode_file(&suite().join(v).join("simple/tb01.ibd"), &t);
+        assert_eq!(d.live.len(), 10);
+        for (i, r) in d.live.iter().enumerate() {
+            let i = i as u32 + 1;
+            let c = format!("CCCCCCCC{}", (b'a' + (i % 26) as u8) as char);
+            assert_eq!(
+                r.values,
+                vec![
+                    Some(i.to_string()),
+                    Some((i * 2).to_string()),
+                    Some("A".repeat(16)),
+                    Some(c)
+                ],
+                "{v} tb01"
+            );
+        }
+        let t = table_for("deletion/tb13");
+        let d = decode_file(&suite().join(v).join("deletion/tb13.ibd"), &t);
+        let mut want = Vec::new();
+        for id in (1..2000u32).step_by(2) {
+            let c = format!("{}{}", "C".repeat(8), (b'a' + (id % 26) as u8) as char);
+            want.push(vec![
+                Some(id.to_string()),
+                Some((id * 2).to_string()),
+                Some("A".repeat(16)),
+                Some(c),
+            ]);
+        }
+        for id in 2001..=3000u32 {
+            let c = format!("{}{}", "你".repeat(4), (b'a' + (id % 26) as u8) as char);
+            want.push(vec![
+                Some(id.to_string()),
+                Some((id * 5).to_string()),
+                Some("我".repeat(8)),
+                Some(c),
+            ]);
+        }
+        assert_eq!(d.live.len(), want.len(), "{v} tb13 live rows");
+        for (r, w) in d.live.iter().zip(&want) {
+            assert_eq!(&r.values, w, "{v} tb13 live row");
+        }
+        // Deleted rows (even ids <= 2000) are either delete-marked or purged;
+        // whatever survives must be one of them, with its original values.
+        for r in d.deleted.iter().chain(&d.purged) {
+            let id: u32 = r.values[0].as_deref().unwrap().parse().unwrap();
+            assert!(id % 2 == 0 && id <= 2000, "{v} tb13: deleted id {id}");
+            assert_eq!(r.values[1], Some((id * 2).to_string()));
+        }
+        eprintln!(
+            "{v}/deletion/tb13: {} live exact, {} delete-marked, {} purged still present",
+            d.live.len(),
+            d.deleted.len(),
+            d.purged.len()
+        );
+    }
+}
+
+/// The rows tb04 / tb04utf8mb4 insert: each value is a letter then a repeat.
+fn tb04_rows(
+    spec_even: &[(&str, usize)],
+    spec_odd: &[(&str, usize)],
+    i_col: usize,
+) -> Vec<Vec<Option<String>>> {
+    (1..=10u32)
+        .map(|i| {
+            let l = ((b'a' + (i % 26) as u8) as char).to_string();
+            let spec = if i % 2 == 0 { spec_even } else { spec_odd };
+            let mut row = vec![Some(i.to_string())];
+            for (k, &(s, n)) in spec.iter().enumerate() {
+                if k + 1 == i_col {
+                    row.push(Some(if i % 2 == 0 { l.clone() } else { String::new() }));
+                }
+                row.push(Some(format!("{l}{}", s.repeat(n))));
+            }
+            row
+        })
+        .collect()
+}
+
+fn check_rows(rel: &str, versions: &[&str], want: &[Vec<Option<String>>]) {
+    let table = table_for(rel);
+    for v in versions {
+        let path = suite().join(v).join(format!("{rel}.ibd"));
+        let d = decode_file(&path, &table);
+        assert_eq!(d.live.len(), want.len(), "{v}/{rel}");
+        for (r, w) in d.live.iter().zip(want) {
+            for (i, c) in table.columns.iter().enumerate() {
+                assert!(
+                    r.values[i] == w[i],
+                    "{v}/{rel} row {:?} column {}: got {:?}, want {:?}",
+                    r.values[0],
+                    c.name,
+                    r.values[i]
+                        .as_ref()
+                        .map(|s| s.chars().take(40).collect::<String>()),
+                    w[i].as_ref()
+                        .map(|s| s.chars().take(40).collect::<String>())
+                );
+            }
+        }
+        let bytes: usize = d
+            .live
+            .iter()
+            .flat_map(|r| &r.values)
+            .flatten()
+            .map(|s| s.len())
+            .sum();
+        eprintln!(
+            "{v}/{rel}: {} rows exact ({bytes} bytes of text)",
+            d.live.len()
+        );
+    }
+}
+
+#[test]
+fn off_page_utf8mb4_blob_chains_and_mysql8_lobs() {
+    // 5.6 COMPACT (768-byte prefix + BLOB pages), 5.7 DYNAMIC (BLOB pages),
+    // 8.0 DYNAMIC (LOB_FIRST / LOB_DATA pages).
+    let even = [
+        ("阿", 31),
+        ("里", 63),
+        ("巴", 253),
+        ("数", 254),
+        ("据", 255),
+        ("库", 511),
+        ("事", 767),
+        ("业", 13949),
+        ("辰", 31),
+        ("序", 254),
+    ];
+    let odd = [
+        ("a", 1),
+        ("里", 10),
+        ("b", 126),
+        ("数", 200),
+        ("j", 220),
+        ("库", 400),
+        ("s", 500),
+        ("业", 10000),
+        ("辰", 10),
+        ("x", 100),
+    ];
+    check_rows("column/char/tb04utf8mb4", ALL, &tb04_rows(&even, &odd, 9));
+}
+
+#[test]
+fn off_page_latin1_long_varchar() {
+    let even = [
+        ("a", 31),
+        ("b", 63),
+        ("c", 253),
+        ("d", 254),
+        ("e", 255),
+        ("f", 511),
+        ("g", 16383),
+        ("h", 47473),
+        ("j", 31),
+        ("k", 254),
+    ];
+    let odd = [
+        ("a", 1),
+        ("b", 10),
+        ("c", 126),
+        ("d", 127),
+        ("e", 128),
+        ("f", 400),
+        ("g", 10000),
+        ("h", 40000),
+        ("j", 8),
+        ("k", 10),
+    ];
+    check_rows("column/char/tb04", &["mysql56"], &tb04_rows(&even, &odd, 9));
+}
