@@ -9,12 +9,10 @@ mod rows_schema;
 
 use std::path::{Path, PathBuf};
 
-use rows_schema::{parse_tables, FilePages};
-use salvage::bytes::{be_u16, be_u32, be_u64};
-use salvage::innodb::fil::{
-    FIL_NULL, FIL_PAGE_DATA, FIL_PAGE_INDEX, FIL_PAGE_NEXT, FIL_PAGE_PREV, FIL_PAGE_TYPE,
-};
-use salvage::innodb::page_header::{PAGE_INDEX_ID, PAGE_LEVEL};
+use rows_schema::{leaf_chain, parse_tables, FilePages};
+use salvage::bytes::{be_u16, be_u64};
+use salvage::innodb::fil::{FIL_PAGE_DATA, FIL_PAGE_INDEX, FIL_PAGE_TYPE};
+use salvage::innodb::page_header::PAGE_INDEX_ID;
 use salvage::innodb::rows::{decode_leaf_page, RecordOrigin, Row};
 use salvage::schema::{ColumnType, TableDef};
 use serde_json::Value;
@@ -54,7 +52,7 @@ fn decode_file(path: &Path, table: &TableDef) -> Decoded {
         purged: Vec::new(),
         skipped: 0,
     };
-    for page_no in leaf_chain(&data, index_id) {
+    for page_no in leaf_chain(&data, PAGE, index_id) {
         let page = &data[page_no as usize * PAGE..][..PAGE];
         let r = decode_leaf_page(page, table, &src);
         assert!(r.error.is_none(), "{}: {:?}", path.display(), r.error);
@@ -75,43 +73,6 @@ fn decode_file(path: &Path, table: &TableDef) -> Decoded {
         }
     }
     d
-}
-
-/// The leaf pages of an index in key order: the chain of FIL_PAGE_NEXT links
-/// from the leftmost leaf, every link confirmed by the next page's
-/// FIL_PAGE_PREV (pages freed by merges keep stale links and are left out).
-fn leaf_chain(data: &[u8], index_id: u64) -> Vec<u32> {
-    let is_leaf = |n: u32| {
-        let Some(p) = data.get(n as usize * PAGE..(n as usize + 1) * PAGE) else {
-            return false;
-        };
-        be_u16(p, FIL_PAGE_TYPE) == Some(FIL_PAGE_INDEX)
-            && be_u64(p, FIL_PAGE_DATA + PAGE_INDEX_ID) == Some(index_id)
-            && be_u16(p, FIL_PAGE_DATA + PAGE_LEVEL) == Some(0)
-    };
-    let link = |n: u32, off: usize| be_u32(&data[n as usize * PAGE..], off).unwrap();
-    let n_pages = (data.len() / PAGE) as u32;
-    let mut best: Vec<u32> = Vec::new();
-    for start in (0..n_pages).filter(|&n| is_leaf(n) && link(n, FIL_PAGE_PREV) == FIL_NULL) {
-        let mut chain = vec![start];
-        let mut cur = start;
-        let ok = loop {
-            let next = link(cur, FIL_PAGE_NEXT);
-            if next == FIL_NULL {
-                break true;
-            }
-            if !is_leaf(next) || link(next, FIL_PAGE_PREV) != cur || chain.len() > n_pages as usize
-            {
-                break false;
-            }
-            chain.push(next);
-            cur = next;
-        };
-        if ok && chain.len() > best.len() {
-            best = chain;
-        }
-    }
-    best
 }
 
 fn table_for(rel: &str) -> TableDef {

@@ -7,7 +7,13 @@
 
 use std::borrow::Cow;
 
+use salvage::bytes::{be_u16, be_u32, be_u64};
+use salvage::innodb::fil::{
+    FIL_NULL, FIL_PAGE_DATA, FIL_PAGE_INDEX, FIL_PAGE_NEXT, FIL_PAGE_PREV, FIL_PAGE_TYPE,
+    FIL_PAGE_TYPE_INSTANT_OR_SDI_BLOB,
+};
 use salvage::innodb::lob::PageSource;
+use salvage::innodb::page_header::{PAGE_INDEX_ID, PAGE_LEVEL};
 use salvage::schema::{Charset, Column, ColumnType, RowFormat, SchemaSource, TableDef};
 
 /// Pages of one tablespace file (any space id; page n at n * page_size).
@@ -443,4 +449,42 @@ pub fn same_number(a: &str, b: &str) -> bool {
         (Ok(x), Ok(y)) => x == y || ((x - y) / x.abs().max(y.abs())).abs() < 1e-7,
         _ => false,
     }
+}
+
+/// The leaf pages of an index in key order: the chain of FIL_PAGE_NEXT links
+/// from the leftmost leaf, every link confirmed by the next page's
+/// FIL_PAGE_PREV (pages freed by merges keep stale links and are left out).
+pub fn leaf_chain(data: &[u8], page_size: usize, index_id: u64) -> Vec<u32> {
+    let is_leaf = |n: u32| {
+        let Some(p) = data.get(n as usize * page_size..(n as usize + 1) * page_size) else {
+            return false;
+        };
+        let t = be_u16(p, FIL_PAGE_TYPE);
+        (t == Some(FIL_PAGE_INDEX) || t == Some(FIL_PAGE_TYPE_INSTANT_OR_SDI_BLOB))
+            && be_u64(p, FIL_PAGE_DATA + PAGE_INDEX_ID) == Some(index_id)
+            && be_u16(p, FIL_PAGE_DATA + PAGE_LEVEL) == Some(0)
+    };
+    let link = |n: u32, off: usize| be_u32(&data[n as usize * page_size..], off).unwrap();
+    let n_pages = (data.len() / page_size) as u32;
+    let mut best: Vec<u32> = Vec::new();
+    for start in (0..n_pages).filter(|&n| is_leaf(n) && link(n, FIL_PAGE_PREV) == FIL_NULL) {
+        let mut chain = vec![start];
+        let mut cur = start;
+        let ok = loop {
+            let next = link(cur, FIL_PAGE_NEXT);
+            if next == FIL_NULL {
+                break true;
+            }
+            if !is_leaf(next) || link(next, FIL_PAGE_PREV) != cur || chain.len() > n_pages as usize
+            {
+                break false;
+            }
+            chain.push(next);
+            cur = next;
+        };
+        if ok && chain.len() > best.len() {
+            best = chain;
+        }
+    }
+    best
 }
