@@ -385,7 +385,7 @@ pub fn decode_text(b: &[u8], cs: Charset) -> R {
         Charset::Cp1251 => e::WINDOWS_1251,
         Charset::Ucs2 | Charset::Utf16 => e::UTF_16BE,
         Charset::Utf32 => {
-            if b.len() % 4 != 0 {
+            if !b.len().is_multiple_of(4) {
                 return Err(ValueError::Charset { charset: cs });
             }
             return b
@@ -490,7 +490,7 @@ fn decimal(b: &[u8], precision: u32, scale: u32) -> R {
         Ok(s)
     };
     let mut int_digits = String::new();
-    if intg % 9 != 0 {
+    if !intg.is_multiple_of(9) {
         int_digits.push_str(&read(DIG2BYTES[intg % 9], intg % 9)?);
     }
     for _ in 0..intg / 9 {
@@ -500,7 +500,7 @@ fn decimal(b: &[u8], precision: u32, scale: u32) -> R {
     for _ in 0..frac / 9 {
         frac_digits.push_str(&read(4, 9)?);
     }
-    if frac % 9 != 0 {
+    if !frac.is_multiple_of(9) {
         frac_digits.push_str(&read(DIG2BYTES[frac % 9], frac % 9)?);
     }
     let int_trim = int_digits.trim_start_matches('0');
