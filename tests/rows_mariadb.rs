@@ -16,8 +16,6 @@ use salvage::innodb::page_header::{PAGE_INDEX_ID, PAGE_LEVEL};
 use salvage::innodb::rows::{decode_leaf_page, mariadb_instant_layout, RecordOrigin, Row};
 use salvage::schema::{ColumnType, IndexField, TableDef};
 
-const PAGE: usize = 16384;
-
 struct Decoded {
     live: Vec<Row>,
     deleted: Vec<Row>,
@@ -26,17 +24,17 @@ struct Decoded {
 
 /// Decodes the leaf pages of the clustered index (rooted at page 3) in key
 /// order, after reading MariaDB's instant-ALTER layout when the root has one.
-fn decode_file(path: &Path, table: &TableDef) -> Decoded {
+fn decode_file(path: &Path, table: &TableDef, ps: usize) -> Decoded {
     let data = std::fs::read(path).unwrap();
     let src = FilePages {
         data: &data,
-        page_size: PAGE,
+        page_size: ps,
     };
-    let root = &data[3 * PAGE..4 * PAGE];
+    let root = &data[3 * ps..4 * ps];
     let index_id = be_u64(root, FIL_PAGE_DATA + PAGE_INDEX_ID).unwrap();
-    let chain = leaf_chain(&data, PAGE, index_id);
+    let chain = leaf_chain(&data, ps, index_id);
     assert!(!chain.is_empty(), "{}: no leaf chain", table.name);
-    let leftmost = &data[chain[0] as usize * PAGE..][..PAGE];
+    let leftmost = &data[chain[0] as usize * ps..][..ps];
     let instant = mariadb_instant_layout(table, root, leftmost, &src)
         .unwrap_or_else(|e| panic!("{}: instant metadata: {e}", table.name));
     let table = instant.as_ref().unwrap_or(table);
@@ -46,7 +44,7 @@ fn decode_file(path: &Path, table: &TableDef) -> Decoded {
         skipped: 0,
     };
     for &n in &chain {
-        let page = &data[n as usize * PAGE..][..PAGE];
+        let page = &data[n as usize * ps..][..ps];
         let r = decode_leaf_page(page, table, &src);
         assert!(r.error.is_none(), "{}: {:?}", table.name, r.error);
         assert!(
@@ -69,20 +67,20 @@ fn decode_file(path: &Path, table: &TableDef) -> Decoded {
 
 /// Decodes every leaf page of the clustered index found anywhere in the
 /// file (no B-tree walk).
-fn decode_all_pages(path: &Path, table: &TableDef) -> Decoded {
+fn decode_all_pages(path: &Path, table: &TableDef, ps: usize) -> Decoded {
     let data = std::fs::read(path).unwrap();
     let src = FilePages {
         data: &data,
-        page_size: PAGE,
+        page_size: ps,
     };
-    let root = &data[3 * PAGE..4 * PAGE];
+    let root = &data[3 * ps..4 * ps];
     let index_id = be_u64(root, FIL_PAGE_DATA + PAGE_INDEX_ID).unwrap();
     let mut out = Decoded {
         live: Vec::new(),
         deleted: Vec::new(),
         skipped: 0,
     };
-    for page in data.chunks_exact(PAGE) {
+    for page in data.chunks_exact(ps) {
         if be_u16(page, FIL_PAGE_TYPE) != Some(FIL_PAGE_INDEX)
             || be_u64(page, FIL_PAGE_DATA + PAGE_INDEX_ID) != Some(index_id)
             || be_u16(page, FIL_PAGE_DATA + PAGE_LEVEL) != Some(0)
@@ -171,8 +169,12 @@ fn compare(table: &TableDef, got: &[Row], truth_path: &Path) -> usize {
 }
 
 fn run(db: &str, names: &[&str]) {
-    let dir = common::unpack_datadir("main");
-    let truth = common::fixtures().join("main/truth");
+    run_instance("main", 16384, db, names);
+}
+
+fn run_instance(instance: &str, ps: usize, db: &str, names: &[&str]) {
+    let dir = common::unpack_datadir(instance);
+    let truth = common::fixtures().join(instance).join("truth");
     let schema = std::fs::read_to_string(truth.join("schema.sql")).unwrap();
     let tables = parse_tables(&schema, db);
     for name in names {
@@ -180,10 +182,10 @@ fn run(db: &str, names: &[&str]) {
             .iter()
             .find(|t| t.db == db && t.name == *name)
             .unwrap_or_else(|| panic!("{db}.{name} not in schema.sql"));
-        let d = decode_file(&dir.path().join(db).join(format!("{name}.ibd")), t);
+        let d = decode_file(&dir.path().join(db).join(format!("{name}.ibd")), t, ps);
         if db != "shop" {
             // Every leaf page in the file, reachable or not, gives the same rows.
-            let all = decode_all_pages(&dir.path().join(db).join(format!("{name}.ibd")), t);
+            let all = decode_all_pages(&dir.path().join(db).join(format!("{name}.ibd")), t, ps);
             assert_eq!(
                 all.live.len(),
                 d.live.len(),
@@ -193,7 +195,7 @@ fn run(db: &str, names: &[&str]) {
         assert_eq!(d.skipped, 0, "{db}.{name}: skipped records");
         let n = compare(t, &d.live, &truth.join(db).join(format!("{name}.csv")));
         eprintln!(
-            "{db}.{name}: {} rows, {n} values exact, {} deleted/purged records",
+            "{instance} {db}.{name}: {} rows, {n} values exact, {} deleted/purged records",
             d.live.len(),
             d.deleted.len()
         );
@@ -235,4 +237,36 @@ fn shop_tables_exact() {
             "products", "reviews", "events", "orders", "sessions", "users",
         ],
     );
+}
+
+#[test]
+fn other_page_sizes_and_crc32_exact() {
+    // 4, 8, 32 and 64 KiB pages (full_crc32) and the pre-10.5 crc32 format.
+    for (instance, ps) in [
+        ("p4k", 4096),
+        ("p8k", 8192),
+        ("p32k", 32768),
+        ("p64k", 65536),
+        ("crc32", 16384),
+    ] {
+        run_instance(
+            instance,
+            ps,
+            "types",
+            &["t_redundant", "t_compact", "t_dynamic"],
+        );
+        run_instance(
+            instance,
+            ps,
+            "charsets",
+            &["cs_utf8mb4", "cs_latin1", "cs_gbk"],
+        );
+        run_instance(instance, ps, "blobs", &["blob_dynamic"]);
+        run_instance(
+            instance,
+            ps,
+            "shop",
+            &["products", "reviews", "events", "orders", "users"],
+        );
+    }
 }

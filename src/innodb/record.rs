@@ -20,7 +20,9 @@
 //! ```
 
 use crate::bytes::{be_u16, slice};
-use crate::innodb::fil::{FIL_PAGE_DATA, FIL_PAGE_DATA_END};
+use crate::innodb::fil::{
+    FIL_PAGE_DATA, FIL_PAGE_DATA_END, FIL_PAGE_TYPE, FIL_PAGE_TYPE_INSTANT_OR_SDI_BLOB,
+};
 use crate::innodb::page_header::{
     PageHeader, PAGE_FREE, PAGE_HEAP_TOP, PAGE_NEW_INFIMUM, PAGE_OLD_INFIMUM,
 };
@@ -433,7 +435,14 @@ impl PageGeom {
         if heap_top < user_start || heap_top > dir_start || ph.n_heap < 2 {
             return None;
         }
-        if slice(page, infimum, 8)? != b"infimum\0" || slice(page, supremum, 8)? != b"supremum" {
+        let inf = slice(page, infimum, 8)?;
+        let sup = slice(page, supremum, 8)?;
+        // MariaDB 10.4+ instant ALTER: the clustered root (FIL_PAGE_TYPE_INSTANT)
+        // has zeros in the infimum and zeros + n_core_null_bytes in the supremum.
+        let instant_root = be_u16(page, FIL_PAGE_TYPE) == Some(FIL_PAGE_TYPE_INSTANT_OR_SDI_BLOB)
+            && inf == [0u8; 8]
+            && sup[..7] == [0u8; 7];
+        if !instant_root && (inf != b"infimum\0" || sup != b"supremum") {
             return None;
         }
         Some(PageGeom {
