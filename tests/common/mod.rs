@@ -142,26 +142,26 @@ pub fn build_embedded_image(path: &Path, size: u64, files: &[Vec<u8>], seed: u64
         f.write_all(&buf[..n]).unwrap();
         written += n as u64;
     }
-    let mut placed: Vec<(u64, u64)> = Vec::new();
+    // In order, each after a random gap of at least 64 KiB, at a 512-byte
+    // (half the time not 4 KiB-aligned) offset.
+    let total: u64 = files.iter().map(|d| d.len() as u64 + 65536 + 4096).sum();
+    assert!(
+        total <= size,
+        "{total} bytes of files do not fit a {size}-byte image"
+    );
+    let slack = (size - total) / (files.len() as u64 + 1);
     let mut offsets = Vec::new();
+    let mut pos = 0u64;
     for data in files {
-        let len = data.len() as u64;
-        let off = loop {
-            let cand = rng.below((size - len) / 512) * 512;
-            // Keep page starts off the 4 KiB grid half the time.
-            let cand = if rng.below(2) == 0 { cand | 512 } else { cand };
-            if cand + len <= size
-                && placed
-                    .iter()
-                    .all(|&(a, b)| cand + len + 65536 <= a || cand >= b + 65536)
-            {
-                break cand;
-            }
-        };
+        let gap = 65536 + rng.below(slack.max(1));
+        let mut off = (pos + gap).div_ceil(4096) * 4096;
+        if rng.below(2) == 0 {
+            off += 512 * (1 + rng.below(7));
+        }
         f.seek(SeekFrom::Start(off)).unwrap();
         f.write_all(data).unwrap();
-        placed.push((off, off + len));
         offsets.push(off);
+        pos = off + data.len() as u64;
     }
     f.flush().unwrap();
     offsets
