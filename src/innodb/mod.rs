@@ -13,4 +13,5 @@ pub mod page_compressed;
 pub mod page_header;
 pub mod record;
 pub mod rows;
+pub mod sdi;
 pub mod types;

@@ -592,6 +592,7 @@ fn create_table(
     // Body.
     let mut columns: Vec<Column> = Vec::new();
     let mut keys: Vec<KeyDef> = Vec::new();
+    let mut fulltext = false;
     for el in split_commas(&toks[open + 1..close]) {
         let kw0 = el[0].keyword();
         let mut e = el;
@@ -614,6 +615,7 @@ fn create_table(
                         format!("cannot read index `{}`", text_of(&st.code, e)),
                     )
                 })?;
+                fulltext |= kw == "FULLTEXT";
                 keys.push(KeyDef {
                     primary: kw == "PRIMARY",
                     unique: kw == "UNIQUE",
@@ -636,6 +638,24 @@ fn create_table(
                 columns.push(col);
             }
         }
+    }
+    if columns.is_empty() {
+        return Err(err(Some(&qual), "no columns".into()));
+    }
+    // InnoDB gives a table with a FULLTEXT index a hidden stored column
+    // FTS_DOC_ID BIGINT UNSIGNED NOT NULL after the others (as MySQL 8's
+    // SDI lists it), unless the table defines it.
+    if fulltext
+        && !columns
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case("FTS_DOC_ID"))
+    {
+        columns.push(Column::new(
+            "FTS_DOC_ID",
+            ColumnType::BigInt { unsigned: true },
+            false,
+            Charset::Binary,
+        ));
     }
     if columns.is_empty() {
         return Err(err(Some(&qual), "no columns".into()));
