@@ -398,7 +398,12 @@ fn sakila_full_schema_with_views_and_triggers() {
     assert_eq!(tables.len(), 16, "{names:?}");
     assert!(tables.iter().all(|t| t.db == "sakila"), "{names:?}");
     let ft = table(&tables, "sakila.film_text");
-    assert_eq!(col_names(ft), ["film_id", "title", "description"]);
+    // FULLTEXT: InnoDB's hidden FTS_DOC_ID is stored last.
+    assert_eq!(
+        col_names(ft),
+        ["film_id", "title", "description", "FTS_DOC_ID"]
+    );
+    assert_eq!(ft.columns[3].ty, ColumnType::BigInt { unsigned: true });
     assert_eq!(ft.columns[2].ty, ColumnType::Text);
     assert_eq!(ft.row_format, None);
     let addr = table(&tables, "sakila.address");
