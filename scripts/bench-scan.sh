@@ -18,7 +18,7 @@ RUNS=5
 mkdir -p "$BENCH_DIR"
 
 cargo build --release --quiet
-BIN=target/release/salvage
+BIN=${CARGO_TARGET_DIR:-target}/release/salvage
 
 if [ ! -f "$IMG" ]; then
   echo "generating $IMG ..." >&2

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::carve::detect::{detect, Candidate, Detection, Scratch, MAX_PAGE};
 use crate::carve::PageRecord;
-use crate::image::{Image, SECTOR};
+use crate::image::{Image, ReadMode, SECTOR};
 
 /// Bytes per chunk: big enough to amortise scheduling, small enough to
 /// balance two cores and keep a `pread` buffer modest.
@@ -97,32 +97,59 @@ pub fn scan(image: &Image, range: ScanRange, progress: &(dyn Fn(u64) + Sync)) ->
     result
 }
 
+/// With `pread`, a chunk is read in windows this big (plus the overlap a
+/// page may need), so the bytes are scanned while still in cache.
+const READ_WINDOW: u64 = 1 << 20;
+
 fn scan_chunk(image: &Image, c0: u64, c1: u64, end: u64, st: &mut ThreadState) -> ChunkOut {
     let mut out = ChunkOut::default();
-    let win_end = (c1 + MAX_PAGE as u64).min(end);
     let ThreadState { scratch, buf } = st;
-    let data = image.read(c0, (win_end - c0) as usize, buf, &mut out.unreadable);
-    let limit = (c1 - c0) as usize;
-    let mut p = 0usize;
-    while p < limit {
-        let w = &data[p..data.len().min(p + MAX_PAGE)];
-        match detect(w, c0 + p as u64, scratch) {
-            Some(Detection::Page(r)) => {
-                let step = (r.phys_size as usize).div_ceil(SECTOR as usize) * SECTOR as usize;
-                out.pages.push(r);
-                p += step.max(SECTOR as usize);
+    let step = if image.mode() == ReadMode::Mmap {
+        image.prefetch(c0, ((c1 + MAX_PAGE as u64).min(end) - c0) as usize);
+        c1 - c0
+    } else {
+        READ_WINDOW
+    };
+    // A page found near the end of one window may reach into the next:
+    // `next` is where scanning resumes, possibly past the window's start.
+    let mut next = c0;
+    let mut w0 = c0;
+    while w0 < c1 {
+        let w1 = (w0 + step).min(c1);
+        let win_end = (w1 + MAX_PAGE as u64).min(end);
+        let data = image.read(w0, (win_end - w0) as usize, buf, &mut out.unreadable);
+        let limit = (w1 - w0) as usize;
+        let mut p = (next.max(w0) - w0) as usize;
+        while p < limit {
+            let w = &data[p..data.len().min(p + MAX_PAGE)];
+            match detect(w, w0 + p as u64, scratch) {
+                Some(Detection::Page(r)) => {
+                    let step = (r.phys_size as usize).div_ceil(SECTOR as usize) * SECTOR as usize;
+                    out.pages.push(r);
+                    p += step.max(SECTOR as usize);
+                }
+                Some(Detection::Candidate(c)) => {
+                    out.candidates.push(c);
+                    p += SECTOR as usize;
+                }
+                None => p += SECTOR as usize,
             }
-            Some(Detection::Candidate(c)) => {
-                out.candidates.push(c);
-                p += SECTOR as usize;
-            }
-            None => p += SECTOR as usize,
+        }
+        next = w0 + p as u64;
+        w0 = w1;
+    }
+    // Unreadable ranges past this chunk belong to the next one; windows
+    // overlap, so merge what was recorded twice.
+    out.unreadable.retain(|&(s, _)| s < c1);
+    out.unreadable.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::new();
+    for (s, l) in out.unreadable.drain(..) {
+        let e = (s + l).min(c1);
+        match merged.last_mut() {
+            Some((ms, ml)) if s <= *ms + *ml => *ml = (*ml).max(e - *ms),
+            _ => merged.push((s, e - s)),
         }
     }
-    // Unreadable ranges past this chunk belong to the next one.
-    out.unreadable.retain(|&(s, _)| s < c1);
-    for h in out.unreadable.iter_mut() {
-        h.1 = h.1.min(c1 - h.0);
-    }
+    out.unreadable = merged;
     out
 }
