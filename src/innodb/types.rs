@@ -316,9 +316,162 @@ pub fn decode_value(col: &Column, b: &[u8]) -> R {
     }
 }
 
-/// MySQL 8 binary JSON → text. Not decoded yet: an error, never a guess.
-fn json_text(_b: &[u8]) -> R {
-    Err(ValueError::Unsupported("MySQL binary JSON"))
+/// MySQL 8 binary JSON → text as MySQL prints it (`{"a": 1, "b": [true, null]}`).
+///
+/// Format facts from MySQL `sql-common/json_binary.h` (type byte, then for
+/// objects and arrays a little-endian element count and byte size, key
+/// entries, value entries with small values inlined; strings with a
+/// 7-bit-per-byte length prefix). An empty value is the JSON null the
+/// server stores for an empty document.
+fn json_text(b: &[u8]) -> R {
+    if b.is_empty() {
+        return Ok("null".to_string());
+    }
+    let mut out = String::new();
+    json_value(b[0], &b[1..], 0, &mut out)?;
+    Ok(out)
+}
+
+fn json_err(detail: &str) -> ValueError {
+    ValueError::Range {
+        ty: "JSON",
+        detail: detail.to_string(),
+    }
+}
+
+fn le(b: &[u8], off: usize, n: usize) -> Result<u64, ValueError> {
+    let s = crate::bytes::slice(b, off, n).ok_or_else(|| json_err("truncated"))?;
+    Ok(s.iter().rev().fold(0u64, |a, &x| (a << 8) | u64::from(x)))
+}
+
+/// Variable-length length: 7 bits per byte, low bits first, at most 5 bytes.
+fn json_varlen(b: &[u8]) -> Result<(usize, usize), ValueError> {
+    let mut v = 0usize;
+    for i in 0..5 {
+        let x = *b.get(i).ok_or_else(|| json_err("truncated length"))?;
+        v |= usize::from(x & 0x7F) << (7 * i);
+        if x & 0x80 == 0 {
+            return Ok((v, i + 1));
+        }
+    }
+    Err(json_err("length too long"))
+}
+
+fn json_string(s: &[u8], out: &mut String) -> Result<(), ValueError> {
+    let s = std::str::from_utf8(s).map_err(|_| json_err("string is not UTF-8"))?;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    Ok(())
+}
+
+fn json_value(t: u8, b: &[u8], depth: usize, out: &mut String) -> Result<(), ValueError> {
+    if depth > 100 {
+        return Err(json_err("nesting too deep"));
+    }
+    match t {
+        0x00..=0x03 => {
+            let large = t & 1 == 1;
+            let w = if large { 4 } else { 2 };
+            let count = le(b, 0, w)? as usize;
+            let size = le(b, w, w)? as usize;
+            if size > b.len() || count > size {
+                return Err(json_err("container larger than its value"));
+            }
+            let b = &b[..size];
+            let is_obj = t < 2;
+            let key_entry = if is_obj { w + 2 } else { 0 };
+            let value_entry = 1 + w;
+            let header = 2 * w;
+            let values_at = header + count * key_entry;
+            if values_at + count * value_entry > size {
+                return Err(json_err("entries past the container"));
+            }
+            out.push(if is_obj { '{' } else { '[' });
+            for i in 0..count {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if is_obj {
+                    let ko = le(b, header + i * key_entry, w)? as usize;
+                    let kl = le(b, header + i * key_entry + w, 2)? as usize;
+                    let k = crate::bytes::slice(b, ko, kl)
+                        .ok_or_else(|| json_err("key past the container"))?;
+                    json_string(k, out)?;
+                    out.push_str(": ");
+                }
+                let e = values_at + i * value_entry;
+                let vt = b[e];
+                let inline = matches!(vt, 0x04..=0x06) || (large && matches!(vt, 0x07 | 0x08));
+                if inline {
+                    json_value(vt, &b[e + 1..e + 1 + w], depth + 1, out)?;
+                } else {
+                    let off = le(b, e + 1, w)? as usize;
+                    let v = b
+                        .get(off..)
+                        .ok_or_else(|| json_err("value past the container"))?;
+                    json_value(vt, v, depth + 1, out)?;
+                }
+            }
+            out.push(if is_obj { '}' } else { ']' });
+        }
+        0x04 => out.push_str(match b.first() {
+            Some(0) => "null",
+            Some(1) => "true",
+            Some(2) => "false",
+            _ => return Err(json_err("bad literal")),
+        }),
+        0x05 => out.push_str(&(le(b, 0, 2)? as u16 as i16).to_string()),
+        0x06 => out.push_str(&le(b, 0, 2)?.to_string()),
+        0x07 => out.push_str(&(le(b, 0, 4)? as u32 as i32).to_string()),
+        0x08 => out.push_str(&le(b, 0, 4)?.to_string()),
+        0x09 => out.push_str(&(le(b, 0, 8)? as i64).to_string()),
+        0x0A => out.push_str(&le(b, 0, 8)?.to_string()),
+        0x0B => {
+            let v = f64::from_bits(le(b, 0, 8)?);
+            if !v.is_finite() {
+                return Err(json_err("non-finite double"));
+            }
+            let s = ecma_format(&format!("{v:e}"));
+            out.push_str(&s);
+            if !s.contains(['.', 'e']) {
+                out.push_str(".0");
+            }
+        }
+        0x0C => {
+            let (n, l) = json_varlen(b)?;
+            let s =
+                crate::bytes::slice(b, l, n).ok_or_else(|| json_err("string past the value"))?;
+            json_string(s, out)?;
+        }
+        0x0F => {
+            // Opaque: MySQL field type, length, data. DECIMAL is printed as a
+            // number; other opaque types are not decoded.
+            let ft = *b.first().ok_or_else(|| json_err("truncated opaque"))?;
+            let (n, l) = json_varlen(&b[1..])?;
+            let d = crate::bytes::slice(b, 1 + l, n)
+                .ok_or_else(|| json_err("opaque past the value"))?;
+            if ft != 246 || d.len() < 2 {
+                return Err(ValueError::Unsupported("JSON opaque value"));
+            }
+            let (p, sc) = (u32::from(d[0]), u32::from(d[1]));
+            out.push_str(&decimal(&d[2..], p, sc)?);
+        }
+        _ => return Err(json_err("unknown type")),
+    }
+    Ok(())
 }
 
 fn int_text(ty: &'static str, b: &[u8], n: usize, signed: bool) -> R {
