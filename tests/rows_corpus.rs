@@ -471,3 +471,61 @@ fn old_temporal_formats() {
         d.live.len()
     );
 }
+
+/// The string literals of an `insert into T values (...)` statement body,
+/// with MySQL's escapes (`\t`, `\n`, `\\`, `\'`, `''`) applied.
+fn sql_literals(body: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut it = body.chars().peekable();
+    while let Some(c) = it.next() {
+        if c != '\'' {
+            continue;
+        }
+        let mut s = String::new();
+        while let Some(c) = it.next() {
+            match c {
+                '\\' => match it.next() {
+                    Some('t') => s.push('\t'),
+                    Some('n') => s.push('\n'),
+                    Some('r') => s.push('\r'),
+                    Some('0') => s.push('\0'),
+                    Some(o) => s.push(o),
+                    None => {}
+                },
+                '\'' if it.peek() == Some(&'\'') => {
+                    it.next();
+                    s.push('\'');
+                }
+                '\'' => break,
+                c => s.push(c),
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// tb20: per-column charsets utf8 / gbk / ujis in a latin1 table (VARCHAR
+/// up to 1024 characters, some off-page), on 5.6, 5.7 and 8.0.
+#[test]
+fn mixed_charsets_utf8_gbk_ujis() {
+    let sql = std::fs::read_to_string(suite().join("mysql56/column/char/tb20.sql")).unwrap();
+    let start = sql.find("(\n100,").unwrap();
+    let end = start + sql[start..].find("\n);").unwrap();
+    let lits = sql_literals(&sql[start..end]);
+    assert_eq!(lits.len(), 6);
+    let mut row100 = vec![Some("100".to_string())];
+    row100.extend(lits.into_iter().map(Some));
+    let mut row101 = vec![Some("101".to_string())];
+    for (l, ch, n) in [
+        ("a", "阿", 63),
+        ("b", "里", 1023),
+        ("c", "巴", 255),
+        ("d", "数", 1023),
+        ("e", "ン", 511),
+        ("f", "ト", 1023),
+    ] {
+        row101.push(Some(format!("{l}{}", ch.repeat(n))));
+    }
+    check_rows("column/char/tb20", ALL, &[row100, row101]);
+}
