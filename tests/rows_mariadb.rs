@@ -270,3 +270,36 @@ fn other_page_sizes_and_crc32_exact() {
         );
     }
 }
+
+/// Decoding speed on shop.users (19,980 rows, 10 columns): printed, not
+/// asserted (the machine is shared).
+#[test]
+fn decode_rate_users() {
+    let dir = common::unpack_datadir("main");
+    let schema = std::fs::read_to_string(common::fixtures().join("main/truth/schema.sql")).unwrap();
+    let t = parse_tables(&schema, "shop")
+        .into_iter()
+        .find(|t| t.name == "users")
+        .unwrap();
+    let data = std::fs::read(dir.path().join("shop/users.ibd")).unwrap();
+    let src = FilePages {
+        data: &data,
+        page_size: 16384,
+    };
+    let index_id = be_u64(&data[3 * 16384..], FIL_PAGE_DATA + PAGE_INDEX_ID).unwrap();
+    let chain = leaf_chain(&data, 16384, index_id);
+    let t0 = std::time::Instant::now();
+    let mut n = 0usize;
+    for _ in 0..5 {
+        for &p in &chain {
+            n += decode_leaf_page(&data[p as usize * 16384..][..16384], &t, &src)
+                .rows
+                .len();
+        }
+    }
+    let s = t0.elapsed().as_secs_f64();
+    eprintln!(
+        "shop.users: {n} records decoded in {s:.3} s = {:.0} records/s",
+        n as f64 / s
+    );
+}

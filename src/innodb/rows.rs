@@ -7,6 +7,8 @@
 //! decodes every value with [`crate::innodb::types`]. Plain data in, plain
 //! data out: no I/O, no printing.
 
+use std::borrow::Cow;
+
 use crate::innodb::lob::{read_extern, ExternRef, PageSource, EXTERN_REF_SIZE};
 use crate::innodb::record::{
     compact_extra, compact_fields, redundant_fields, walk_free, walk_records, FieldPos, FieldSpec,
@@ -79,8 +81,6 @@ pub enum PageError {
     NotIndex,
     #[error("not a leaf page (level {0})")]
     NotLeaf(u16),
-    #[error("ROW_FORMAT=COMPRESSED pages must be uncompressed first")]
-    Compressed,
     #[error("the page's record format (compact={page}) differs from the table's")]
     FormatMismatch { page: bool },
 }
@@ -240,6 +240,8 @@ struct Ctx<'a, 't> {
     g: PageGeom,
     table: &'t TableDef,
     phys: Vec<PhysField<'t>>,
+    /// `phys[i].spec` for every i.
+    specs: Vec<FieldSpec>,
     n_core: usize,
     versioned: bool,
     pages: &'a dyn PageSource,
@@ -326,7 +328,12 @@ impl Ctx<'_, '_> {
         } else {
             (0..self.n_core).collect()
         };
-        let mut specs: Vec<FieldSpec> = map.iter().map(|&i| self.phys[i].spec).collect();
+        let identity = !alter && map.iter().enumerate().all(|(k, &i)| k == i);
+        let mut specs: Vec<FieldSpec> = if identity {
+            Vec::new()
+        } else {
+            map.iter().map(|&i| self.phys[i].spec).collect()
+        };
         let mut map = map;
         if alter {
             let at = (self.table.n_key_fields + 2).min(specs.len());
@@ -335,7 +342,12 @@ impl Ctx<'_, '_> {
             specs.insert(at, sys_spec(EXTERN_REF_SIZE));
             map.insert(at, usize::MAX);
         }
-        let raw = compact_fields(self.page, h, extra.size, &specs, limit)?;
+        let specs: &[FieldSpec] = if identity {
+            &self.specs[..map.len()]
+        } else {
+            &specs
+        };
+        let raw = compact_fields(self.page, h, extra.size, specs, limit)?;
         let kind = if h.min_rec() && h.status == REC_STATUS_INSTANT {
             RecordKind::Metadata
         } else {
@@ -350,10 +362,10 @@ impl Ctx<'_, '_> {
     }
 
     /// The full bytes of a field (following an off-page reference).
-    fn field_bytes(&self, f: &FieldPos) -> Result<Option<Vec<u8>>, String> {
+    fn field_bytes(&self, f: &FieldPos) -> Result<Option<Cow<'_, [u8]>>, String> {
         match *f {
             FieldPos::Null => Ok(None),
-            FieldPos::Inline { .. } => Ok(f.bytes(self.page).map(<[u8]>::to_vec)),
+            FieldPos::Inline { .. } => Ok(f.bytes(self.page).map(Cow::Borrowed)),
             FieldPos::External { .. } => {
                 let b = f.bytes(self.page).ok_or("field outside the page")?;
                 let (local, r) = b.split_at(b.len() - EXTERN_REF_SIZE);
@@ -362,7 +374,7 @@ impl Ctx<'_, '_> {
                 let mut v = Vec::with_capacity(local.len() + ext.len());
                 v.extend_from_slice(local);
                 v.extend_from_slice(&ext);
-                Ok(Some(v))
+                Ok(Some(Cow::Owned(v)))
             }
         }
     }
@@ -379,7 +391,7 @@ impl Ctx<'_, '_> {
             }) = self.phys.get(pi)
             {
                 if let Ok(v) = self.field_bytes(f) {
-                    defaults[*idx] = Some(v);
+                    defaults[*idx] = Some(v.map(Cow::into_owned));
                 }
             }
         }
@@ -508,11 +520,13 @@ pub fn decode_leaf_page(page: &[u8], table: &TableDef, pages: &dyn PageSource) -
     };
     let n_core = n_core_fields(table, &phys);
     let versioned = table.current_row_version > 0;
+    let specs = phys.iter().map(|p| p.spec).collect();
     let mut ctx = Ctx {
         page,
         g,
         table,
         phys,
+        specs,
         n_core,
         versioned,
         pages,
