@@ -7,6 +7,7 @@
 
 pub mod checksum;
 pub mod fil;
+pub mod frm;
 pub mod fsp;
 pub mod lob;
 pub mod page_compressed;
