@@ -184,3 +184,76 @@ proptest! {
         }
     }
 }
+
+/// Structural damage on a real COMPACT page: a next pointer that loops back
+/// and a heap number out of range stop the walk there; the records before
+/// the damage are kept, nothing after it is invented.
+#[test]
+fn broken_record_list_keeps_the_prefix() {
+    use salvage::innodb::record::{compact_header, walk_records, PageGeom};
+    let s = &samples()[3]; // types.t_compact
+    let n = s.leaves[0];
+    let page = s.file[n * PAGE..(n + 1) * PAGE].to_vec();
+    let g = PageGeom::parse(&page).unwrap();
+    let heads = walk_records(&page, &g).headers;
+    assert!(heads.len() >= 4, "need a few records");
+    let src = FilePages {
+        data: &s.file,
+        page_size: PAGE,
+    };
+    let clean = decode_leaf_page(&page, &s.table, &src);
+    assert!(clean.list_broken.is_none());
+
+    // 1. The second record's next pointer points at the first record: a loop.
+    let mut p = page.clone();
+    let (a, b) = (heads[0].origin, heads[1].origin);
+    let rel = (a as i64 - b as i64).rem_euclid(65536) as u16;
+    p[b - 2..b].copy_from_slice(&rel.to_be_bytes());
+    let r = decode_leaf_page(&p, &s.table, &src);
+    assert!(
+        r.list_broken.as_deref().unwrap().contains("loop"),
+        "{:?}",
+        r.list_broken
+    );
+    let live: Vec<_> = r
+        .rows
+        .iter()
+        .filter(|x| x.origin == salvage::innodb::rows::RecordOrigin::Live)
+        .collect();
+    assert_eq!(live.len(), 2);
+    assert_eq!(live[0].values, clean.rows[0].values);
+    assert_eq!(live[1].values, clean.rows[1].values);
+
+    // 2. The third record's heap number is beyond PAGE_N_HEAP.
+    let mut p = page.clone();
+    let c = heads[2].origin;
+    let h = compact_header(&p, c).unwrap();
+    let v = (0x1FFFu16 << 3) | u16::from(h.status);
+    p[c - 4..c - 2].copy_from_slice(&v.to_be_bytes());
+    let r = decode_leaf_page(&p, &s.table, &src);
+    assert!(r.list_broken.as_deref().unwrap().contains("heap number"));
+    assert_eq!(
+        r.rows
+            .iter()
+            .filter(|x| x.origin == salvage::innodb::rows::RecordOrigin::Live)
+            .count(),
+        2
+    );
+
+    // 3. A variable length made larger than the column allows: that record
+    //    is skipped, the walk goes on.
+    let mut p = page.clone();
+    let d = heads[1].origin;
+    // Null bitmap of t_compact: 37 nullable columns -> 5 bytes; the first
+    // length byte (c_char, CHAR(10) utf8mb4: up to 40 bytes) is next.
+    let at = d - 5 - 5 - 1;
+    p[at] = 0x7F;
+    let r = decode_leaf_page(&p, &s.table, &src);
+    assert!(r.list_broken.is_none());
+    assert_eq!(
+        r.skipped_live + r.rows.iter().filter(|x| !x.is_full()).count(),
+        1,
+        "{:?}",
+        r.skipped_live
+    );
+}
