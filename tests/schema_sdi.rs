@@ -285,6 +285,43 @@ fn ibdninja_instant_add_and_drop() {
 }
 
 #[test]
+fn ibdninja_upgraded_table_with_seven_row_versions() {
+    // Created on 8.0.30, upgraded to 8.0.40, then instant ADD/DROP.
+    let t = one(&ninja("8.0", "ddl_test"));
+    let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["id", "original_col1", "verify_column", "data_v3", "data_v5"]
+    );
+    assert_eq!(t.columns[3].ty, ColumnType::Json);
+    assert_eq!(
+        t.columns[4].ty,
+        ColumnType::Decimal {
+            precision: 10,
+            scale: 2
+        }
+    );
+    assert_eq!(t.dropped_columns.len(), 3);
+    assert_eq!(t.current_row_version, 7);
+    assert_eq!(
+        fields(&t),
+        [
+            "id",
+            "DB_TRX_ID",
+            "DB_ROLL_PTR",
+            "original_col1",
+            "dropped:!hidden!_dropped_v5_p4_original_col2",
+            "verify_column",
+            "dropped:!hidden!_dropped_v6_p6_data_v2",
+            "data_v3",
+            "dropped:!hidden!_dropped_v7_p8_data_v4",
+            "data_v5"
+        ]
+    );
+    assert_eq!(t.index_id, Some(157));
+}
+
+#[test]
 fn java_reader_mysql80_every_file_with_sdi_blob() {
     let dir = common::corpus().join(
         "alibaba__innodb-java-reader/innodb-java-reader/src/test/resources/testsuite/mysql80",

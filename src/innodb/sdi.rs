@@ -651,7 +651,11 @@ pub fn table_from_json(json: &str, space_id: Option<u32>) -> Result<TableDef, Sc
                 _ => {}
             }
         }
-        let is_virtual = b(c, "is_virtual") || hidden == HT_HIDDEN_SQL;
+        if hidden == HT_HIDDEN_SQL {
+            // Functional index parts: virtual, never stored, not user columns.
+            continue;
+        }
+        let is_virtual = b(c, "is_virtual");
         let collation = u32::try_from(u(c, "collation_id").unwrap_or(63)).unwrap_or(63);
         let cs = from_collation_id(collation);
         if hidden == HT_HIDDEN_SE && !is_virtual {
