@@ -160,6 +160,21 @@ impl Image {
         &buf[..]
     }
 
+    /// The bytes `off..off+len` (clipped to the image), borrowed from the map
+    /// or read. Unreadable sectors read as zeros.
+    pub fn bytes(&self, off: u64, len: usize) -> std::borrow::Cow<'_, [u8]> {
+        if let Some(map) = &self.map {
+            let start = off.min(self.size) as usize;
+            let end = start + len.min(map.len() - start);
+            return std::borrow::Cow::Borrowed(&map[start..end]);
+        }
+        let mut buf = Vec::new();
+        let mut holes = Vec::new();
+        let n = self.read(off, len, &mut buf, &mut holes).len();
+        buf.truncate(n);
+        std::borrow::Cow::Owned(buf)
+    }
+
     /// Asks the kernel to map `off..off+len` in one go (MADV_POPULATE_READ)
     /// before the scanner reads it: far cheaper than one page fault per
     /// 4 KiB. A no-op without a map or on kernels that lack it.

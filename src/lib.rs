@@ -16,7 +16,9 @@
 
 pub mod bytes;
 pub mod carve;
+pub mod export;
 pub mod image;
 pub mod innodb;
+pub mod recover;
 pub mod schema;
 pub mod score;

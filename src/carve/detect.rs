@@ -245,7 +245,7 @@ fn record(
 
 fn fill_index_info(r: &mut PageRecord, pg: &[u8]) {
     let index_type = matches!(r.page_type, FIL_PAGE_INDEX | FIL_PAGE_RTREE | FIL_PAGE_SDI)
-        || (r.page_type == fil::FIL_PAGE_TYPE_INSTANT_OR_SDI_BLOB && has_infimum(pg));
+        || (r.page_type == fil::FIL_PAGE_TYPE_INSTANT_OR_SDI_BLOB && is_instant_root(pg));
     if !index_type {
         return;
     }
@@ -254,6 +254,25 @@ fn fill_index_info(r: &mut PageRecord, pg: &[u8]) {
         r.level = h.level;
         r.n_recs = h.n_recs;
     }
+}
+
+/// Type 18 is MySQL's SDI_BLOB or MariaDB's FIL_PAGE_TYPE_INSTANT (the root
+/// of a clustered index after instant ALTER, whose infimum and supremum
+/// strings MariaDB overwrites). An SDI BLOB page has a 4-byte part length
+/// where an index page has PAGE_N_DIR_SLOTS and PAGE_HEAP_TOP, so a page
+/// with at least two directory slots and a sane heap is an index page.
+fn is_instant_root(pg: &[u8]) -> bool {
+    if has_infimum(pg) {
+        return true;
+    }
+    PageHeader::parse(pg).is_some_and(|h| {
+        h.n_dir_slots >= 2
+            && h.n_heap >= 2
+            && (h.heap_top as usize) <= pg.len()
+            && h.index_id != 0
+            && h.index_id < 1 << 48
+            && h.level < 64
+    })
 }
 
 /// MariaDB full_crc32 page_compressed: size from the type, CRC-32C at the end.
@@ -284,7 +303,7 @@ fn fcrc32_compressed(w: &[u8], offset: u64, t: u16) -> Option<PageRecord> {
 /// The uncompressed page from an inflated page_compressed stream: either the
 /// whole page, or the page after the `FIL_PAGE_DATA` bytes kept in clear.
 /// `None` when the result is not a page of a valid size with this header.
-fn whole_page(header: &[u8], out: Vec<u8>) -> Option<Vec<u8>> {
+pub(crate) fn whole_page(header: &[u8], out: Vec<u8>) -> Option<Vec<u8>> {
     let same_no =
         |p: &[u8]| be_u32(p, fil::FIL_PAGE_OFFSET) == be_u32(header, fil::FIL_PAGE_OFFSET);
     if PAGE_SIZES.contains(&out.len()) && same_no(&out) {
@@ -461,7 +480,7 @@ fn sparse_zip(w: &[u8], offset: u64, stored: u32, scratch: &mut Scratch) -> Opti
 
 /// Lays the physical blocks of `pw` into a `size`-byte page, zero where
 /// `holes` has a bit set.
-fn assemble(pw: &[u8], size: usize, g: usize, holes: u64, out: &mut Vec<u8>) {
+pub(crate) fn assemble(pw: &[u8], size: usize, g: usize, holes: u64, out: &mut Vec<u8>) {
     out.clear();
     out.resize(size, 0);
     let mut src = 0;

@@ -8,6 +8,7 @@
 //!   pages by (space id, index id), tablespace summaries.
 
 pub mod detect;
+pub mod pages;
 pub mod scan;
 pub mod store;
 

@@ -3,6 +3,7 @@
 //! stdout ends the program quietly.
 
 mod progress;
+mod recover;
 mod scan;
 
 use std::io::{self, Write};
@@ -68,6 +69,38 @@ pub enum Command {
         #[arg(long)]
         stats: bool,
     },
+    /// Compare a recovered directory with a ground-truth directory (fixtures):
+    /// recall and precision per table.
+    Score {
+        /// The recovered directory (`salvage recover -o` output).
+        recovered: PathBuf,
+        /// The truth directory (`<db>/<table>.csv`, `schema.sql`).
+        truth: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recover tables: CSV per table, schema.sql, load.sql and report.json in OUT.
+    Recover {
+        #[command(flatten)]
+        image: ImageArgs,
+        /// Output directory (created; existing files in it are replaced).
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+        /// A file of CREATE TABLE statements (mysqldump output works as it is),
+        /// for tables whose schema is not on the image. Repeatable.
+        #[arg(long = "schema")]
+        schemas: Vec<PathBuf>,
+        /// Recover only this table (`db.table`). Repeatable.
+        #[arg(long = "table")]
+        tables: Vec<String>,
+        /// Database name for CREATE TABLEs in --schema files that name none.
+        #[arg(long)]
+        db: Option<String>,
+        /// Print the report as JSON on stdout instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Parses `123`, `0x1000`, `4K`, `16M`, `2G`, `1T` (binary units).
@@ -120,6 +153,19 @@ pub fn main() -> ExitCode {
             list_pages,
             stats,
         } => scan::run(image, *json, *list_pages, *stats),
+        Command::Score {
+            recovered,
+            truth,
+            json,
+        } => score(recovered, truth, *json),
+        Command::Recover {
+            image,
+            out,
+            schemas,
+            tables,
+            db,
+            json,
+        } => recover::run(image, out, schemas, tables, db.as_deref(), *json),
     };
     match result {
         Ok(code) => code,
@@ -133,6 +179,28 @@ pub fn main() -> ExitCode {
 
 fn is_broken_pipe(e: &Fatal) -> bool {
     e.0.contains("Broken pipe") || e.0.contains("os error 32")
+}
+
+fn score(
+    recovered: &std::path::Path,
+    truth: &std::path::Path,
+    json: bool,
+) -> Result<ExitCode, Fatal> {
+    let report = salvage::score::score_dirs(recovered, truth).map_err(|e| {
+        Fatal(format!(
+            "cannot score {} against {}: {e}",
+            recovered.display(),
+            truth.display()
+        ))
+    })?;
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{report}")?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Peak resident memory of this process in bytes (VmHWM), where Linux tells.

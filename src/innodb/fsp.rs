@@ -84,3 +84,48 @@ pub fn sizes_from_flags(flags: u32) -> Option<SpaceSizes> {
         sdi: flags & FSP_FLAGS_MASK_SDI != 0,
     })
 }
+
+/// Start of the extent descriptor array on FSP_HDR / XDES pages
+/// (FSP_HEADER_OFFSET + FSP_HEADER_SIZE).
+pub const XDES_ARR_OFFSET: usize = 38 + 112;
+/// Offset of the state and of the page bitmap inside a descriptor.
+pub const XDES_STATE: usize = 20;
+pub const XDES_BITMAP: usize = 24;
+/// Extent states.
+pub const XDES_FREE: u32 = 1;
+
+/// Pages per extent for a logical page size (1 MiB extents up to 16 KiB
+/// pages, then 64 pages).
+pub fn extent_pages(page_size: u32) -> u32 {
+    match page_size {
+        4096 => 256,
+        8192 => 128,
+        _ => 64,
+    }
+}
+
+/// The pages an FSP_HDR / XDES page (page number `base`, a multiple of
+/// the page size in pages) marks free, for a tablespace of `page_size`
+/// bytes per page. `None` when the page is too short to hold the array.
+pub fn free_pages_in_xdes(xdes: &[u8], base: u32, page_size: u32) -> Option<Vec<u32>> {
+    let ext = extent_pages(page_size);
+    let entry = XDES_BITMAP + (ext as usize * 2).div_ceil(8);
+    let n_entries = page_size / ext;
+    let mut free = Vec::new();
+    for i in 0..n_entries as usize {
+        let e = XDES_ARR_OFFSET + i * entry;
+        let state = be_u32(xdes, e + XDES_STATE)?;
+        let first = base + i as u32 * ext;
+        for j in 0..ext {
+            let is_free = state == 0 || state == XDES_FREE || {
+                let bit = 2 * j as usize;
+                let byte = *xdes.get(e + XDES_BITMAP + bit / 8)?;
+                byte >> (bit % 8) & 1 == 1
+            };
+            if is_free {
+                free.push(first + j);
+            }
+        }
+    }
+    Some(free)
+}

@@ -6,6 +6,7 @@
 //! documentation; the code is our own.
 
 pub mod checksum;
+pub mod dict;
 pub mod fil;
 pub mod frm;
 pub mod fsp;

@@ -1,0 +1,123 @@
+//! `salvage recover`: tables back as CSV.
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use owo_colors::{OwoColorize, Stream};
+
+use salvage::recover::{recover, RecoverOptions, Recovery};
+use salvage::schema::sql::{parse_schema_lenient, SqlOptions};
+
+use super::scan::carve_image;
+use super::{pool, progress, Fatal, ImageArgs};
+
+pub fn run(
+    args: &ImageArgs,
+    out: &Path,
+    schemas: &[PathBuf],
+    only: &[String],
+    db: Option<&str>,
+    json: bool,
+) -> Result<ExitCode, Fatal> {
+    let mut opts = RecoverOptions {
+        only: only.to_vec(),
+        ..Default::default()
+    };
+    let mut warnings = Vec::new();
+    for f in schemas {
+        let sql = std::fs::read_to_string(f)
+            .map_err(|e| Fatal(format!("cannot read schema file {}: {e}", f.display())))?;
+        let (tables, errors) = parse_schema_lenient(&sql, db, &SqlOptions::default());
+        if tables.is_empty() {
+            return Err(Fatal(format!(
+                "no CREATE TABLE could be read from {}{}",
+                f.display(),
+                errors.first().map(|e| format!(": {e}")).unwrap_or_default()
+            )));
+        }
+        warnings.extend(errors.iter().map(|e| format!("{}: {e}", f.display())));
+        opts.user_schemas.extend(tables);
+    }
+    let (image, _range, store) = carve_image(args)?;
+    let pool = pool(args.threads)?;
+    let bar = progress::count(0, "decoding tables");
+    let mut rec = pool.install(|| {
+        recover(&image, &store, &opts, &|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+    });
+    bar.finish_and_clear();
+    rec.schema_errors.extend(warnings);
+    salvage::export::write_all(out, &rec)
+        .map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;
+
+    let stdout = io::stdout();
+    let mut w = BufWriter::new(stdout.lock());
+    if json {
+        serde_json::to_writer_pretty(&mut w, &rec)?;
+        w.write_all(b"\n")?;
+    } else {
+        summary(&mut w, &rec, out)?;
+    }
+    w.flush()?;
+    let recovered: usize = rec
+        .tables
+        .iter()
+        .map(|t| t.rows_written + t.partial_rows)
+        .sum();
+    Ok(if recovered > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn summary(w: &mut impl Write, rec: &Recovery, out: &Path) -> io::Result<()> {
+    for t in &rec.tables {
+        let name = format!("{}.{}", t.db, t.table);
+        let mut line = format!(
+            "{:<40} {:>9} rows  {:>7} deleted  {:>6} partial  {:>6} pages",
+            name, t.rows_written, t.deleted_rows, t.partial_rows, t.leaf_pages
+        );
+        if t.leaf_pages_damaged > 0 {
+            line.push_str(&format!("  {} pages damaged", t.leaf_pages_damaged));
+        }
+        if t.leaf_pages == 0 {
+            writeln!(
+                w,
+                "{}",
+                line.if_supports_color(Stream::Stdout, |x| x.yellow())
+            )?;
+        } else {
+            writeln!(w, "{line}")?;
+        }
+    }
+    if !rec.unknown_indexes.is_empty() {
+        writeln!(
+            w,
+            "\n{} indexes with records but no schema (pass their CREATE TABLE with --schema):",
+            rec.unknown_indexes.len()
+        )?;
+        for i in &rec.unknown_indexes {
+            writeln!(
+                w,
+                "  space {} index {}: {} leaf pages, {} records",
+                i.space_id, i.index_id, i.leaf_pages, i.records
+            )?;
+        }
+    }
+    for e in &rec.schema_errors {
+        writeln!(w, "schema: {e}")?;
+    }
+    let rows: usize = rec.tables.iter().map(|t| t.rows_written).sum();
+    writeln!(
+        w,
+        "\n{} rows in {} tables written to {}",
+        rows,
+        rec.tables.iter().filter(|t| t.rows_written > 0).count(),
+        out.display()
+    )?;
+    Ok(())
+}

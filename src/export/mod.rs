@@ -1,0 +1,67 @@
+//! Writers of recovered data: CSV per table (the exact convention of
+//! DESIGN.md), `schema.sql`, `load.sql` and `report.json`.
+
+pub mod csv;
+pub mod sql;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::recover::Recovery;
+
+/// A database or table name made safe as one path component.
+pub fn path_component(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c == '\0' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    match s.as_str() {
+        "" => "_".to_string(),
+        "." | ".." => s.replace('.', "_"),
+        _ => s,
+    }
+}
+
+/// `OUT/<db>/<table><suffix>`.
+pub fn table_path(out: &Path, db: &str, table: &str, suffix: &str) -> PathBuf {
+    out.join(path_component(db))
+        .join(format!("{}{suffix}", path_component(table)))
+}
+
+/// Writes everything for a recovery into `out` (created if missing).
+pub fn write_all(out: &Path, rec: &Recovery) -> io::Result<()> {
+    std::fs::create_dir_all(out)?;
+    for t in &rec.tables {
+        if t.leaf_pages == 0 && t.rows.is_empty() && t.deleted.is_empty() {
+            continue;
+        }
+        std::fs::create_dir_all(out.join(path_component(&t.db)))?;
+        let header: Vec<&str> = t.def.columns.iter().map(|c| c.name.as_str()).collect();
+        csv::write_file(&table_path(out, &t.db, &t.table, ".csv"), &header, &t.rows)?;
+        csv::write_file(
+            &table_path(out, &t.db, &t.table, ".deleted.csv"),
+            &header,
+            &t.deleted,
+        )?;
+        if !t.partial.is_empty() {
+            let rows: Vec<_> = t.partial.iter().map(|p| p.values.clone()).collect();
+            csv::write_file(
+                &table_path(out, &t.db, &t.table, ".partial.csv"),
+                &header,
+                &rows,
+            )?;
+        }
+    }
+    std::fs::write(out.join("schema.sql"), sql::schema_sql(rec))?;
+    std::fs::write(out.join("load.sql"), sql::load_sql(rec))?;
+    let mut report = serde_json::to_vec_pretty(rec).map_err(io::Error::other)?;
+    report.push(b'\n');
+    std::fs::write(out.join("report.json"), report)?;
+    Ok(())
+}

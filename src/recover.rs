@@ -1,0 +1,598 @@
+//! Pages → tables → rows: the one place that orchestrates recovery.
+//!
+//! 1. Schemas, strongest source first: MySQL 8 SDI inside each tablespace,
+//!    then the user's `CREATE TABLE`s (`--schema`).
+//! 2. Each table is tied to its clustered index: by (space id, index id)
+//!    when the schema source knows them, else by trying the table's layout
+//!    on the leaf pages of every index nobody claimed and keeping the index
+//!    whose records decode cleanly.
+//! 3. Rows: the newest good copy of each leaf page gives the live rows
+//!    (newest page LSN wins a primary key); delete-marked records, records on
+//!    a page's free list and records only on older copies of a page go to
+//!    the deleted rows, unless the same key is live. A row with a column that
+//!    could not be decoded is partial, never a silently truncated value.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::bytes::be_u32;
+use crate::carve::pages::{page_bytes, StorePages};
+use crate::carve::store::{IndexSummary, PageStore};
+use crate::carve::{PageRecord, Status};
+use crate::image::Image;
+use crate::innodb::fil;
+use crate::innodb::lob::PageSource;
+use crate::innodb::rows::{decode_leaf_page, mariadb_instant_layout, RecordOrigin};
+use crate::innodb::{dict, sdi};
+use crate::schema::{SchemaSource, TableDef};
+
+/// What the user asked for.
+#[derive(Debug, Default, Clone)]
+pub struct RecoverOptions {
+    /// Table definitions from `--schema` files.
+    pub user_schemas: Vec<TableDef>,
+    /// Only these tables (`db.table`); empty = all.
+    pub only: Vec<String>,
+}
+
+/// A row: values in column order, `None` = NULL.
+pub type Values = Vec<Option<String>>;
+
+/// A row with columns that could not be decoded (written as NULL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartialRow {
+    pub values: Values,
+    /// (column name, why it failed).
+    pub failed: Vec<(String, String)>,
+}
+
+/// Everything recovered for one table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableRecovery {
+    #[serde(skip)]
+    pub def: TableDef,
+    pub db: String,
+    pub table: String,
+    pub source: SchemaSource,
+    pub space_id: Option<u32>,
+    pub index_id: Option<u64>,
+    #[serde(skip)]
+    pub rows: Vec<Values>,
+    #[serde(skip)]
+    pub deleted: Vec<Values>,
+    #[serde(skip)]
+    pub partial: Vec<PartialRow>,
+    pub rows_written: usize,
+    pub deleted_rows: usize,
+    pub partial_rows: usize,
+    /// Distinct leaf pages with at least one good copy.
+    pub leaf_pages: usize,
+    /// Leaf pages found only damaged.
+    pub leaf_pages_damaged: usize,
+    /// Records that failed the structural checks of their page.
+    pub records_skipped: usize,
+    pub notes: Vec<String>,
+}
+
+/// The result of a recovery.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recovery {
+    pub tables: Vec<TableRecovery>,
+    /// Indexes with leaf records that no schema claimed: pass their table's
+    /// CREATE TABLE with `--schema`.
+    pub unknown_indexes: Vec<IndexSummary>,
+    /// Schemas that could not be tied to any pages.
+    pub tables_without_pages: Vec<String>,
+    pub schema_errors: Vec<String>,
+}
+
+/// Runs recovery on a carved image. Deterministic: the same image gives the
+/// same result with any number of threads.
+pub fn recover(
+    image: &Image,
+    store: &PageStore,
+    opts: &RecoverOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Recovery {
+    let src = StorePages { image, store };
+    let mut schema_errors = Vec::new();
+
+    // 1. Schemas, strongest first; one definition per table name.
+    let mut defs: Vec<TableDef> = Vec::new();
+    for space in store.spaces().iter().filter(|s| s.format == "mysql8-sdi") {
+        let page = |n: u32| src.page(space.space_id, n);
+        match sdi::tables_from_tablespace(page) {
+            Ok(ts) => defs.extend(ts),
+            Err(e) => schema_errors.push(format!("SDI of space {}: {e}", space.space_id)),
+        }
+    }
+    defs.extend(opts.user_schemas.iter().cloned());
+    defs.sort_by_key(|d| (d.source, d.qualified()));
+    let mut seen = BTreeSet::new();
+    defs.retain(|d| seen.insert(d.qualified()));
+    if !opts.only.is_empty() {
+        defs.retain(|d| {
+            opts.only
+                .iter()
+                .any(|o| o == &d.qualified() || o == &d.name)
+        });
+    }
+
+    // Leaf pages of every index.
+    let mut leaves: BTreeMap<(u32, u64), Vec<&PageRecord>> = BTreeMap::new();
+    for p in &store.pages {
+        if p.is_index() && p.level == 0 && is_btree(p) {
+            leaves.entry((p.space_id, p.index_id)).or_default().push(p);
+        }
+    }
+
+    // The InnoDB data dictionary (MySQL 5.x, MariaDB): names and index ids.
+    let dictionary = read_dictionary(store, image, &src, &leaves);
+    if !dictionary.is_empty() {
+        let named: BTreeSet<String> = defs.iter().map(|d| d.qualified()).collect();
+        for t in &dictionary {
+            let (db, name) = t.db_and_name();
+            let base = partition_base(&name);
+            if named.contains(&format!("{db}.{base}")) || db == "SYS" || t.clustered().is_none() {
+                continue;
+            }
+            if !opts.only.is_empty()
+                && !opts
+                    .only
+                    .iter()
+                    .any(|o| *o == format!("{db}.{base}") || *o == base)
+            {
+                continue;
+            }
+            let mut d = dict::to_tabledef(t);
+            d.name = base.to_string();
+            if !defs.iter().any(|x| x.qualified() == d.qualified()) {
+                defs.push(d);
+            }
+        }
+    }
+
+    // 2. Tie each table to its clustered index (or, for a partitioned
+    //    table, one per partition).
+    let mut claimed: BTreeSet<(u32, u64)> = BTreeSet::new();
+    let mut tied: Vec<(TableDef, Vec<(u32, u64)>)> = Vec::new();
+    for d in &defs {
+        let mut keys = Vec::new();
+        if let Some(ix) = d.index_id {
+            keys.push((d.space_id.unwrap_or(u32::MAX), ix));
+        } else {
+            // By name in the dictionary: the table itself or its partitions.
+            for t in &dictionary {
+                let (db, name) = t.db_and_name();
+                if db == d.db && partition_base(&name) == d.name {
+                    if let Some(ix) = t.clustered() {
+                        keys.push((t.space, ix.id));
+                    }
+                }
+            }
+        }
+        keys.retain(|k| leaves.contains_key(k) && !claimed.contains(k));
+        claimed.extend(keys.iter().copied());
+        tied.push((d.clone(), keys));
+    }
+    // Tables no source could place: the index whose records fit best.
+    for (d, keys) in tied
+        .iter_mut()
+        .filter(|(d, k)| k.is_empty() && d.index_id.is_none())
+    {
+        let best = leaves
+            .iter()
+            .filter(|(k, _)| !claimed.contains(k))
+            .filter_map(|(k, pages)| fit(d, pages, image, &src).map(|s| (s, *k)))
+            .max_by(|a, b| {
+                a.0.partial_cmp(&b.0)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then(b.1.cmp(&a.1))
+            });
+        if let Some((_, k)) = best {
+            claimed.insert(k);
+            keys.push(k);
+        }
+    }
+
+    // 3. Rows, table by table (pages of a table decoded in parallel).
+    let total = tied.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let mut tables: Vec<TableRecovery> = tied
+        .iter()
+        .map(|(def, keys)| {
+            let t = if keys.is_empty() {
+                empty_table(def, "no pages of this table's clustered index were found")
+            } else {
+                let parts: Vec<TableRecovery> = keys
+                    .iter()
+                    .map(|k| recover_table(def, &leaves[k], image, &src))
+                    .collect();
+                merge_partitions(def, parts)
+            };
+            progress(
+                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                total,
+            );
+            t
+        })
+        .collect();
+    for t in tables
+        .iter_mut()
+        .filter(|t| t.source == SchemaSource::Dictionary)
+    {
+        t.notes.push(
+            "decoded from the InnoDB data dictionary alone: DECIMAL, ENUM, SET and similar columns come out as raw \
+             bytes; pass the CREATE TABLE with --schema for exact values"
+                .into(),
+        );
+    }
+    tables.sort_by(|a, b| (&a.db, &a.table).cmp(&(&b.db, &b.table)));
+    let tables_without_pages = tables
+        .iter()
+        .filter(|t| t.leaf_pages == 0)
+        .map(|t| format!("{}.{}", t.db, t.table))
+        .collect();
+    let unknown_indexes = store
+        .indexes()
+        .into_iter()
+        .filter(|i| {
+            i.records > 0
+                && !claimed.contains(&(i.space_id, i.index_id))
+                && leaves.contains_key(&(i.space_id, i.index_id))
+        })
+        .filter(|i| !is_internal_index(i))
+        .collect();
+    Recovery {
+        tables,
+        unknown_indexes,
+        tables_without_pages,
+        schema_errors,
+    }
+}
+
+/// `logs` for a partition `logs#P#p2016` (MariaDB, MySQL 5.x) or `logs#p#p2016` (MySQL 8).
+fn partition_base(name: &str) -> &str {
+    name.split_once("#P#")
+        .or_else(|| name.split_once("#p#"))
+        .map_or(name, |(b, _)| b)
+}
+
+/// One table from its partitions' recoveries.
+fn merge_partitions(def: &TableDef, mut parts: Vec<TableRecovery>) -> TableRecovery {
+    if parts.len() == 1 {
+        return parts.pop().expect("one part");
+    }
+    let mut t = empty_table(def, "");
+    t.notes.clear();
+    t.notes.push(format!("{} partitions", parts.len()));
+    for p in parts {
+        t.rows.extend(p.rows);
+        t.deleted.extend(p.deleted);
+        t.partial.extend(p.partial);
+        t.leaf_pages += p.leaf_pages;
+        t.leaf_pages_damaged += p.leaf_pages_damaged;
+        t.records_skipped += p.records_skipped;
+        t.notes.extend(p.notes);
+    }
+    t.rows_written = t.rows.len();
+    t.deleted_rows = t.deleted.len();
+    t.partial_rows = t.partial.len();
+    t
+}
+
+/// Reads the system tables SYS_TABLES..SYS_FIELDS from the system tablespace.
+fn read_dictionary(
+    store: &PageStore,
+    image: &Image,
+    src: &StorePages,
+    leaves: &BTreeMap<(u32, u64), Vec<&PageRecord>>,
+) -> Vec<dict::DictTable> {
+    let _ = store;
+    let sys = dict::system_tables();
+    let mut rows = dict::SysRows::default();
+    for (i, def) in sys.iter().enumerate() {
+        let Some(pages) = leaves.get(&(0, def.index_id.unwrap_or(0))) else {
+            continue;
+        };
+        let t = recover_table(def, pages, image, src);
+        let target = match i {
+            0 => &mut rows.tables,
+            1 => &mut rows.columns,
+            2 => &mut rows.indexes,
+            _ => &mut rows.fields,
+        };
+        *target = t.rows;
+    }
+    if rows.tables.is_empty() {
+        return Vec::new();
+    }
+    dict::build(&rows)
+}
+
+/// B-tree pages (INDEX, MariaDB's instant root), not SDI or R-tree pages.
+fn is_btree(p: &PageRecord) -> bool {
+    matches!(
+        p.page_type,
+        fil::FIL_PAGE_INDEX | fil::FIL_PAGE_TYPE_INSTANT_OR_SDI_BLOB
+    )
+}
+
+/// The system tablespace's own indexes (the data dictionary, change buffer)
+/// and SDI indexes are not user tables.
+fn is_internal_index(i: &IndexSummary) -> bool {
+    i.index_id == u64::MAX || (i.space_id == 0 && i.index_id < 16)
+}
+
+/// How well `def` fits the records of these leaf pages: the share of live
+/// records that decode completely, when at least one does.
+fn fit(def: &TableDef, pages: &[&PageRecord], image: &Image, src: &StorePages) -> Option<f64> {
+    let mut sample: Vec<&PageRecord> = pages
+        .iter()
+        .copied()
+        .filter(|p| p.status != Status::Damaged && p.n_recs > 0)
+        .collect();
+    sample.sort_by_key(|p| (std::cmp::Reverse(p.n_recs), p.offset));
+    let (mut total, mut full) = (0usize, 0usize);
+    for p in sample.into_iter().take(3) {
+        let Some(bytes) = page_bytes(image, p) else {
+            continue;
+        };
+        let pr = decode_leaf_page(&bytes, def, src);
+        if pr.error.is_some() {
+            return None;
+        }
+        let live: Vec<_> = pr
+            .rows
+            .iter()
+            .filter(|r| r.origin == RecordOrigin::Live)
+            .collect();
+        total += live.len() + pr.skipped_live;
+        full += live.iter().filter(|r| r.is_full()).count();
+    }
+    let score = full as f64 / total.max(1) as f64;
+    (full > 0 && score >= 0.9).then_some(score)
+}
+
+fn empty_table(def: &TableDef, note: &str) -> TableRecovery {
+    TableRecovery {
+        def: def.clone(),
+        db: def.db.clone(),
+        table: def.name.clone(),
+        source: def.source,
+        space_id: def.space_id,
+        index_id: def.index_id,
+        rows: Vec::new(),
+        deleted: Vec::new(),
+        partial: Vec::new(),
+        rows_written: 0,
+        deleted_rows: 0,
+        partial_rows: 0,
+        leaf_pages: 0,
+        leaf_pages_damaged: 0,
+        records_skipped: 0,
+        notes: vec![note.to_string()],
+    }
+}
+
+/// One decoded record, with where it came from.
+struct Found {
+    key: Vec<u8>,
+    lsn: u64,
+    values: Values,
+    failed: Vec<(String, String)>,
+    live: bool,
+}
+
+/// The pages of a tablespace its extent descriptors mark free (`None` when
+/// the descriptor pages are not available).
+fn free_pages(space_id: u32, src: &StorePages) -> Option<std::collections::HashSet<u32>> {
+    let page0 = src.page(space_id, 0)?;
+    let flags = crate::innodb::fsp::FspHeader::parse(&page0)?.flags;
+    let size = crate::innodb::fsp::sizes_from_flags(flags)?;
+    let page_size = size.zip.unwrap_or(size.logical);
+    if size.zip.is_some() {
+        return None;
+    }
+    let free_limit = crate::innodb::fsp::FspHeader::parse(&page0)?.free_limit;
+    let mut out = std::collections::HashSet::new();
+    let mut base = 0u32;
+    while base < free_limit.max(1) {
+        let xdes = if base == 0 {
+            Some(page0.clone())
+        } else {
+            src.page(space_id, base)
+        };
+        let xdes = xdes?;
+        out.extend(crate::innodb::fsp::free_pages_in_xdes(
+            &xdes, base, page_size,
+        )?);
+        base = base.checked_add(page_size)?;
+    }
+    Some(out)
+}
+
+fn recover_table(
+    def: &TableDef,
+    pages: &[&PageRecord],
+    image: &Image,
+    src: &StorePages,
+) -> TableRecovery {
+    let mut t = empty_table(def, "");
+    t.notes.clear();
+    let (space_id, index_id) = (pages[0].space_id, pages[0].index_id);
+    t.space_id = Some(space_id);
+    t.index_id = Some(index_id);
+
+    // MariaDB instant ALTER: the layout comes from the root and the leftmost leaf.
+    let mut def = def.clone();
+    if let Some(layout) = mariadb_layout(&def, space_id, index_id, pages, image, src) {
+        match layout {
+            Ok(Some(d)) => {
+                def = d;
+                t.notes.push("MariaDB instant ALTER layout applied".into());
+            }
+            Ok(None) => {}
+            Err(e) => t.notes.push(format!("instant metadata unreadable: {e}")),
+        }
+    }
+
+    // Copies by page number: the newest good copy first.
+    let mut by_no: BTreeMap<u32, Vec<&PageRecord>> = BTreeMap::new();
+    for p in pages {
+        by_no.entry(p.page_no).or_default().push(p);
+    }
+    // Pages the extent descriptors mark free are no longer part of the
+    // index: their records are not live.
+    let free = free_pages(space_id, src).unwrap_or_default();
+    let mut freed = 0;
+    let mut jobs: Vec<(&PageRecord, bool)> = Vec::new();
+    for (no, copies) in by_no.iter_mut() {
+        let is_free = free.contains(no);
+        freed += is_free as usize;
+        copies.sort_by(|a, b| {
+            (b.status != Status::Damaged, b.lsn, a.offset).cmp(&(
+                a.status != Status::Damaged,
+                a.lsn,
+                b.offset,
+            ))
+        });
+        let good: Vec<&&PageRecord> = copies
+            .iter()
+            .filter(|p| p.status != Status::Damaged)
+            .collect();
+        if good.is_empty() {
+            t.leaf_pages_damaged += 1;
+            continue;
+        }
+        t.leaf_pages += 1;
+        for (i, p) in good.into_iter().enumerate() {
+            jobs.push((p, i == 0 && !is_free));
+        }
+    }
+    if freed > 0 {
+        t.notes.push(format!("{freed} leaf pages marked free in the extent descriptors: their records count as deleted"));
+    }
+    let decoded: Vec<(Vec<Found>, usize)> = jobs
+        .par_iter()
+        .map(|&(p, newest)| {
+            let Some(bytes) = page_bytes(image, p) else {
+                return (Vec::new(), 0);
+            };
+            let pr = decode_leaf_page(&bytes, &def, src);
+            let skipped = if newest { pr.skipped_live } else { 0 };
+            let found = pr
+                .rows
+                .into_iter()
+                .map(|r| Found {
+                    live: newest && r.origin == RecordOrigin::Live && !r.delete_marked,
+                    key: r.key,
+                    lsn: p.lsn,
+                    failed: r
+                        .failed
+                        .iter()
+                        .map(|f| {
+                            (
+                                def.columns
+                                    .get(f.column)
+                                    .map_or_else(|| f.column.to_string(), |c| c.name.clone()),
+                                f.reason.clone(),
+                            )
+                        })
+                        .collect(),
+                    values: r.values,
+                })
+                .collect();
+            (found, skipped)
+        })
+        .collect();
+
+    // Live rows: newest page LSN wins a key.
+    let mut live: HashMap<Vec<u8>, Found> = HashMap::new();
+    let mut others: Vec<Found> = Vec::new();
+    for (found, skipped) in decoded {
+        t.records_skipped += skipped;
+        for f in found {
+            if !f.live {
+                others.push(f);
+                continue;
+            }
+            match live.get(&f.key) {
+                Some(old) if (old.lsn, old.failed.is_empty()) >= (f.lsn, f.failed.is_empty()) => {
+                    others.push(f)
+                }
+                _ => {
+                    if let Some(old) = live.insert(f.key.clone(), f) {
+                        others.push(old);
+                    }
+                }
+            }
+        }
+    }
+    let live_keys: std::collections::HashSet<Vec<u8>> = live.keys().cloned().collect();
+    let mut live: Vec<Found> = live.into_values().collect();
+    live.sort_by(|a, b| a.key.cmp(&b.key));
+    for f in live {
+        if f.failed.is_empty() {
+            t.rows.push(f.values);
+        } else {
+            t.partial.push(PartialRow {
+                values: f.values,
+                failed: f.failed,
+            });
+        }
+    }
+    // Deleted: complete, not live under the same key, each distinct row once.
+    others.sort_by(|a, b| {
+        (&a.key, std::cmp::Reverse(a.lsn)).cmp(&(&b.key, std::cmp::Reverse(b.lsn)))
+    });
+    let mut seen: BTreeSet<(Vec<u8>, Values)> = BTreeSet::new();
+    for f in others {
+        if !f.failed.is_empty() || live_keys.contains(&f.key) {
+            continue;
+        }
+        if seen.insert((f.key.clone(), f.values.clone())) {
+            t.deleted.push(f.values);
+        }
+    }
+    t.rows_written = t.rows.len();
+    t.deleted_rows = t.deleted.len();
+    t.partial_rows = t.partial.len();
+    t
+}
+
+/// MariaDB instant ALTER layout: `None` when no root page is found.
+fn mariadb_layout(
+    def: &TableDef,
+    space_id: u32,
+    index_id: u64,
+    pages: &[&PageRecord],
+    image: &Image,
+    src: &StorePages,
+) -> Option<Result<Option<TableDef>, String>> {
+    let _ = index_id;
+    // The root: a page of this index of type INSTANT, else none (not instant).
+    let root = src
+        .store
+        .pages
+        .iter()
+        .filter(|p| {
+            p.space_id == space_id && p.index_id == pages[0].index_id && p.status != Status::Damaged
+        })
+        .filter(|p| p.page_type == fil::FIL_PAGE_TYPE_INSTANT_OR_SDI_BLOB)
+        .max_by_key(|p| p.lsn)?;
+    let root_bytes = page_bytes(image, root)?;
+    // The leftmost leaf: no previous page.
+    let leftmost = pages
+        .iter()
+        .filter(|p| p.status != Status::Damaged)
+        .filter_map(|p| {
+            let b = page_bytes(image, p)?;
+            (be_u32(&b, fil::FIL_PAGE_PREV) == Some(fil::FIL_NULL)).then_some((p.lsn, b))
+        })
+        .max_by_key(|(lsn, _)| *lsn)
+        .map(|(_, b)| b)?;
+    Some(mariadb_instant_layout(def, &root_bytes, &leftmost, src))
+}
