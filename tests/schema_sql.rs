@@ -386,12 +386,23 @@ fn sakila_full_schema_with_views_and_triggers() {
     let f = std::fs::File::open(sakila_dir().join("sakila-db.tar.gz")).unwrap();
     let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(f));
     let mut sql = String::new();
+    let mut data = String::new();
     for e in ar.entries().unwrap() {
         let mut e = e.unwrap();
         if e.path().unwrap().ends_with("sakila-schema.sql") {
             std::io::Read::read_to_string(&mut e, &mut sql).unwrap();
+        } else if e.path().unwrap().ends_with("sakila-data.sql") {
+            let mut raw = Vec::new();
+            std::io::Read::read_to_end(&mut e, &mut raw).unwrap();
+            data = String::from_utf8_lossy(&raw).into_owned();
         }
     }
+    // Megabytes of INSERTs: no tables, no errors, and fast (linear).
+    assert!(data.len() > 3_000_000);
+    let t0 = std::time::Instant::now();
+    let (t, e) = parse_schema_lenient(&data, None, &SqlOptions::default());
+    assert!(t.is_empty() && e.is_empty());
+    assert!(t0.elapsed().as_secs() < 5, "{:?}", t0.elapsed());
     assert!(sql.contains("DELIMITER"));
     let tables = parse_create_tables_with(&sql, None, &SqlOptions::mysql8()).unwrap();
     let names: Vec<String> = tables.iter().map(|t| t.qualified()).collect();
@@ -523,4 +534,42 @@ fn bad_statements_are_reported_not_fatal() {
     assert_eq!(errors.len(), 3, "{errors:?}");
     assert!(errors[0].to_string().contains("line 2"), "{}", errors[0]);
     assert!(parse_create_tables(sql, None).is_err());
+}
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn corpus_sql() -> String {
+        let mut s =
+            std::fs::read_to_string(common::fixtures().join("main/truth/schema.sql")).unwrap();
+        s.truncate(6000);
+        s.push_str(
+            "\nCREATE TABLE x (a int AS (((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((1)))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))) VIRTUAL);\n\
+             DELIMITER ;;\n/*!50003 CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET @a = 1 */;;\nDELIMITER ;\n",
+        );
+        s
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+        /// Byte flips, inserted quotes/parentheses and truncation: tables or
+        /// errors, never a panic.
+        #[test]
+        fn mutated_sql_never_panics(
+            muts in proptest::collection::vec((0usize..7000, prop::sample::select(vec![b'(', b')', b'\'', b'`', b'"', b';', b',', b'\\', b'*', b'/', b'-', 0xFF, b' '])), 1..12),
+            cut in 0usize..7000,
+        ) {
+            let mut b = corpus_sql().into_bytes();
+            for &(off, c) in &muts {
+                let n = b.len();
+                b[off % n] = c;
+            }
+            b.truncate(cut.max(1).min(b.len()));
+            let s = String::from_utf8_lossy(&b);
+            let _ = parse_schema_lenient(&s, Some("d"), &SqlOptions::default());
+            let _ = parse_schema_lenient(&s, None, &SqlOptions::mysql8());
+        }
+    }
 }

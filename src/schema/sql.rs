@@ -162,6 +162,8 @@ fn split_statements(sql: &str) -> Vec<Stmt> {
     let mut start_line = 1usize;
     let mut line = 1usize;
     let mut versioned = 0usize;
+    // Whether the statement has anything but blanks yet.
+    let mut nonblank = false;
     let mut i = 0usize;
     let flush = |code: &mut Vec<u8>, raw: &[u8], line: usize, out: &mut Vec<Stmt>| {
         let c = String::from_utf8_lossy(code).trim().to_string();
@@ -177,7 +179,7 @@ fn split_statements(sql: &str) -> Vec<Stmt> {
     while i < b.len() {
         let c = b[i];
         // At the start of a statement: skip blanks, handle DELIMITER.
-        if code.iter().all(|x| x.is_ascii_whitespace()) {
+        if !nonblank {
             if c == b'\n' {
                 line += 1;
             }
@@ -213,6 +215,7 @@ fn split_statements(sql: &str) -> Vec<Stmt> {
             b'\'' | b'"' | b'`' => {
                 let q = c;
                 code.push(c);
+                nonblank = true;
                 i += 1;
                 while i < b.len() {
                     let x = b[i];
@@ -292,12 +295,14 @@ fn split_statements(sql: &str) -> Vec<Stmt> {
         }
         if b[i..].starts_with(&delim) {
             flush(&mut code, &b[start..i], start_line, &mut out);
+            nonblank = false;
             versioned = 0;
             i += delim.len();
             start = i;
             continue;
         }
         code.push(c);
+        nonblank |= !c.is_ascii_whitespace();
         i += 1;
     }
     flush(&mut code, &b[start.min(b.len())..], start_line, &mut out);
