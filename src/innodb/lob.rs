@@ -15,9 +15,9 @@ use std::collections::HashSet;
 
 use crate::bytes::{be_u16, be_u32, slice};
 use crate::innodb::fil::{
-    FilHeader, FIL_NULL, FIL_PAGE_DATA, FIL_PAGE_DATA_END, FIL_PAGE_TYPE_BLOB,
-    FIL_PAGE_TYPE_LOB_DATA, FIL_PAGE_TYPE_LOB_FIRST, FIL_PAGE_TYPE_LOB_INDEX, FIL_PAGE_TYPE_ZBLOB,
-    FIL_PAGE_TYPE_ZBLOB2, FIL_PAGE_TYPE_ZLOB_FIRST,
+    FilHeader, FIL_NULL, FIL_PAGE_DATA, FIL_PAGE_DATA_END, FIL_PAGE_TYPE_ALLOCATED,
+    FIL_PAGE_TYPE_BLOB, FIL_PAGE_TYPE_LOB_DATA, FIL_PAGE_TYPE_LOB_FIRST, FIL_PAGE_TYPE_LOB_INDEX,
+    FIL_PAGE_TYPE_ZBLOB, FIL_PAGE_TYPE_ZBLOB2, FIL_PAGE_TYPE_ZLOB_FIRST,
 };
 
 /// Where the off-page pages come from (the page store implements it).
@@ -160,7 +160,8 @@ pub fn read_extern(r: &ExternRef, pages: &dyn PageSource) -> Result<Vec<u8>, Lob
         what: "short page",
     })?;
     match fil.page_type {
-        FIL_PAGE_TYPE_BLOB => read_blob_chain(r, pages),
+        // MySQL 5.0 wrote BLOB pages with type 0 (FIL_PAGE_TYPE_BLOB came later).
+        FIL_PAGE_TYPE_BLOB | FIL_PAGE_TYPE_ALLOCATED => read_blob_chain(r, pages),
         FIL_PAGE_TYPE_LOB_FIRST => read_lob_first(r, &first, pages),
         FIL_PAGE_TYPE_ZBLOB | FIL_PAGE_TYPE_ZBLOB2 | FIL_PAGE_TYPE_ZLOB_FIRST => {
             Err(LobError::Compressed(fil.page_type))
@@ -199,7 +200,7 @@ fn read_blob_chain(r: &ExternRef, pages: &dyn PageSource) -> Result<Vec<u8>, Lob
             what,
         };
         let fil = FilHeader::parse(&p).ok_or(corrupt("short page"))?;
-        if fil.page_type != FIL_PAGE_TYPE_BLOB {
+        if fil.page_type != FIL_PAGE_TYPE_BLOB && fil.page_type != FIL_PAGE_TYPE_ALLOCATED {
             return Err(LobError::WrongType {
                 space,
                 page: page_no,
