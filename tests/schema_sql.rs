@@ -430,7 +430,7 @@ USE d1;
 CREATE TABLE t1 (
   a int NOT NULL,
   b varchar(10),
-  c text COMPRESSED,
+  c text,
   d int INVISIBLE,
   e int AS (a + 1) VIRTUAL,
   f int AS (a + 2) PERSISTENT,
@@ -528,12 +528,19 @@ fn unique_not_null_key_becomes_clustered() {
 #[test]
 fn bad_statements_are_reported_not_fatal() {
     let sql = "CREATE TABLE ok1 (a int);\nCREATE TABLE bad (a frobnicate(3));\nCREATE TABLE bad2 (a int, PRIMARY KEY (zz));\nCREATE TABLE ok2 (b int);\nCREATE TABLE trunc (a int";
-    let (tables, errors) = parse_schema_lenient(sql, None, &SqlOptions::default());
+    let sql = format!("{sql};\nCREATE TABLE comp (a int, b blob COMPRESSED)");
+    let (tables, errors) = parse_schema_lenient(&sql, None, &SqlOptions::default());
     let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["ok1", "ok2"]);
-    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert_eq!(errors.len(), 4, "{errors:?}");
+    // Column compression is refused, not guessed.
+    assert!(
+        errors[3].to_string().contains("COMPRESSED"),
+        "{}",
+        errors[3]
+    );
     assert!(errors[0].to_string().contains("line 2"), "{}", errors[0]);
-    assert!(parse_create_tables(sql, None).is_err());
+    assert!(parse_create_tables(&sql, None).is_err());
 }
 
 mod hostile {

@@ -360,6 +360,13 @@ pub fn parse_frm(b: &[u8]) -> Result<(TableDef, FrmInfo), SchemaError> {
             t::TINY_BLOB | t::MEDIUM_BLOB | t::LONG_BLOB | t::BLOB => ColumnType::Text,
             t::GEOMETRY => ColumnType::Geometry,
             t::JSON if (50700..100000).contains(&mysql_version) => ColumnType::Json,
+            // MariaDB column compression (VARCHAR_COMPRESSED, BLOB_COMPRESSED).
+            140 | 141 => {
+                return Err(SchemaError::Unsupported {
+                    what: ".frm",
+                    msg: format!("field `{name}`: MariaDB column compression"),
+                })
+            }
             other => return Err(ctx(format!("field type {other}"))),
         };
         // MariaDB data types named in extra2.
