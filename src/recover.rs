@@ -130,6 +130,7 @@ pub fn recover(
 
     // The InnoDB data dictionary (MySQL 5.x, MariaDB): names and index ids.
     let dictionary = read_dictionary(store, image, &src, &leaves);
+    let mut uncertain: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     if !dictionary.is_empty() {
         let named: BTreeSet<String> = defs.iter().map(|d| d.qualified()).collect();
         for t in &dictionary {
@@ -149,6 +150,7 @@ pub fn recover(
             let mut d = dict::to_tabledef(t);
             d.name = base.to_string();
             if !defs.iter().any(|x| x.qualified() == d.qualified()) {
+                uncertain.insert(d.qualified(), dict::uncertain_columns(t));
                 defs.push(d);
             }
         }
@@ -177,14 +179,28 @@ pub fn recover(
         claimed.extend(keys.iter().copied());
         tied.push((d.clone(), keys));
     }
-    // Tables no source could place: the index whose records fit best.
+    // Tables no source could place: the index whose records fit best, among
+    // the indexes the dictionary does not give to another table (and within
+    // the table's own tablespace when the dictionary names it).
+    let dict_indexes: BTreeSet<(u32, u64)> = dictionary
+        .iter()
+        .flat_map(|t| t.indexes.iter().map(|i| (i.space, i.id)))
+        .collect();
     for (d, keys) in tied
         .iter_mut()
         .filter(|(d, k)| k.is_empty() && d.index_id.is_none())
     {
+        let own_space: Option<u32> = dictionary
+            .iter()
+            .find(|t| {
+                let (db, name) = t.db_and_name();
+                db == d.db && partition_base(&name) == d.name
+            })
+            .map(|t| t.space);
         let best = leaves
             .iter()
-            .filter(|(k, _)| !claimed.contains(k))
+            .filter(|(k, _)| !claimed.contains(k) && !dict_indexes.contains(k))
+            .filter(|(k, _)| own_space.is_none_or(|s| s == k.0))
             .filter_map(|(k, pages)| fit(d, pages, image, &src).map(|s| (s, *k)))
             .max_by(|a, b| {
                 a.0.partial_cmp(&b.0)
@@ -223,6 +239,13 @@ pub fn recover(
         .iter_mut()
         .filter(|t| t.source == SchemaSource::Dictionary)
     {
+        let cols = uncertain
+            .get(&format!("{}.{}", t.db, t.table))
+            .cloned()
+            .unwrap_or_default();
+        if !cols.is_empty() {
+            mark_uncertain(t, &cols);
+        }
         t.notes.push(
             "decoded from the InnoDB data dictionary alone: DECIMAL, ENUM, SET and similar columns come out as raw \
              bytes; pass the CREATE TABLE with --schema for exact values"
@@ -244,6 +267,13 @@ pub fn recover(
                 && leaves.contains_key(&(i.space_id, i.index_id))
         })
         .filter(|i| !is_internal_index(i))
+        .filter(|i| {
+            !dictionary.iter().any(|t| {
+                t.indexes
+                    .iter()
+                    .any(|x| x.id == i.index_id && x.space == i.space_id)
+            })
+        })
         .collect();
     Recovery {
         tables,
@@ -251,6 +281,42 @@ pub fn recover(
         tables_without_pages,
         schema_errors,
     }
+}
+
+/// Columns whose type the schema source could only guess: every row that
+/// has them goes to the partial rows with those columns NULL.
+fn mark_uncertain(t: &mut TableRecovery, cols: &[usize]) {
+    let names: Vec<String> = cols
+        .iter()
+        .filter_map(|&i| t.def.columns.get(i).map(|c| c.name.clone()))
+        .collect();
+    let reason =
+        "type not known from the InnoDB dictionary alone (pass the CREATE TABLE with --schema)"
+            .to_string();
+    for mut values in std::mem::take(&mut t.rows) {
+        for &i in cols {
+            if let Some(v) = values.get_mut(i) {
+                *v = None;
+            }
+        }
+        t.partial.push(PartialRow {
+            values,
+            failed: names.iter().map(|n| (n.clone(), reason.clone())).collect(),
+        });
+    }
+    let withheld = std::mem::take(&mut t.deleted).len();
+    if withheld > 0 {
+        t.notes.push(format!(
+            "{withheld} deleted rows withheld: they need the table's CREATE TABLE too"
+        ));
+    }
+    t.deleted_rows = 0;
+    t.rows_written = 0;
+    t.partial_rows = t.partial.len();
+    t.notes.push(format!(
+        "columns {} need the table's CREATE TABLE: rows written as partial",
+        names.join(", ")
+    ));
 }
 
 /// `logs` for a partition `logs#P#p2016` (MariaDB, MySQL 5.x) or `logs#p#p2016` (MySQL 8).

@@ -303,6 +303,18 @@ fn column_type(c: &DictColumn) -> Option<(ColumnType, Charset)> {
     let t = match c.mtype {
         DATA_INT => match (mysql_type, c.len) {
             (13, _) => ColumnType::Year,
+            (12, 8) => ColumnType::DateTime {
+                fsp: 0,
+                old_format: true,
+            },
+            (7, 4) => ColumnType::Timestamp {
+                fsp: 0,
+                old_format: true,
+            },
+            (11, 3) => ColumnType::Time {
+                fsp: 0,
+                old_format: true,
+            },
             (_, 1) => ColumnType::TinyInt { unsigned },
             (_, 2) => ColumnType::SmallInt { unsigned },
             (_, 3) => match mysql_type {
@@ -316,16 +328,18 @@ fn column_type(c: &DictColumn) -> Option<(ColumnType, Charset)> {
         DATA_FLOAT => ColumnType::Float,
         DATA_DOUBLE => ColumnType::Double,
         DATA_FIXBINARY => match mysql_type {
-            // DATETIME2 / TIMESTAMP2 / TIME2: fsp from the stored length.
-            18 => ColumnType::DateTime {
+            // DATETIME2 / TIMESTAMP2 / TIME2 (MariaDB keeps the old type
+            // codes for them): fsp from the stored length, which cannot
+            // tell an odd fsp from the next even one.
+            12 | 18 => ColumnType::DateTime {
                 fsp: fsp(c.len, 5)?,
                 old_format: false,
             },
-            17 => ColumnType::Timestamp {
+            7 | 17 => ColumnType::Timestamp {
                 fsp: fsp(c.len, 4)?,
                 old_format: false,
             },
-            19 => ColumnType::Time {
+            11 | 19 => ColumnType::Time {
                 fsp: fsp(c.len, 3)?,
                 old_format: false,
             },
@@ -418,6 +432,31 @@ pub fn to_tabledef(t: &DictTable) -> TableDef {
         instant_cols_before: None,
         create_sql: None,
     }
+}
+
+/// Columns whose values the dictionary alone cannot give exactly: DECIMAL
+/// (no precision/scale), ENUM/SET (no members), fractional seconds of odd
+/// precision (the stored length is the same for fsp 1 and 2), and any type
+/// it does not describe. Their values are written as partial rows.
+pub fn uncertain_columns(t: &DictTable) -> Vec<usize> {
+    t.columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            let base = match c.prtype & 0xFF {
+                12 | 18 => 5,
+                7 | 17 => 4,
+                11 | 19 => 3,
+                _ => 0,
+            };
+            let fractional = c.mtype == DATA_FIXBINARY && base != 0 && c.len != base;
+            // ENUM and SET are stored as integers under MYSQL_TYPE_STRING.
+            let enum_or_set = c.mtype == DATA_INT && matches!(c.prtype & 0xFF, 247 | 248 | 254);
+            let decimal = matches!(c.prtype & 0xFF, 0 | 246);
+            column_type(c).is_none() || fractional || enum_or_set || decimal
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Whether `def`'s fields can be tied to the dictionary entry (same column
