@@ -136,7 +136,11 @@ pub fn recover(
         for t in &dictionary {
             let (db, name) = t.db_and_name();
             let base = partition_base(&name);
-            if named.contains(&format!("{db}.{base}")) || db == "SYS" || t.clustered().is_none() {
+            if named.contains(&format!("{db}.{base}"))
+                || db == "SYS"
+                || db.is_empty()
+                || t.clustered().is_none()
+            {
                 continue;
             }
             if !opts.only.is_empty()

@@ -9,7 +9,14 @@ use std::path::Path;
 pub fn write_field(out: &mut Vec<u8>, v: Option<&str>) {
     match v {
         None => out.extend_from_slice(b"\\N"),
-        Some(s) if s.is_empty() || s == "\\N" || s.contains([',', '"', '\r', '\n']) => {
+        // Also quoted: the word NULL in any case, which LOAD DATA would
+        // otherwise read as NULL (load.sql reloads these files).
+        Some(s)
+            if s.is_empty()
+                || s == "\\N"
+                || s.eq_ignore_ascii_case("null")
+                || s.contains([',', '"', '\r', '\n']) =>
+        {
             out.push(b'"');
             for b in s.bytes() {
                 if b == b'"' {

@@ -128,15 +128,25 @@ pub fn create_table_sql(t: &TableDef) -> String {
     s
 }
 
+/// The server's own databases: their tables are written as CSV but left out
+/// of schema.sql and load.sql (a new server has them already).
+pub fn is_system_db(db: &str) -> bool {
+    matches!(
+        db.to_ascii_lowercase().as_str(),
+        "mysql" | "sys" | "performance_schema" | "information_schema" | ""
+    )
+}
+
 /// `schema.sql`: every table's CREATE TABLE, databases first.
 pub fn schema_sql(rec: &Recovery) -> String {
     let mut s =
         String::from("-- Recovered by salvage. Tables as their schema source described them.\n");
-    let dbs: std::collections::BTreeSet<&str> = rec.tables.iter().map(|t| t.db.as_str()).collect();
+    let tables: Vec<_> = rec.tables.iter().filter(|t| !is_system_db(&t.db)).collect();
+    let dbs: std::collections::BTreeSet<&str> = tables.iter().map(|t| t.db.as_str()).collect();
     for db in dbs {
         let _ = writeln!(s, "CREATE DATABASE IF NOT EXISTS {};", ident(db));
     }
-    for t in &rec.tables {
+    for t in tables {
         let _ = writeln!(s, "\n-- {}.{} (schema from {:?})", t.db, t.table, t.source);
         let create = t
             .def
@@ -185,7 +195,7 @@ pub fn load_sql(rec: &Recovery) -> String {
          SET NAMES utf8mb4;\nSET time_zone = '+00:00';\nSET foreign_key_checks = 0;\nSET unique_checks = 0;\n",
     );
     for t in &rec.tables {
-        if t.rows.is_empty() {
+        if t.rows.is_empty() || is_system_db(&t.db) {
             continue;
         }
         let vars: Vec<String> = (0..t.def.columns.len()).map(|i| format!("@c{i}")).collect();
