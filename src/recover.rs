@@ -131,6 +131,7 @@ pub fn recover(
     // The InnoDB data dictionary (MySQL 5.x, MariaDB): names and index ids.
     let dictionary = read_dictionary(store, image, &src, &leaves);
     let mut uncertain: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let frms = carved_frms(store, image);
     if !dictionary.is_empty() {
         let named: BTreeSet<String> = defs.iter().map(|d| d.qualified()).collect();
         for t in &dictionary {
@@ -151,10 +152,29 @@ pub fn recover(
             {
                 continue;
             }
-            let mut d = dict::to_tabledef(t);
-            d.name = base.to_string();
+            let dict_def = dict::to_tabledef(t);
+            let mut d = match frm_for(t, &frms) {
+                // A carved .frm with the same columns: exact types.
+                Some(f) => TableDef {
+                    db: dict_def.db.clone(),
+                    space_id: dict_def.space_id,
+                    index_id: dict_def.index_id,
+                    row_format: dict_def.row_format.or(f.row_format),
+                    source: SchemaSource::DictionaryAndFrm,
+                    ..f.clone()
+                },
+                None => dict_def,
+            };
+            if d.name != base {
+                // A partition: tie the table by name to all its partitions.
+                d.name = base.to_string();
+                d.index_id = None;
+                d.space_id = None;
+            }
             if !defs.iter().any(|x| x.qualified() == d.qualified()) {
-                uncertain.insert(d.qualified(), dict::uncertain_columns(t));
+                if d.source == SchemaSource::Dictionary {
+                    uncertain.insert(d.qualified(), dict::uncertain_columns(t));
+                }
                 defs.push(d);
             }
         }
@@ -285,6 +305,33 @@ pub fn recover(
         tables_without_pages,
         schema_errors,
     }
+}
+
+/// Table definitions from `.frm` files found by signature (MySQL 5.x,
+/// MariaDB). A `.frm` does not hold its table's name.
+fn carved_frms(store: &PageStore, image: &Image) -> Vec<TableDef> {
+    const MAX_FRM: usize = 1 << 20;
+    let mut out: Vec<TableDef> = store
+        .frm_offsets
+        .par_iter()
+        .filter_map(|&off| {
+            let b = image.bytes(off, MAX_FRM);
+            crate::innodb::frm::parse_frm(&b).ok().map(|(d, _)| d)
+        })
+        .collect();
+    out.dedup();
+    out
+}
+
+/// The `.frm` definition of a dictionary table: the carved ones with the
+/// same column names in the same order, when they all agree on the types.
+fn frm_for<'a>(t: &dict::DictTable, frms: &'a [TableDef]) -> Option<&'a TableDef> {
+    let matching: Vec<&TableDef> = frms.iter().filter(|f| dict::same_columns(f, t)).collect();
+    let first = *matching.first()?;
+    matching
+        .iter()
+        .all(|f| f.columns == first.columns && f.clustered == first.clustered)
+        .then_some(first)
 }
 
 /// Columns whose type the schema source could only guess: every row that

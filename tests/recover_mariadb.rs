@@ -122,11 +122,54 @@ fn main_image_same_output_with_1_and_2_threads() {
     }
 }
 
-/// Without --schema: names and types from the InnoDB data dictionary.
+/// Without --schema: names and index ids from the InnoDB data dictionary,
+/// exact types from the `.frm` files carved from the image.
+#[test]
+fn no_schema_needed_dictionary_and_carved_frm() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = image(dir.path(), "images/main-ext4-modern.img.zst");
+    let out = dir.path().join("out");
+    recover(&img, &out, &[]);
+    let r = score_dirs(&out, &truth()).unwrap();
+    for t in r.tables.iter().filter(|t| !t.deleted && !not_yet(&t.table)) {
+        assert_eq!(
+            (t.matched_rows, t.recovered_rows),
+            (t.truth_rows, t.truth_rows),
+            "{}: {t}",
+            t.table
+        );
+    }
+    assert_eq!(r.wrong_rows + r.extra_rows, 0, "{r}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let users = report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "users")
+        .unwrap();
+    assert_eq!(users["source"], "dictionary_and_frm");
+}
+
+/// With the `.frm` files gone: the dictionary alone. Plain types exact; a
+/// column it cannot type (DECIMAL, ENUM, fractional seconds) makes the row
+/// partial, never a guessed value.
 #[test]
 fn dictionary_alone_names_tables_and_decodes_plain_types() {
     let dir = tempfile::tempdir().unwrap();
-    let img = image(dir.path(), "images/main-ext4-modern.img.zst");
+    let mut bytes = common::unzstd("images/main-ext4-modern.img.zst");
+    let img = dir.path().join("nofrm.img");
+    std::fs::write(&img, &bytes).unwrap();
+    let store = common::carve_file(&img, 2);
+    assert!(
+        store.frm_offsets.len() >= 25,
+        "frm files found: {}",
+        store.frm_offsets.len()
+    );
+    for &o in &store.frm_offsets {
+        bytes[o as usize..o as usize + 512].fill(0);
+    }
+    std::fs::write(&img, &bytes).unwrap();
     let out = dir.path().join("out");
     recover(&img, &out, &[]);
     let r = score_dirs(&out, &truth()).unwrap();
@@ -150,7 +193,6 @@ fn dictionary_alone_names_tables_and_decodes_plain_types() {
     }
     // Never a guessed value: every row written is a row of the truth.
     assert_eq!(r.wrong_rows + r.extra_rows, 0, "{r}");
-    // DECIMAL, ENUM and fractional seconds need the CREATE TABLE: partial rows.
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     let users = report["tables"]

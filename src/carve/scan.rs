@@ -36,6 +36,9 @@ pub struct ScanOutput {
     pub unreadable: Vec<(u64, u64)>,
     /// Bytes actually examined (holes of a sparse file excluded).
     pub bytes_scanned: u64,
+    /// Offsets of what looks like a `.frm` file (table definitions of
+    /// MySQL 5.x / MariaDB), noted in the same pass.
+    pub frm_offsets: Vec<u64>,
 }
 
 #[derive(Default)]
@@ -43,6 +46,7 @@ struct ChunkOut {
     pages: Vec<PageRecord>,
     candidates: Vec<Candidate>,
     unreadable: Vec<(u64, u64)>,
+    frms: Vec<u64>,
 }
 
 #[derive(Default)]
@@ -87,6 +91,7 @@ pub fn scan(image: &Image, range: ScanRange, progress: &(dyn Fn(u64) + Sync)) ->
     for o in outs {
         result.pages.extend(o.pages);
         result.candidates.extend(o.candidates);
+        result.frm_offsets.extend(o.frms);
         for h in o.unreadable {
             match result.unreadable.last_mut() {
                 Some((s, l)) if *s + *l == h.0 => *l += h.1,
@@ -122,6 +127,12 @@ fn scan_chunk(image: &Image, c0: u64, c1: u64, end: u64, st: &mut ThreadState) -
         let mut p = (next.max(w0) - w0) as usize;
         while p < limit {
             let w = &data[p..data.len().min(p + MAX_PAGE)];
+            if w.first() == Some(&0xFE)
+                && w.get(1) == Some(&0x01)
+                && crate::innodb::frm::looks_like_frm(w)
+            {
+                out.frms.push(w0 + p as u64);
+            }
             match detect(w, w0 + p as u64, scratch) {
                 Some(Detection::Page(r)) => {
                     let step = (r.phys_size as usize).div_ceil(SECTOR as usize) * SECTOR as usize;

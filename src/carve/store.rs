@@ -20,6 +20,8 @@ pub struct PageStore {
     by_id: Vec<u32>,
     pub unreadable: Vec<(u64, u64)>,
     pub bytes_scanned: u64,
+    /// Offsets of `.frm` files found by signature.
+    pub frm_offsets: Vec<u64>,
 }
 
 impl PageStore {
@@ -31,6 +33,7 @@ impl PageStore {
             candidates,
             unreadable,
             bytes_scanned,
+            frm_offsets,
         } = scan;
         let resolved = resolve_candidates(&pages, &candidates);
         if !resolved.is_empty() {
@@ -53,6 +56,7 @@ impl PageStore {
             by_id,
             unreadable,
             bytes_scanned,
+            frm_offsets,
         }
     }
 
