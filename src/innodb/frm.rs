@@ -370,6 +370,13 @@ pub fn parse_frm(b: &[u8]) -> Result<(TableDef, FrmInfo), SchemaError> {
             other => return Err(ctx(format!("field type {other}"))),
         };
         // MariaDB data types named in extra2.
+        // MariaDB unireg type 24 (TMYSQL_COMPRESSED): column compression.
+        if f[10] == 24 && mysql_version >= 100000 {
+            return Err(SchemaError::Unsupported {
+                what: ".frm",
+                msg: format!("field `{name}`: MariaDB column compression"),
+            });
+        }
         let ty = match type_names
             .iter()
             .find(|(n, _)| *n == i)

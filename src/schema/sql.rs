@@ -598,6 +598,7 @@ fn create_table(
     let mut columns: Vec<Column> = Vec::new();
     let mut keys: Vec<KeyDef> = Vec::new();
     let mut fulltext = false;
+    let mut row_end: Option<String> = None;
     for el in split_commas(&toks[open + 1..close]) {
         let kw0 = el[0].keyword();
         let mut e = el;
@@ -631,8 +632,18 @@ fn create_table(
             _ if e.is_empty() => {}
             _ if kw0 == "CONSTRAINT" => {}
             _ => {
-                let (col, inline_key) =
+                let (mut col, inline_key) =
                     column(&st.code, el, table_cs, opts).map_err(|m| err(Some(&qual), m))?;
+                // `GENERATED ALWAYS AS ROW START|END` (MariaDB system
+                // versioning): stored, NOT NULL.
+                let row_kw = |k: &str| el.windows(2).any(|w| w[0].is_kw("ROW") && w[1].is_kw(k));
+                if row_kw("START") || row_kw("END") {
+                    col.nullable = false;
+                    col.is_virtual = false;
+                }
+                if row_kw("END") {
+                    row_end = Some(col.name.clone());
+                }
                 if let Some(primary) = inline_key {
                     keys.push(KeyDef {
                         primary,
@@ -662,8 +673,35 @@ fn create_table(
             Charset::Binary,
         ));
     }
-    if columns.is_empty() {
-        return Err(err(Some(&qual), "no columns".into()));
+    // MariaDB `WITH SYSTEM VERSIONING` without period columns: hidden
+    // stored row_start / row_end TIMESTAMP(6) after the others. The end
+    // column is appended to the primary key and every unique key.
+    let versioned = options
+        .iter()
+        .take_while(|t| !t.is_kw("PARTITION"))
+        .collect::<Vec<_>>()
+        .windows(3)
+        .any(|w| w[0].is_kw("WITH") && w[1].is_kw("SYSTEM") && w[2].is_kw("VERSIONING"));
+    if versioned && row_end.is_none() {
+        for n in ["row_start", "row_end"] {
+            columns.push(Column::new(
+                n,
+                ColumnType::Timestamp {
+                    fsp: 6,
+                    old_format: false,
+                },
+                false,
+                Charset::Binary,
+            ));
+        }
+        row_end = Some("row_end".into());
+    }
+    if let Some(end) = &row_end {
+        for k in keys.iter_mut().filter(|k| k.primary || k.unique) {
+            if !k.cols.iter().any(|(n, _)| n.eq_ignore_ascii_case(end)) {
+                k.cols.push((end.clone(), None));
+            }
+        }
     }
 
     // Clustered index: the primary key, else the first UNIQUE index whose
@@ -1349,7 +1387,9 @@ fn fallback_column(
             }
             "PRIMARY" => a.key = Some(true),
             "UNIQUE" => a.key = a.key.or(Some(false)),
-            "AS" | "GENERATED" => generated = true,
+            // `GENERATED ALWAYS AS ROW START|END` columns are stored.
+            "AS" if rest.get(k + 1).is_some_and(|t| t.is_kw("ROW")) => {}
+            "AS" => generated = true,
             "STORED" | "PERSISTENT" => stored = true,
             _ => {}
         }
