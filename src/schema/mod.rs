@@ -31,7 +31,6 @@ pub enum SchemaError {
     Unsupported { what: &'static str, msg: String },
 }
 
-
 /// Where a table definition came from, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,7 +89,12 @@ impl Charset {
         match self {
             Charset::Utf8mb4 | Charset::Utf16 | Charset::Utf32 | Charset::Gb18030 => 4,
             Charset::Utf8mb3 | Charset::Ujis => 3,
-            Charset::Gbk | Charset::Big5 | Charset::Sjis | Charset::Euckr | Charset::Gb2312 | Charset::Ucs2 => 2,
+            Charset::Gbk
+            | Charset::Big5
+            | Charset::Sjis
+            | Charset::Euckr
+            | Charset::Gb2312
+            | Charset::Ucs2 => 2,
             _ => 1,
         }
     }
@@ -100,40 +104,78 @@ impl Charset {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ColumnType {
-    TinyInt { unsigned: bool },
-    SmallInt { unsigned: bool },
-    MediumInt { unsigned: bool },
-    Int { unsigned: bool },
-    BigInt { unsigned: bool },
-    Decimal { precision: u32, scale: u32 },
+    TinyInt {
+        unsigned: bool,
+    },
+    SmallInt {
+        unsigned: bool,
+    },
+    MediumInt {
+        unsigned: bool,
+    },
+    Int {
+        unsigned: bool,
+    },
+    BigInt {
+        unsigned: bool,
+    },
+    Decimal {
+        precision: u32,
+        scale: u32,
+    },
     Float,
     Double,
     /// BIT(bits).
-    Bit { bits: u32 },
+    Bit {
+        bits: u32,
+    },
     Year,
     Date,
     /// `fsp` = fractional seconds digits (0..6). `old_format` = the pre-5.6
     /// 8-byte DATETIME / 3-byte TIME / 4-byte TIMESTAMP without fractions.
-    DateTime { fsp: u32, old_format: bool },
-    Timestamp { fsp: u32, old_format: bool },
-    Time { fsp: u32, old_format: bool },
+    DateTime {
+        fsp: u32,
+        old_format: bool,
+    },
+    Timestamp {
+        fsp: u32,
+        old_format: bool,
+    },
+    Time {
+        fsp: u32,
+        old_format: bool,
+    },
     /// CHAR(len) — `len` in characters.
-    Char { len: u32 },
-    VarChar { len: u32 },
-    Binary { len: u32 },
-    VarBinary { len: u32 },
+    Char {
+        len: u32,
+    },
+    VarChar {
+        len: u32,
+    },
+    Binary {
+        len: u32,
+    },
+    VarBinary {
+        len: u32,
+    },
     /// TINYTEXT/TEXT/MEDIUMTEXT/LONGTEXT (`Blob` with a charset).
     Text,
     /// TINYBLOB/BLOB/MEDIUMBLOB/LONGBLOB.
     Blob,
-    Enum { members: Vec<String> },
-    Set { members: Vec<String> },
+    Enum {
+        members: Vec<String>,
+    },
+    Set {
+        members: Vec<String>,
+    },
     /// MySQL 8 binary JSON; MariaDB's JSON is LONGTEXT and is [`ColumnType::Text`].
     Json,
     /// GEOMETRY and its subtypes: stored as SRID + WKB, written as hex.
     Geometry,
     /// MySQL 9 VECTOR(n): written as hex.
-    Vector { dims: u32 },
+    Vector {
+        dims: u32,
+    },
 }
 
 /// One column of a table.
@@ -228,7 +270,10 @@ impl TableDef {
     /// Builds the default clustered layout from the primary-key columns (by
     /// index into `columns`; empty = no primary key, DB_ROW_ID): key, then
     /// DB_TRX_ID, DB_ROLL_PTR, then the remaining stored columns in order.
-    pub fn default_clustered(columns: &[Column], pk: &[(usize, Option<u32>)]) -> (Vec<IndexField>, usize) {
+    pub fn default_clustered(
+        columns: &[Column],
+        pk: &[(usize, Option<u32>)],
+    ) -> (Vec<IndexField>, usize) {
         let mut f = Vec::new();
         if pk.is_empty() {
             f.push(IndexField::RowId);
@@ -244,7 +289,10 @@ impl TableDef {
             if c.is_virtual || pk.iter().any(|&(k, p)| k == i && p.is_none()) {
                 continue;
             }
-            f.push(IndexField::Column { col: i, prefix_len: None });
+            f.push(IndexField::Column {
+                col: i,
+                prefix_len: None,
+            });
         }
         (f, n_key)
     }
