@@ -12,7 +12,7 @@
 //!    the deleted rows, unless the same key is live. A row with a column that
 //!    could not be decoded is partial, never a silently truncated value.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -74,6 +74,15 @@ pub struct TableRecovery {
     /// Records that failed the structural checks of their page.
     pub records_skipped: usize,
     pub notes: Vec<String>,
+}
+
+impl TableRecovery {
+    /// Brings the counts in line with the rows held.
+    fn count(&mut self) {
+        self.rows_written = self.rows.len();
+        self.deleted_rows = self.deleted.len();
+        self.partial_rows = self.partial.len();
+    }
 }
 
 /// The result of a recovery.
@@ -394,9 +403,7 @@ fn merge_partitions(def: &TableDef, mut parts: Vec<TableRecovery>) -> TableRecov
         t.records_skipped += p.records_skipped;
         t.notes.extend(p.notes);
     }
-    t.rows_written = t.rows.len();
-    t.deleted_rows = t.deleted.len();
-    t.partial_rows = t.partial.len();
+    t.count();
     t
 }
 
@@ -626,32 +633,33 @@ fn recover_table(
         })
         .collect();
 
-    // Live rows: newest page LSN wins a key.
-    let mut live: HashMap<Vec<u8>, Found> = HashMap::new();
+    // Live rows: newest page LSN wins a key (then a complete row over a
+    // partial one). Pages come in page order, which is mostly key order, so
+    // the stable sort is close to linear.
+    let mut cands: Vec<Found> = Vec::new();
     let mut others: Vec<Found> = Vec::new();
     for (found, skipped) in decoded {
         t.records_skipped += skipped;
         for f in found {
-            if !f.live {
+            if f.live {
+                cands.push(f);
+            } else {
                 others.push(f);
-                continue;
-            }
-            match live.get(&f.key) {
-                Some(old) if (old.lsn, old.failed.is_empty()) >= (f.lsn, f.failed.is_empty()) => {
-                    others.push(f)
-                }
-                _ => {
-                    if let Some(old) = live.insert(f.key.clone(), f) {
-                        others.push(old);
-                    }
-                }
             }
         }
     }
-    let live_keys: std::collections::HashSet<Vec<u8>> = live.keys().cloned().collect();
-    let mut live: Vec<Found> = live.into_values().collect();
-    live.sort_by(|a, b| a.key.cmp(&b.key));
-    for f in live {
+    cands.sort_by(|a, b| {
+        a.key
+            .cmp(&b.key)
+            .then(b.lsn.cmp(&a.lsn))
+            .then(b.failed.is_empty().cmp(&a.failed.is_empty()))
+    });
+    let mut live_keys: Vec<Vec<u8>> = Vec::with_capacity(cands.len());
+    for f in cands {
+        if live_keys.last() == Some(&f.key) {
+            others.push(f);
+            continue;
+        }
         if f.failed.is_empty() {
             t.rows.push(f.values);
         } else {
@@ -660,6 +668,7 @@ fn recover_table(
                 failed: f.failed,
             });
         }
+        live_keys.push(f.key);
     }
     // Deleted: complete, not live under the same key, each distinct row once.
     others.sort_by(|a, b| {
@@ -667,16 +676,14 @@ fn recover_table(
     });
     let mut seen: BTreeSet<(Vec<u8>, Values)> = BTreeSet::new();
     for f in others {
-        if !f.failed.is_empty() || live_keys.contains(&f.key) {
+        if !f.failed.is_empty() || live_keys.binary_search(&f.key).is_ok() {
             continue;
         }
         if seen.insert((f.key.clone(), f.values.clone())) {
             t.deleted.push(f.values);
         }
     }
-    t.rows_written = t.rows.len();
-    t.deleted_rows = t.deleted.len();
-    t.partial_rows = t.partial.len();
+    t.count();
     t
 }
 
