@@ -251,7 +251,10 @@ fn simple_and_deletion_rules() {
         // whatever survives must be one of them, with its original values.
         for r in d.deleted.iter().chain(&d.purged) {
             let id: u32 = r.values[0].as_deref().unwrap().parse().unwrap();
-            assert!(id.is_multiple_of(2) && id <= 2000, "{v} tb13: deleted id {id}");
+            assert!(
+                id.is_multiple_of(2) && id <= 2000,
+                "{v} tb13: deleted id {id}"
+            );
             assert_eq!(r.values[1], Some((id * 2).to_string()));
         }
         eprintln!(
