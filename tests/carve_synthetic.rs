@@ -199,3 +199,48 @@ fn pages_across_chunk_edges_found_once() {
             .all(|p| p.status == Status::Ok && p.page_no == 4));
     }
 }
+
+mod hostile {
+    use proptest::prelude::*;
+    use salvage::carve::detect::{detect, Scratch};
+
+    /// A real page to mutate: page 4 (an INDEX page) of a MySQL 8.0 file.
+    fn real_page() -> Vec<u8> {
+        let f =
+            super::common::corpus().join("KernelMaker__ibdNinja/tests/8.0/fixtures/multi_page.ibd");
+        std::fs::read(f).unwrap()[4 * 16384..5 * 16384].to_vec()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Arbitrary bytes of any length at any position: no panic.
+        #[test]
+        fn detect_never_panics_on_random_bytes(data in proptest::collection::vec(any::<u8>(), 0..70_000)) {
+            let mut scratch = Scratch::default();
+            let mut p = 0;
+            while p < data.len() {
+                let _ = detect(&data[p..], p as u64, &mut scratch);
+                p += 512;
+            }
+        }
+
+        /// A real page with bytes overwritten and its end cut anywhere: no
+        /// panic, and never a good page unless the bytes are unchanged.
+        #[test]
+        fn mutated_real_page_is_never_good(edits in proptest::collection::vec((0usize..16384, any::<u8>()), 1..20), cut in 38usize..=16384) {
+            let orig = real_page();
+            let mut page = orig.clone();
+            for (i, v) in edits {
+                page[i] = v;
+            }
+            let w = &page[..cut];
+            let mut scratch = Scratch::default();
+            if let Some(salvage::carve::detect::Detection::Page(r)) = detect(w, 0, &mut scratch) {
+                if r.status != salvage::carve::Status::Damaged {
+                    prop_assert_eq!(&page[..r.phys_size as usize], &orig[..r.phys_size as usize]);
+                }
+            }
+        }
+    }
+}
