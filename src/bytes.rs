@@ -46,15 +46,3 @@ pub fn le_u64(b: &[u8], off: usize) -> Option<u64> {
 pub fn slice(b: &[u8], off: usize, len: usize) -> Option<&[u8]> {
     b.get(off..off.checked_add(len)?)
 }
-
-/// True when every byte is zero. Works 64 bytes at a time so that it vectorises.
-#[inline]
-pub fn is_zero(b: &[u8]) -> bool {
-    let mut chunks = b.chunks_exact(64);
-    for c in &mut chunks {
-        if c.iter().fold(0u8, |a, &x| a | x) != 0 {
-            return false;
-        }
-    }
-    chunks.remainder().iter().all(|&x| x == 0)
-}

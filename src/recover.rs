@@ -37,6 +37,9 @@ pub struct RecoverOptions {
     pub only: Vec<String>,
 }
 
+/// The root page of each index (space id, index id) after MariaDB instant ALTER.
+type InstantRoots<'a> = BTreeMap<(u32, u64), &'a PageRecord>;
+
 /// A row: values in column order, `None` = NULL.
 pub type Values = Vec<Option<String>>;
 
@@ -129,6 +132,19 @@ pub fn recover(
         });
     }
 
+    // MariaDB instant ALTER roots (type INSTANT), newest good copy per index.
+    let mut roots: InstantRoots = InstantRoots::new();
+    for p in store.pages.iter().filter(|p| {
+        p.is_index()
+            && p.page_type == fil::FIL_PAGE_TYPE_INSTANT_OR_SDI_BLOB
+            && p.status != Status::Damaged
+    }) {
+        let e = roots.entry((p.space_id, p.index_id)).or_insert(p);
+        if p.lsn > e.lsn {
+            *e = p;
+        }
+    }
+
     // Leaf pages of every index.
     let mut leaves: BTreeMap<(u32, u64), Vec<&PageRecord>> = BTreeMap::new();
     for p in &store.pages {
@@ -138,7 +154,7 @@ pub fn recover(
     }
 
     // The InnoDB data dictionary (MySQL 5.x, MariaDB): names and index ids.
-    let dictionary = read_dictionary(store, image, &src, &leaves);
+    let dictionary = read_dictionary(image, &src, &leaves);
     let mut uncertain: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let frms = carved_frms(store, image);
     if !dictionary.is_empty() {
@@ -257,7 +273,7 @@ pub fn recover(
             } else {
                 let parts: Vec<TableRecovery> = keys
                     .iter()
-                    .map(|k| recover_table(def, &leaves[k], image, &src))
+                    .map(|k| recover_table(def, &leaves[k], &roots, image, &src))
                     .collect();
                 merge_partitions(def, parts)
             };
@@ -409,19 +425,17 @@ fn merge_partitions(def: &TableDef, mut parts: Vec<TableRecovery>) -> TableRecov
 
 /// Reads the system tables SYS_TABLES..SYS_FIELDS from the system tablespace.
 fn read_dictionary(
-    store: &PageStore,
     image: &Image,
     src: &StorePages,
     leaves: &BTreeMap<(u32, u64), Vec<&PageRecord>>,
 ) -> Vec<dict::DictTable> {
-    let _ = store;
     let sys = dict::system_tables();
     let mut rows = dict::SysRows::default();
     for (i, def) in sys.iter().enumerate() {
         let Some(pages) = leaves.get(&(0, def.index_id.unwrap_or(0))) else {
             continue;
         };
-        let t = recover_table(def, pages, image, src);
+        let t = recover_table(def, pages, &InstantRoots::new(), image, src);
         let target = match i {
             0 => &mut rows.tables,
             1 => &mut rows.columns,
@@ -541,6 +555,7 @@ fn free_pages(space_id: u32, src: &StorePages) -> Option<std::collections::HashS
 fn recover_table(
     def: &TableDef,
     pages: &[&PageRecord],
+    roots: &InstantRoots,
     image: &Image,
     src: &StorePages,
 ) -> TableRecovery {
@@ -552,7 +567,10 @@ fn recover_table(
 
     // MariaDB instant ALTER: the layout comes from the root and the leftmost leaf.
     let mut def = def.clone();
-    if let Some(layout) = mariadb_layout(&def, space_id, index_id, pages, image, src) {
+    let layout = roots
+        .get(&(space_id, index_id))
+        .and_then(|root| mariadb_layout(&def, root, pages, image, src));
+    if let Some(layout) = layout {
         match layout {
             Ok(Some(d)) => {
                 def = d;
@@ -687,26 +705,15 @@ fn recover_table(
     t
 }
 
-/// MariaDB instant ALTER layout: `None` when no root page is found.
+/// MariaDB instant ALTER layout from the clustered index's root (a page of
+/// type INSTANT) and its leftmost leaf: `None` when either is missing.
 fn mariadb_layout(
     def: &TableDef,
-    space_id: u32,
-    index_id: u64,
+    root: &PageRecord,
     pages: &[&PageRecord],
     image: &Image,
     src: &StorePages,
 ) -> Option<Result<Option<TableDef>, String>> {
-    let _ = index_id;
-    // The root: a page of this index of type INSTANT, else none (not instant).
-    let root = src
-        .store
-        .pages
-        .iter()
-        .filter(|p| {
-            p.space_id == space_id && p.index_id == pages[0].index_id && p.status != Status::Damaged
-        })
-        .filter(|p| p.page_type == fil::FIL_PAGE_TYPE_INSTANT_OR_SDI_BLOB)
-        .max_by_key(|p| p.lsn)?;
     let root_bytes = page_bytes(image, root)?;
     // The leftmost leaf: no previous page.
     let leftmost = pages

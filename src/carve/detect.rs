@@ -203,9 +203,15 @@ fn plausible_orphan(w: &[u8], t: u16) -> bool {
     if matches!(t, FIL_PAGE_INDEX | FIL_PAGE_RTREE | FIL_PAGE_SDI) {
         return has_infimum(w);
     }
-    let link_ok = |v: Option<u32>| matches!(v, Some(x) if x == fil::FIL_NULL || x < 1 << 26);
-    link_ok(be_u32(w, fil::FIL_PAGE_PREV))
-        && link_ok(be_u32(w, fil::FIL_PAGE_NEXT))
+    plausible_links(w)
+}
+
+/// Page number, previous and next page below 2^26 (or FIL_NULL links): what
+/// a real header has and most random bytes have not.
+fn plausible_links(w: &[u8]) -> bool {
+    let small = |v: Option<u32>| matches!(v, Some(x) if x == fil::FIL_NULL || x < 1 << 26);
+    small(be_u32(w, fil::FIL_PAGE_PREV))
+        && small(be_u32(w, fil::FIL_PAGE_NEXT))
         && be_u32(w, fil::FIL_PAGE_OFFSET).is_some_and(|x| x < 1 << 26)
 }
 
@@ -292,30 +298,10 @@ fn fcrc32_compressed(w: &[u8], offset: u64, t: u16) -> Option<PageRecord> {
         Reason::None,
     );
     // The index header is inside the compressed stream (zlib, the default).
-    if let Some(page) =
-        pc::inflate(&pg[pc::FIL_PAGE_COMP_ALGO..size - 4]).and_then(|out| whole_page(pg, out))
-    {
+    if let Some(page) = pc::inflate_page(pg) {
         describe_inflated(&mut r, &page);
     }
     Some(r)
-}
-
-/// The uncompressed page from an inflated page_compressed stream: either the
-/// whole page, or the page after the `FIL_PAGE_DATA` bytes kept in clear.
-/// `None` when the result is not a page of a valid size with this header.
-pub(crate) fn whole_page(header: &[u8], out: Vec<u8>) -> Option<Vec<u8>> {
-    let same_no =
-        |p: &[u8]| be_u32(p, fil::FIL_PAGE_OFFSET) == be_u32(header, fil::FIL_PAGE_OFFSET);
-    if PAGE_SIZES.contains(&out.len()) && same_no(&out) {
-        return Some(out);
-    }
-    let logical = out.len() + fil::FIL_PAGE_DATA;
-    if PAGE_SIZES.contains(&logical) {
-        let mut page = header.get(..fil::FIL_PAGE_DATA)?.to_vec();
-        page.extend_from_slice(&out);
-        return Some(page);
-    }
-    None
 }
 
 /// Fills what the inflated page tells: logical size, space id (not in
@@ -332,10 +318,12 @@ fn describe_inflated(r: &mut PageRecord, page: &[u8]) {
 /// MariaDB page_compressed before full_crc32: verified by inflating.
 fn legacy_compressed(w: &[u8], offset: u64) -> Option<PageRecord> {
     let (algo, len) = pc::legacy_header(w)?;
-    let start = fil::FIL_PAGE_DATA + 2;
-    let stream = w.get(start..start.checked_add(len)?)?;
+    let end = pc::LEGACY_PAYLOAD.checked_add(len)?;
+    if end > w.len() {
+        return None;
+    }
     // Physical extent: header + payload, rounded up to 512 bytes.
-    let phys = (start + len).div_ceil(512) * 512;
+    let phys = end.div_ceil(512) * 512;
     if algo != pc::PAGE_ZLIB_ALGORITHM {
         let pg = &w[..phys.min(w.len())];
         let reason = Reason::Unverified { algorithm: algo };
@@ -349,7 +337,7 @@ fn legacy_compressed(w: &[u8], offset: u64) -> Option<PageRecord> {
             reason,
         ));
     }
-    let page = pc::inflate(stream).and_then(|out| whole_page(w, out))?;
+    let page = pc::inflate_page(&w[..end])?;
     let pg = &w[..phys.min(w.len())];
     let mut r = record(
         pg,
@@ -431,12 +419,7 @@ fn sparse_zip(w: &[u8], offset: u64, stored: u32, scratch: &mut Scratch) -> Opti
     if stored == 0 || stored == fil::BUF_NO_CHECKSUM_MAGIC {
         return None;
     }
-    let small = |v: Option<u32>| matches!(v, Some(x) if x == fil::FIL_NULL || x < 1 << 26);
-    let plausible = be_u64(w, fil::FIL_PAGE_FILE_FLUSH_LSN) == Some(0)
-        && small(be_u32(w, fil::FIL_PAGE_PREV))
-        && small(be_u32(w, fil::FIL_PAGE_NEXT))
-        && be_u32(w, fil::FIL_PAGE_OFFSET).is_some_and(|x| x < 1 << 26);
-    if !plausible {
+    if be_u64(w, fil::FIL_PAGE_FILE_FLUSH_LSN) != Some(0) || !plausible_links(w) {
         return None;
     }
     const G: usize = 4096;

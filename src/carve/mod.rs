@@ -142,3 +142,16 @@ pub fn carve(
 ) -> store::PageStore {
     store::PageStore::build(scan::scan(image, range, progress))
 }
+
+#[cfg(test)]
+mod tests {
+    /// The page store holds one of these per page copy: keep it compact.
+    #[test]
+    fn page_record_stays_small() {
+        assert!(
+            std::mem::size_of::<super::PageRecord>() <= 64,
+            "{}",
+            std::mem::size_of::<super::PageRecord>()
+        );
+    }
+}

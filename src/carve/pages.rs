@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::carve::detect::{assemble, whole_page};
+use crate::carve::detect::assemble;
 use crate::carve::store::PageStore;
 use crate::carve::{PageRecord, Reason, Status};
 use crate::image::Image;
@@ -33,18 +33,7 @@ pub fn page_bytes<'a>(image: &'a Image, p: &PageRecord) -> Option<Cow<'a, [u8]>>
             assemble(&phys, size, granularity as usize, mask, &mut out);
             Some(Cow::Owned(out))
         }
-        (_, _, ChecksumKind::Compressed) => {
-            let t = crate::bytes::be_u16(&phys, crate::innodb::fil::FIL_PAGE_TYPE)?;
-            let stream = if pc::fcrc32_physical_size(t).is_some() {
-                phys.get(pc::FIL_PAGE_COMP_ALGO..phys.len().checked_sub(4)?)?
-            } else {
-                let (_, len) = pc::legacy_header(&phys)?;
-                let start = crate::innodb::fil::FIL_PAGE_DATA + 2;
-                phys.get(start..start.checked_add(len)?)?
-            };
-            let out = pc::inflate(stream)?;
-            whole_page(&phys, out).map(Cow::Owned)
-        }
+        (_, _, ChecksumKind::Compressed) => pc::inflate_page(&phys).map(Cow::Owned),
         _ => Some(phys),
     }
 }

@@ -175,7 +175,10 @@ impl DictTable {
     /// (database, table), decoding MySQL's file-name encoding (`@0024` = `$`).
     pub fn db_and_name(&self) -> (String, String) {
         let (db, t) = self.name.split_once('/').unwrap_or(("", &self.name));
-        (decode_filename(db), decode_filename(t))
+        (
+            crate::innodb::frm::decode_filename(db),
+            crate::innodb::frm::decode_filename(t),
+        )
     }
 
     /// The clustered index: the one flagged DICT_CLUSTERED, else the lowest id.
@@ -185,29 +188,6 @@ impl DictTable {
             .find(|i| i.kind & DICT_CLUSTERED != 0)
             .or_else(|| self.indexes.iter().min_by_key(|i| i.id))
     }
-}
-
-/// MySQL's file-name encoding of identifiers: `@XXXX` is a hex code point.
-pub fn decode_filename(s: &str) -> String {
-    let mut out = String::new();
-    let mut it = s.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
-        if c == '@' {
-            if let Some(cp) = s
-                .get(i + 1..i + 5)
-                .and_then(|h| u32::from_str_radix(h, 16).ok())
-                .and_then(char::from_u32)
-            {
-                out.push(cp);
-                for _ in 0..4 {
-                    it.next();
-                }
-                continue;
-            }
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Rows of the four system tables, as decoded text values.

@@ -41,6 +41,39 @@ pub fn legacy_header(page: &[u8]) -> Option<(u16, usize)> {
     Some((algo, len))
 }
 
+/// Start of the payload of an older-format page (after its 2-byte length).
+pub const LEGACY_PAYLOAD: usize = FIL_PAGE_DATA + 2;
+
+/// The compressed stream of a page_compressed page of either format, whose
+/// physical bytes are `phys`.
+pub fn stream(phys: &[u8]) -> Option<&[u8]> {
+    let t = be_u16(phys, crate::innodb::fil::FIL_PAGE_TYPE)?;
+    if let Some(size) = fcrc32_physical_size(t) {
+        return phys.get(FIL_PAGE_COMP_ALGO..size.checked_sub(4)?);
+    }
+    let (_, len) = legacy_header(phys)?;
+    phys.get(LEGACY_PAYLOAD..LEGACY_PAYLOAD.checked_add(len)?)
+}
+
+/// The logical page of a zlib page_compressed page: the inflated stream is
+/// either the whole page or the page after the `FIL_PAGE_DATA` bytes kept
+/// in clear. `None` when it does not inflate to a page of a valid size
+/// with this page's number.
+pub fn inflate_page(phys: &[u8]) -> Option<Vec<u8>> {
+    const SIZES: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
+    let out = inflate(stream(phys)?)?;
+    let page_no = |p: &[u8]| be_u32(p, crate::innodb::fil::FIL_PAGE_OFFSET);
+    if SIZES.contains(&out.len()) && page_no(&out) == page_no(phys) {
+        return Some(out);
+    }
+    if SIZES.contains(&(out.len() + FIL_PAGE_DATA)) {
+        let mut page = phys.get(..FIL_PAGE_DATA)?.to_vec();
+        page.extend_from_slice(&out);
+        return Some(page);
+    }
+    None
+}
+
 /// Inflates a zlib stream into at most 64 KiB. Returns the output when the
 /// stream is complete and valid (its Adler-32 checks), else `None`.
 pub fn inflate(stream: &[u8]) -> Option<Vec<u8>> {
