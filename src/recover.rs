@@ -12,7 +12,7 @@
 //!    the deleted rows, unless the same key is live. A row with a column that
 //!    could not be decoded is partial, never a silently truncated value.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -22,6 +22,8 @@ use crate::carve::pages::{page_bytes, StorePages};
 use crate::carve::store::{IndexSummary, PageStore};
 use crate::carve::{PageRecord, Status};
 use crate::image::Image;
+use crate::innodb::btree::{leaf_level, LeafLinks};
+use crate::innodb::checksum::ChecksumKind;
 use crate::innodb::fil;
 use crate::innodb::lob::PageSource;
 use crate::innodb::rows::{decode_leaf_page, mariadb_instant_layout, RecordOrigin};
@@ -552,6 +554,28 @@ fn free_pages(space_id: u32, src: &StorePages) -> Option<std::collections::HashS
     Some(out)
 }
 
+/// A newer good copy of the same page number exists that is not a leaf of
+/// `p`'s index: the page was freed and reused, and `p` is stale.
+fn reused_since(store: &PageStore, p: &PageRecord) -> bool {
+    store
+        .copies(p.space_id, p.page_no)
+        .filter(|c| c.status != Status::Damaged && c.lsn > p.lsn)
+        .any(|c| !(c.index_id == p.index_id && c.level == 0 && is_btree(c)))
+}
+
+/// FIL_PAGE_PREV and FIL_PAGE_NEXT of a page copy.
+fn fil_links(image: &Image, p: &PageRecord) -> Option<(u32, u32)> {
+    let b = if p.status == Status::Ok && p.checksum != ChecksumKind::Compressed {
+        image.bytes(p.offset, fil::FIL_PAGE_NEXT + 4)
+    } else {
+        page_bytes(image, p)?
+    };
+    Some((
+        be_u32(&b, fil::FIL_PAGE_PREV)?,
+        be_u32(&b, fil::FIL_PAGE_NEXT)?,
+    ))
+}
+
 fn recover_table(
     def: &TableDef,
     pages: &[&PageRecord],
@@ -586,14 +610,15 @@ fn recover_table(
     for p in pages {
         by_no.entry(p.page_no).or_default().push(p);
     }
-    // Pages the extent descriptors mark free are no longer part of the
-    // index: their records are not live.
+    // Leaf pages still part of the index: not marked free by the extent
+    // descriptors, not reused since by another page (a newer copy of the
+    // same page number that is not a leaf of this index), and on the leaf
+    // list when that list is whole. Records elsewhere are not live.
     let free = free_pages(space_id, src).unwrap_or_default();
     let mut freed = 0;
-    let mut jobs: Vec<(&PageRecord, bool)> = Vec::new();
+    let mut reused = 0;
+    let mut links = Vec::new();
     for (no, copies) in by_no.iter_mut() {
-        let is_free = free.contains(no);
-        freed += is_free as usize;
         copies.sort_by(|a, b| {
             (b.status != Status::Damaged, b.lsn, a.offset).cmp(&(
                 a.status != Status::Damaged,
@@ -601,6 +626,41 @@ fn recover_table(
                 b.offset,
             ))
         });
+        let Some(newest) = copies.iter().find(|p| p.status != Status::Damaged) else {
+            continue;
+        };
+        if free.contains(no) {
+            freed += 1;
+        } else if reused_since(src.store, newest) {
+            reused += 1;
+        } else if let Some((prev, next)) = fil_links(image, newest) {
+            // Links of an older copy than a damaged one may be out of date.
+            let trusted = !copies
+                .iter()
+                .any(|c| c.status == Status::Damaged && c.lsn > newest.lsn);
+            links.push(LeafLinks {
+                page_no: *no,
+                prev,
+                next,
+                trusted,
+            });
+        }
+    }
+    let level = leaf_level(&links);
+    if !level.left_out.is_empty() {
+        t.notes.push(format!(
+            "{} leaf pages are no longer on the index's leaf list (merged or freed): their records count as deleted",
+            level.left_out.len()
+        ));
+    }
+    if let Some(why) = &level.broken {
+        t.notes.push(format!(
+            "the leaf list cannot be followed end to end ({why}): every other leaf page found is used"
+        ));
+    }
+    let in_index: HashSet<u32> = level.pages.into_iter().collect();
+    let mut jobs: Vec<(&PageRecord, bool)> = Vec::new();
+    for (no, copies) in &by_no {
         let good: Vec<&&PageRecord> = copies
             .iter()
             .filter(|p| p.status != Status::Damaged)
@@ -610,9 +670,15 @@ fn recover_table(
             continue;
         }
         t.leaf_pages += 1;
+        let live = in_index.contains(no);
         for (i, p) in good.into_iter().enumerate() {
-            jobs.push((p, i == 0 && !is_free));
+            jobs.push((p, i == 0 && live));
         }
+    }
+    if reused > 0 {
+        t.notes.push(format!(
+            "{reused} leaf pages were reused since by other data: their records count as deleted"
+        ));
     }
     if freed > 0 {
         t.notes.push(format!("{freed} leaf pages marked free in the extent descriptors: their records count as deleted"));

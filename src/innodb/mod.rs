@@ -5,6 +5,7 @@
 //! `page0types.h`, `buf0checksum.cc`, `page0zip.cc`) and the InnoDB
 //! documentation; the code is our own.
 
+pub mod btree;
 pub mod checksum;
 pub mod dict;
 pub mod fil;
