@@ -87,6 +87,57 @@ fn sakila_actor_from_mysql_8() {
     }
 }
 
+/// MySQL 5.0, 5.5 (COMPACT) and 5.6 (REDUNDANT) files with their `.frm`
+/// beside them: no --schema needed, the table named by the path. A `.frm`
+/// also works as --schema, naming the table by its own path.
+#[test]
+fn lone_ibd_with_frm_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for v in ["5.0", "compact", "redundant"] {
+        let out = dir.path().join(v);
+        let f = common::corpus().join(format!(
+            "jeremycole__innodb_ruby/spec/data/sakila/{v}/sakila/actor.ibd"
+        ));
+        recover(&f, &out);
+        let csv = read(&out.join("sakila/actor.csv"));
+        assert_eq!(csv.lines().count(), 201, "{v}");
+        assert!(
+            csv.starts_with("actor_id,first_name,last_name,last_update\n1,PENELOPE,GUINESS,"),
+            "{v}: {}",
+            &csv[..200]
+        );
+        assert!(
+            csv.ends_with("\n200,THORA,TEMPLE,2006-02-15 01:34:33\n"),
+            "{v}"
+        );
+        let report: serde_json::Value =
+            serde_json::from_str(&read(&out.join("report.json"))).unwrap();
+        assert_eq!(report["tables"][0]["source"], "frm", "{v}");
+    }
+    // The .ibd alone under another name, the .frm given with --schema.
+    let src = common::corpus().join("jeremycole__innodb_ruby/spec/data/sakila/compact/sakila");
+    let lone = dir.path().join("copy.ibd");
+    std::fs::copy(src.join("actor.ibd"), &lone).unwrap();
+    let out = dir.path().join("with-schema");
+    let o = Command::cargo_bin("salvage")
+        .unwrap()
+        .arg("recover")
+        .arg(&lone)
+        .arg("-o")
+        .arg(&out)
+        .arg("--schema")
+        .arg(src.join("actor.frm"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(read(&out.join("sakila/actor.csv")).lines().count(), 201);
+}
+
 /// The demo disk (64 KiB holes over 5 % of the partition), no --schema:
 /// every row written is a true row; recall pinned.
 #[test]

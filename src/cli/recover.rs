@@ -6,8 +6,10 @@ use std::process::ExitCode;
 
 use owo_colors::{OwoColorize, Stream};
 
+use salvage::innodb::frm;
 use salvage::recover::{recover, RecoverOptions, Recovery};
 use salvage::schema::sql::{parse_schema_lenient, SqlOptions};
+use salvage::schema::TableDef;
 
 use super::scan::carve_image;
 use super::{pool, progress, Fatal, ImageArgs};
@@ -26,8 +28,19 @@ pub fn run(
     };
     let mut warnings = Vec::new();
     for f in schemas {
-        let sql = std::fs::read_to_string(f)
+        let bytes = std::fs::read(f)
             .map_err(|e| Fatal(format!("cannot read schema file {}: {e}", f.display())))?;
+        if frm::looks_like_frm(&bytes) {
+            opts.user_schemas.push(frm_schema(f, &bytes)?);
+            continue;
+        }
+        let sql = String::from_utf8(bytes).map_err(|e| {
+            Fatal(format!(
+                "schema file {} is neither a .frm nor UTF-8 SQL (invalid UTF-8 at byte {})",
+                f.display(),
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
         let (tables, errors) = parse_schema_lenient(&sql, db, &SqlOptions::default());
         if tables.is_empty() {
             return Err(Fatal(format!(
@@ -38,6 +51,24 @@ pub fn run(
         }
         warnings.extend(errors.iter().map(|e| format!("{}: {e}", f.display())));
         opts.user_schemas.extend(tables);
+    }
+    // A lone `.ibd` with its `.frm` beside it (MySQL 5.x, MariaDB): that
+    // is its schema, named by the path, unless --schema names the table.
+    if let Some(f) = sibling_frm(&args.image) {
+        if let Ok(bytes) = std::fs::read(&f) {
+            match frm_schema(&f, &bytes) {
+                Ok(t)
+                    if !opts
+                        .user_schemas
+                        .iter()
+                        .any(|u| u.qualified() == t.qualified()) =>
+                {
+                    opts.user_schemas.push(t)
+                }
+                Ok(_) => {}
+                Err(e) => warnings.push(e.0),
+            }
+        }
     }
     let (image, _range, store) = carve_image(args)?;
     let pool = pool(args.threads)?;
@@ -120,4 +151,24 @@ fn summary(w: &mut impl Write, rec: &Recovery, out: &Path) -> io::Result<()> {
         out.display()
     )?;
     Ok(())
+}
+
+/// The table a `.frm` file defines, named by its path (`db/table.frm`).
+fn frm_schema(f: &Path, bytes: &[u8]) -> Result<TableDef, Fatal> {
+    let (db, name) = frm::table_name_from_path(f)
+        .ok_or_else(|| Fatal(format!("cannot name the table of {}", f.display())))?;
+    frm::parse_frm_named(bytes, &db, &name)
+        .map_err(|e| Fatal(format!("{}: not a readable .frm: {e}", f.display())))
+}
+
+/// `db/table.frm` beside an image that is `db/table.ibd`.
+fn sibling_frm(image: &Path) -> Option<PathBuf> {
+    if !image
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("ibd"))
+    {
+        return None;
+    }
+    let f = image.with_extension("frm");
+    f.is_file().then_some(f)
 }
