@@ -36,6 +36,9 @@ pub struct LeafLevel {
     pub left_out: Vec<u32>,
     /// Why the list could not be followed end to end.
     pub broken: Option<String>,
+    /// Page numbers a kept page names as its neighbour that are not among
+    /// the leaves given: leaf pages known to be missing.
+    pub missing: Vec<u32>,
 }
 
 /// Sorts `leaves` into those still in the index and those left out.
@@ -57,6 +60,7 @@ pub fn leaf_level(leaves: &[LeafLinks]) -> LeafLevel {
                     pages: order,
                     left_out,
                     broken: None,
+                    missing: Vec::new(),
                 };
             }
             Some(n) => format!("leaf page {n} has a newer damaged copy"),
@@ -88,8 +92,15 @@ pub fn leaf_level(leaves: &[LeafLinks]) -> LeafLevel {
             out.left_out.push(l.page_no);
         } else {
             out.pages.push(l.page_no);
+            for n in [l.prev, l.next] {
+                if n != FIL_NULL && !by_no.contains_key(&n) {
+                    out.missing.push(n);
+                }
+            }
         }
     }
+    out.missing.sort_unstable();
+    out.missing.dedup();
     out
 }
 
@@ -209,6 +220,7 @@ mod tests {
         let lv = leaf_level(&leaves);
         assert_eq!(lv.pages, vec![3, 4, 6, 9, 11]);
         assert_eq!(lv.left_out, vec![7, 12]);
+        assert_eq!(lv.missing, vec![5]);
         assert!(lv.broken.unwrap().contains("leaf page 5"));
     }
 
