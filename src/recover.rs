@@ -26,7 +26,10 @@ use crate::innodb::btree::{leaf_level, LeafLinks};
 use crate::innodb::checksum::ChecksumKind;
 use crate::innodb::fil;
 use crate::innodb::lob::PageSource;
-use crate::innodb::rows::{decode_leaf_page, mariadb_instant_layout, RecordOrigin};
+use crate::innodb::rows::{
+    decode_leaf_page, decode_leaf_page_text, mariadb_instant_layout, PageText, RecordOrigin,
+    RowView, TextRows,
+};
 use crate::innodb::{dict, sdi};
 use crate::schema::{SchemaSource, TableDef};
 
@@ -42,13 +45,18 @@ pub struct RecoverOptions {
 /// The root page of each index (space id, index id) after MariaDB instant ALTER.
 type InstantRoots<'a> = BTreeMap<(u32, u64), &'a PageRecord>;
 
-/// A row: values in column order, `None` = NULL.
-pub type Values = Vec<Option<String>>;
+/// A row of a [`TableRecovery`]: record `rec` of its decoded page `page`
+/// ([`TableRecovery::values`] gives the values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RowRef {
+    pub page: u32,
+    pub rec: u32,
+}
 
 /// A row with columns that could not be decoded (written as NULL).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PartialRow {
-    pub values: Values,
+    pub row: RowRef,
     /// (column name, why it failed).
     pub failed: Vec<(String, String)>,
 }
@@ -63,10 +71,14 @@ pub struct TableRecovery {
     pub source: SchemaSource,
     pub space_id: Option<u32>,
     pub index_id: Option<u64>,
+    /// Decoded values of the table's pages (all rows below point into them;
+    /// each decoded record is in at most one of the lists).
     #[serde(skip)]
-    pub rows: Vec<Values>,
+    pub pages: Vec<TextRows>,
     #[serde(skip)]
-    pub deleted: Vec<Values>,
+    pub rows: Vec<RowRef>,
+    #[serde(skip)]
+    pub deleted: Vec<RowRef>,
     #[serde(skip)]
     pub partial: Vec<PartialRow>,
     pub rows_written: usize,
@@ -82,6 +94,11 @@ pub struct TableRecovery {
 }
 
 impl TableRecovery {
+    /// The values of one row, in column order (`None` = NULL).
+    pub fn values(&self, r: RowRef) -> RowView<'_> {
+        self.pages[r.page as usize].row(r.rec as usize)
+    }
+
     /// Brings the counts in line with the rows held.
     fn count(&mut self) {
         self.rows_written = self.rows.len();
@@ -371,14 +388,12 @@ fn mark_uncertain(t: &mut TableRecovery, cols: &[usize]) {
     let reason =
         "type not known from the InnoDB dictionary alone (pass the CREATE TABLE with --schema)"
             .to_string();
-    for mut values in std::mem::take(&mut t.rows) {
+    for row in std::mem::take(&mut t.rows) {
         for &i in cols {
-            if let Some(v) = values.get_mut(i) {
-                *v = None;
-            }
+            t.pages[row.page as usize].set_null(row.rec as usize, i);
         }
         t.partial.push(PartialRow {
-            values,
+            row,
             failed: names.iter().map(|n| (n.clone(), reason.clone())).collect(),
         });
     }
@@ -413,9 +428,18 @@ fn merge_partitions(def: &TableDef, mut parts: Vec<TableRecovery>) -> TableRecov
     t.notes.clear();
     t.notes.push(format!("{} partitions", parts.len()));
     for p in parts {
-        t.rows.extend(p.rows);
-        t.deleted.extend(p.deleted);
-        t.partial.extend(p.partial);
+        let base = t.pages.len() as u32;
+        let moved = |r: RowRef| RowRef {
+            page: base + r.page,
+            rec: r.rec,
+        };
+        t.rows.extend(p.rows.into_iter().map(moved));
+        t.deleted.extend(p.deleted.into_iter().map(moved));
+        t.partial.extend(p.partial.into_iter().map(|x| PartialRow {
+            row: moved(x.row),
+            failed: x.failed,
+        }));
+        t.pages.extend(p.pages);
         t.leaf_pages += p.leaf_pages;
         t.leaf_pages_damaged += p.leaf_pages_damaged;
         t.records_skipped += p.records_skipped;
@@ -444,7 +468,7 @@ fn read_dictionary(
             2 => &mut rows.indexes,
             _ => &mut rows.fields,
         };
-        *target = t.rows;
+        *target = t.rows.iter().map(|&r| t.values(r).to_values()).collect();
     }
     if rows.tables.is_empty() {
         return Vec::new();
@@ -504,6 +528,7 @@ fn empty_table(def: &TableDef, note: &str) -> TableRecovery {
         source: def.source,
         space_id: def.space_id,
         index_id: def.index_id,
+        pages: Vec::new(),
         rows: Vec::new(),
         deleted: Vec::new(),
         partial: Vec::new(),
@@ -518,12 +543,28 @@ fn empty_table(def: &TableDef, note: &str) -> TableRecovery {
 }
 
 /// One decoded record, with where it came from.
-struct Found {
-    key: Vec<u8>,
+#[derive(Debug, Clone, Copy)]
+struct Found<'a> {
+    key: &'a [u8],
     lsn: u64,
-    values: Values,
-    failed: Vec<(String, String)>,
-    live: bool,
+    at: RowRef,
+    /// Every column decoded.
+    full: bool,
+}
+
+/// (column name, why it failed) for each failed column of record `rec`.
+fn failed_columns(def: &TableDef, page: &PageText, rec: usize) -> Vec<(String, String)> {
+    page.failures(rec)
+        .iter()
+        .map(|f| {
+            (
+                def.columns
+                    .get(f.column)
+                    .map_or_else(|| f.column.to_string(), |c| c.name.clone()),
+                f.reason.clone(),
+            )
+        })
+        .collect()
 }
 
 /// The pages of a tablespace its extent descriptors mark free (`None` when
@@ -683,37 +724,15 @@ fn recover_table(
     if freed > 0 {
         t.notes.push(format!("{freed} leaf pages marked free in the extent descriptors: their records count as deleted"));
     }
-    let decoded: Vec<(Vec<Found>, usize)> = jobs
+    // Each page's values in one buffer; rows below are (page, record) pairs.
+    let decoded: Vec<(PageText, u64, bool)> = jobs
         .par_iter()
         .map(|&(p, newest)| {
-            let Some(bytes) = page_bytes(image, p) else {
-                return (Vec::new(), 0);
+            let text = match page_bytes(image, p) {
+                Some(bytes) => decode_leaf_page_text(&bytes, &def, src),
+                None => PageText::default(),
             };
-            let pr = decode_leaf_page(&bytes, &def, src);
-            let skipped = if newest { pr.skipped_live } else { 0 };
-            let found = pr
-                .rows
-                .into_iter()
-                .map(|r| Found {
-                    live: newest && r.origin == RecordOrigin::Live && !r.delete_marked,
-                    key: r.key,
-                    lsn: p.lsn,
-                    failed: r
-                        .failed
-                        .iter()
-                        .map(|f| {
-                            (
-                                def.columns
-                                    .get(f.column)
-                                    .map_or_else(|| f.column.to_string(), |c| c.name.clone()),
-                                f.reason.clone(),
-                            )
-                        })
-                        .collect(),
-                    values: r.values,
-                })
-                .collect();
-            (found, skipped)
+            (text, p.lsn, newest)
         })
         .collect();
 
@@ -722,10 +741,21 @@ fn recover_table(
     // the stable sort is close to linear.
     let mut cands: Vec<Found> = Vec::new();
     let mut others: Vec<Found> = Vec::new();
-    for (found, skipped) in decoded {
-        t.records_skipped += skipped;
-        for f in found {
-            if f.live {
+    for (i, (page, lsn, newest)) in decoded.iter().enumerate() {
+        if *newest {
+            t.records_skipped += page.skipped_live;
+        }
+        for (j, r) in page.records.iter().enumerate() {
+            let f = Found {
+                key: page.key(j),
+                lsn: *lsn,
+                at: RowRef {
+                    page: i as u32,
+                    rec: j as u32,
+                },
+                full: page.is_full(j),
+            };
+            if *newest && r.origin == RecordOrigin::Live && !r.delete_marked {
                 cands.push(f);
             } else {
                 others.push(f);
@@ -734,39 +764,45 @@ fn recover_table(
     }
     cands.sort_by(|a, b| {
         a.key
-            .cmp(&b.key)
+            .cmp(b.key)
             .then(b.lsn.cmp(&a.lsn))
-            .then(b.failed.is_empty().cmp(&a.failed.is_empty()))
+            .then(b.full.cmp(&a.full))
     });
-    let mut live_keys: Vec<Vec<u8>> = Vec::with_capacity(cands.len());
+    let mut live_keys: Vec<&[u8]> = Vec::with_capacity(cands.len());
     for f in cands {
         if live_keys.last() == Some(&f.key) {
             others.push(f);
             continue;
         }
-        if f.failed.is_empty() {
-            t.rows.push(f.values);
+        if f.full {
+            t.rows.push(f.at);
         } else {
             t.partial.push(PartialRow {
-                values: f.values,
-                failed: f.failed,
+                row: f.at,
+                failed: failed_columns(&def, &decoded[f.at.page as usize].0, f.at.rec as usize),
             });
         }
         live_keys.push(f.key);
     }
     // Deleted: complete, not live under the same key, each distinct row once.
-    others.sort_by(|a, b| {
-        (&a.key, std::cmp::Reverse(a.lsn)).cmp(&(&b.key, std::cmp::Reverse(b.lsn)))
-    });
-    let mut seen: BTreeSet<(Vec<u8>, Values)> = BTreeSet::new();
+    others
+        .sort_by(|a, b| (a.key, std::cmp::Reverse(a.lsn)).cmp(&(b.key, std::cmp::Reverse(b.lsn))));
+    let mut seen: HashSet<(&[u8], RowView)> = HashSet::new();
     for f in others {
-        if !f.failed.is_empty() || live_keys.binary_search(&f.key).is_ok() {
+        if !f.full || live_keys.binary_search(&f.key).is_ok() {
             continue;
         }
-        if seen.insert((f.key.clone(), f.values.clone())) {
-            t.deleted.push(f.values);
+        let values = decoded[f.at.page as usize].0.values.row(f.at.rec as usize);
+        if seen.insert((f.key, values)) {
+            t.deleted.push(f.at);
         }
     }
+    drop(seen);
+    drop(live_keys);
+    t.pages = decoded
+        .into_iter()
+        .map(|(page, _, _)| page.values)
+        .collect();
     t.count();
     t
 }

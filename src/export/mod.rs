@@ -43,18 +43,21 @@ pub fn write_all(out: &Path, rec: &Recovery) -> io::Result<()> {
         }
         std::fs::create_dir_all(out.join(path_component(&t.db)))?;
         let header: Vec<&str> = t.def.columns.iter().map(|c| c.name.as_str()).collect();
-        csv::write_file(&table_path(out, &t.db, &t.table, ".csv"), &header, &t.rows)?;
+        csv::write_file(
+            &table_path(out, &t.db, &t.table, ".csv"),
+            &header,
+            t.rows.iter().map(|&r| t.values(r).iter()),
+        )?;
         csv::write_file(
             &table_path(out, &t.db, &t.table, ".deleted.csv"),
             &header,
-            &t.deleted,
+            t.deleted.iter().map(|&r| t.values(r).iter()),
         )?;
         if !t.partial.is_empty() {
-            let rows: Vec<_> = t.partial.iter().map(|p| p.values.clone()).collect();
             csv::write_file(
                 &table_path(out, &t.db, &t.table, ".partial.csv"),
                 &header,
-                &rows,
+                t.partial.iter().map(|p| t.values(p.row).iter()),
             )?;
         }
     }

@@ -15,7 +15,7 @@ use crate::innodb::record::{
     PageGeom, RawRecord, RecHeader, RecordError, RecordKind, REC_N_NEW_EXTRA_BYTES,
     REC_STATUS_INSTANT, REC_STATUS_NODE_PTR,
 };
-use crate::innodb::types::{decode_value, fixed_len, max_len_and_big};
+use crate::innodb::types::{decode_value_into, fixed_len, max_len_and_big};
 use crate::schema::{Column, IndexField, TableDef};
 
 /// Where a record was found.
@@ -100,6 +100,250 @@ pub struct PageRows {
     pub n_recs_header: u16,
     pub metadata: Option<InstantMetadata>,
     pub error: Option<PageError>,
+}
+
+/// Where one value is in [`TextRows::text`], or NULL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cell {
+    start: u32,
+    end: u32,
+}
+
+const NULL_CELL: Cell = Cell {
+    start: u32::MAX,
+    end: u32::MAX,
+};
+
+/// Decoded text values of many rows in one buffer: no `String` per value.
+/// Row `r`, column `c` is a range of `text` (or NULL).
+#[derive(Debug, Clone, Default)]
+pub struct TextRows {
+    ncols: usize,
+    nrows: usize,
+    text: String,
+    cells: Vec<Cell>,
+}
+
+impl TextRows {
+    pub fn new(ncols: usize) -> TextRows {
+        TextRows {
+            ncols,
+            ..TextRows::default()
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.nrows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nrows == 0
+    }
+
+    /// Row `r` (panics when out of range, like slice indexing).
+    pub fn row(&self, r: usize) -> RowView<'_> {
+        assert!(r < self.nrows, "row {r} of {}", self.nrows);
+        RowView {
+            text: &self.text,
+            cells: &self.cells[r * self.ncols..(r + 1) * self.ncols],
+        }
+    }
+
+    /// Makes column `c` of row `r` NULL.
+    pub fn set_null(&mut self, r: usize, c: usize) {
+        if r < self.nrows && c < self.ncols {
+            self.cells[r * self.ncols + c] = NULL_CELL;
+        }
+    }
+
+    /// Appends a row of NULLs; returns its index.
+    fn push_null_row(&mut self) -> usize {
+        self.cells.resize(self.cells.len() + self.ncols, NULL_CELL);
+        self.nrows += 1;
+        self.nrows - 1
+    }
+
+    /// Removes the rows from `nrows` on and the text from `text_len` on.
+    fn truncate(&mut self, nrows: usize, text_len: usize) {
+        self.nrows = nrows;
+        self.cells.truncate(nrows * self.ncols);
+        self.text.truncate(text_len);
+    }
+}
+
+/// One row of a [`TextRows`]: values in column order, `None` = NULL.
+#[derive(Debug, Clone, Copy)]
+pub struct RowView<'a> {
+    text: &'a str,
+    cells: &'a [Cell],
+}
+
+impl<'a> RowView<'a> {
+    /// Number of columns.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// The value of column `c`, `None` for NULL (or past the last column).
+    pub fn get(&self, c: usize) -> Option<&'a str> {
+        let cell = *self.cells.get(c)?;
+        if cell == NULL_CELL {
+            return None;
+        }
+        self.text.get(cell.start as usize..cell.end as usize)
+    }
+
+    /// The values in column order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<&'a str>> + 'a {
+        let text = self.text;
+        self.cells.iter().map(move |&cell| {
+            if cell == NULL_CELL {
+                None
+            } else {
+                text.get(cell.start as usize..cell.end as usize)
+            }
+        })
+    }
+
+    /// The values as owned strings.
+    pub fn to_values(&self) -> Vec<Option<String>> {
+        self.iter().map(|v| v.map(str::to_string)).collect()
+    }
+}
+
+impl PartialEq for RowView<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for RowView<'_> {}
+
+impl std::hash::Hash for RowView<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_usize(self.len());
+        for v in self.iter() {
+            v.hash(state);
+        }
+    }
+}
+
+/// One record of a [`PageText`] (its values are the same row of
+/// [`PageText::values`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordInfo {
+    /// End of this record's key bytes in the page's key buffer.
+    key_end: usize,
+    /// End of this record's failures in the page's failure list.
+    fail_end: usize,
+    pub delete_marked: bool,
+    pub origin: RecordOrigin,
+    /// DB_TRX_ID, when the layout has it.
+    pub trx_id: Option<u64>,
+    pub heap_no: u16,
+    /// Offset of the record origin in the page.
+    pub offset: usize,
+}
+
+/// Everything found on one leaf page, with the values of all its records in
+/// one [`TextRows`]: what [`decode_leaf_page`] returns, without a `String`
+/// per value or a `Vec` per record.
+#[derive(Debug, Clone, Default)]
+pub struct PageText {
+    /// Values of record `i` are `values.row(i)`.
+    pub values: TextRows,
+    pub records: Vec<RecordInfo>,
+    keys: Vec<u8>,
+    failures: Vec<ColumnFailure>,
+    /// Live-list records that failed the structural checks.
+    pub skipped_live: usize,
+    /// Free-list records that failed the checks (often partly overwritten).
+    pub skipped_free: usize,
+    /// Why the live list walk stopped early, if it did.
+    pub list_broken: Option<String>,
+    /// PAGE_N_RECS from the header.
+    pub n_recs_header: u16,
+    pub metadata: Option<InstantMetadata>,
+    pub error: Option<PageError>,
+}
+
+impl PageText {
+    /// The raw bytes of record `i`'s key fields (each prefixed by its 4-byte
+    /// length), for deduplication across page copies.
+    pub fn key(&self, i: usize) -> &[u8] {
+        let start = if i == 0 {
+            0
+        } else {
+            self.records[i - 1].key_end
+        };
+        &self.keys[start..self.records[i].key_end]
+    }
+
+    /// The columns of record `i` that failed; empty for a full row.
+    pub fn failures(&self, i: usize) -> &[ColumnFailure] {
+        let start = if i == 0 {
+            0
+        } else {
+            self.records[i - 1].fail_end
+        };
+        &self.failures[start..self.records[i].fail_end]
+    }
+
+    /// Every column of record `i` decoded.
+    pub fn is_full(&self, i: usize) -> bool {
+        self.failures(i).is_empty()
+    }
+
+    /// The records as [`Row`]s with owned values.
+    pub fn to_rows(&self) -> Vec<Row> {
+        (0..self.records.len())
+            .map(|i| {
+                let r = &self.records[i];
+                Row {
+                    values: self.values.row(i).to_values(),
+                    failed: self.failures(i).to_vec(),
+                    delete_marked: r.delete_marked,
+                    origin: r.origin,
+                    key: self.key(i).to_vec(),
+                    trx_id: r.trx_id,
+                    heap_no: r.heap_no,
+                    offset: r.offset,
+                }
+            })
+            .collect()
+    }
+
+    /// Where the next record will start.
+    fn mark(&self) -> Mark {
+        Mark {
+            rows: self.records.len(),
+            text: self.values.text.len(),
+            keys: self.keys.len(),
+            failures: self.failures.len(),
+        }
+    }
+
+    /// Removes every record from `m` on.
+    fn rollback(&mut self, m: Mark) {
+        self.records.truncate(m.rows);
+        self.values.truncate(m.rows, m.text);
+        self.keys.truncate(m.keys);
+        self.failures.truncate(m.failures);
+    }
+}
+
+/// The sizes of a [`PageText`]'s buffers at one point.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    rows: usize,
+    text: usize,
+    keys: usize,
+    failures: usize,
 }
 
 /// Physical field of the clustered layout, resolved.
@@ -401,13 +645,21 @@ impl Ctx<'_, '_> {
         }
     }
 
-    fn row(&self, p: &Parsed, origin: RecordOrigin) -> Row {
+    /// Decodes record `p` into `out` (values, key, failures, record info).
+    /// `have` is scratch space.
+    fn row_into(
+        &self,
+        p: &Parsed,
+        origin: RecordOrigin,
+        out: &mut PageText,
+        have: &mut Vec<bool>,
+    ) {
         let h = &p.raw.header;
         let ncols = self.table.columns.len();
-        let mut values: Vec<Option<String>> = vec![None; ncols];
-        let mut have = vec![false; ncols];
-        let mut failed = Vec::new();
-        let mut key = Vec::new();
+        have.clear();
+        have.resize(ncols, false);
+        let r = out.values.push_null_row();
+        let base = r * out.values.ncols;
         let mut trx_id = None;
         for (f, &pi) in p.raw.fields.iter().zip(&p.map) {
             let Some(pf) = self.phys.get(pi) else {
@@ -415,8 +667,8 @@ impl Ctx<'_, '_> {
             };
             if pf.is_key {
                 let b = f.bytes(self.page).unwrap_or(&[]);
-                key.extend_from_slice(&(b.len() as u32).to_be_bytes());
-                key.extend_from_slice(b);
+                out.keys.extend_from_slice(&(b.len() as u32).to_be_bytes());
+                out.keys.extend_from_slice(b);
             }
             match pf.kind {
                 PhysKind::TrxId => {
@@ -433,20 +685,21 @@ impl Ctx<'_, '_> {
                     match self.field_bytes(f) {
                         Ok(None) => {
                             if !col.nullable {
-                                failed.push(ColumnFailure {
+                                out.failures.push(ColumnFailure {
                                     column: idx,
                                     reason: "NULL in a NOT NULL column".into(),
                                 });
                             }
                         }
-                        Ok(Some(b)) => match decode_value(col, &b) {
-                            Ok(s) => values[idx] = Some(s),
-                            Err(e) => failed.push(ColumnFailure {
-                                column: idx,
-                                reason: e.to_string(),
-                            }),
-                        },
-                        Err(e) => failed.push(ColumnFailure {
+                        Ok(Some(b)) => {
+                            if let Err(e) = put_value(&mut out.values, base + idx, col, &b) {
+                                out.failures.push(ColumnFailure {
+                                    column: idx,
+                                    reason: e,
+                                });
+                            }
+                        }
+                        Err(e) => out.failures.push(ColumnFailure {
                             column: idx,
                             reason: e,
                         }),
@@ -460,41 +713,77 @@ impl Ctx<'_, '_> {
             if have[idx] || col.is_virtual {
                 continue;
             }
-            let from_meta = self
-                .metadata
-                .as_ref()
-                .and_then(|m| m.defaults.get(idx).cloned().flatten());
-            match col.instant_default.clone().or(from_meta) {
+            let from_meta = || {
+                self.metadata
+                    .as_ref()
+                    .and_then(|m| m.defaults.get(idx))
+                    .and_then(Option::as_ref)
+            };
+            match col.instant_default.as_ref().or_else(from_meta) {
                 Some(None) => {}
-                Some(Some(b)) => match decode_value(col, &b) {
-                    Ok(s) => values[idx] = Some(s),
-                    Err(e) => failed.push(ColumnFailure {
-                        column: idx,
-                        reason: format!("instant default: {e}"),
-                    }),
-                },
-                None => failed.push(ColumnFailure {
+                Some(Some(b)) => {
+                    if let Err(e) = put_value(&mut out.values, base + idx, col, b) {
+                        out.failures.push(ColumnFailure {
+                            column: idx,
+                            reason: format!("instant default: {e}"),
+                        });
+                    }
+                }
+                None => out.failures.push(ColumnFailure {
                     column: idx,
                     reason: "column missing from the record and no instant default known".into(),
                 }),
             }
         }
-        Row {
-            values,
-            failed,
+        out.records.push(RecordInfo {
+            key_end: out.keys.len(),
+            fail_end: out.failures.len(),
             delete_marked: h.deleted(),
             origin,
-            key,
             trx_id,
             heap_no: h.heap_no,
             offset: h.origin,
+        });
+    }
+}
+
+/// Decodes one value into `rows.text` and points `cell` at it.
+fn put_value(rows: &mut TextRows, cell: usize, col: &Column, b: &[u8]) -> Result<(), String> {
+    let start = rows.text.len();
+    decode_value_into(col, b, &mut rows.text).map_err(|e| e.to_string())?;
+    let end = rows.text.len();
+    match (u32::try_from(start), u32::try_from(end)) {
+        (Ok(start), Ok(end)) if end != u32::MAX => {
+            rows.cells[cell] = Cell { start, end };
+            Ok(())
+        }
+        _ => {
+            rows.text.truncate(start);
+            Err("the page's decoded text exceeds 4 GiB".into())
         }
     }
 }
 
 /// Decodes every record of one clustered-index leaf page of `table`.
 pub fn decode_leaf_page(page: &[u8], table: &TableDef, pages: &dyn PageSource) -> PageRows {
-    let mut out = PageRows::default();
+    let t = decode_leaf_page_text(page, table, pages);
+    PageRows {
+        rows: t.to_rows(),
+        skipped_live: t.skipped_live,
+        skipped_free: t.skipped_free,
+        list_broken: t.list_broken,
+        n_recs_header: t.n_recs_header,
+        metadata: t.metadata,
+        error: t.error,
+    }
+}
+
+/// [`decode_leaf_page`] with the values of all records in one buffer.
+pub fn decode_leaf_page_text(page: &[u8], table: &TableDef, pages: &dyn PageSource) -> PageText {
+    let mut out = PageText {
+        values: TextRows::new(table.columns.len()),
+        ..PageText::default()
+    };
     let Some(g) = PageGeom::parse(page) else {
         out.error = Some(PageError::NotIndex);
         return out;
@@ -535,8 +824,8 @@ pub fn decode_leaf_page(page: &[u8], table: &TableDef, pages: &dyn PageSource) -
 
     let live = walk_records(page, &g);
     out.list_broken = live.broken;
-    let mut live_spans = Vec::new();
-    let mut parsed_live = Vec::new();
+    let mut live_spans = Vec::with_capacity(live.headers.len());
+    let mut parsed_live = Vec::with_capacity(live.headers.len());
     for h in &live.headers {
         match ctx.parse(h) {
             Ok(p) => {
@@ -551,8 +840,10 @@ pub fn decode_leaf_page(page: &[u8], table: &TableDef, pages: &dyn PageSource) -
         }
     }
     ctx.metadata = out.metadata.clone();
+    let mut have = Vec::new();
+    out.records.reserve(parsed_live.len());
     for p in &parsed_live {
-        out.rows.push(ctx.row(p, RecordOrigin::Live));
+        ctx.row_into(p, RecordOrigin::Live, &mut out, &mut have);
     }
 
     let free = walk_free(page, &g);
@@ -570,10 +861,10 @@ pub fn decode_leaf_page(page: &[u8], table: &TableDef, pages: &dyn PageSource) -
             out.skipped_free += 1;
             continue;
         }
-        let row = ctx.row(&p, RecordOrigin::Free);
-        if row.is_full() {
-            out.rows.push(row);
-        } else {
+        let mark = out.mark();
+        ctx.row_into(&p, RecordOrigin::Free, &mut out, &mut have);
+        if !out.is_full(mark.rows) {
+            out.rollback(mark);
             out.skipped_free += 1;
         }
     }

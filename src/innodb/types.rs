@@ -39,6 +39,7 @@ pub enum ValueError {
 }
 
 type R = Result<String, ValueError>;
+type W = Result<(), ValueError>;
 
 fn need(ty: &'static str, b: &[u8], n: usize) -> Result<(), ValueError> {
     if b.len() == n {
@@ -196,13 +197,32 @@ pub fn decimal_bin_size(precision: u32, scale: u32) -> Option<usize> {
 
 /// Decodes one non-NULL stored value of `col` to its CSV text.
 pub fn decode_value(col: &Column, b: &[u8]) -> R {
+    let mut s = String::new();
+    write_value(col, b, &mut s)?;
+    Ok(s)
+}
+
+/// Appends the CSV text of one non-NULL stored value of `col` to `out` (the
+/// text [`decode_value`] returns, without a `String` of its own). On error
+/// `out` is left as it was.
+pub fn decode_value_into(col: &Column, b: &[u8], out: &mut String) -> Result<(), ValueError> {
+    let start = out.len();
+    let r = write_value(col, b, out);
+    if r.is_err() {
+        out.truncate(start);
+    }
+    r
+}
+
+/// The body of [`decode_value_into`]: may leave partial text on error.
+fn write_value(col: &Column, b: &[u8], out: &mut String) -> W {
     match &col.ty {
-        ColumnType::TinyInt { unsigned } => int_text("TINYINT", b, 1, !unsigned),
-        ColumnType::SmallInt { unsigned } => int_text("SMALLINT", b, 2, !unsigned),
-        ColumnType::MediumInt { unsigned } => int_text("MEDIUMINT", b, 3, !unsigned),
-        ColumnType::Int { unsigned } => int_text("INT", b, 4, !unsigned),
-        ColumnType::BigInt { unsigned } => int_text("BIGINT", b, 8, !unsigned),
-        ColumnType::Decimal { precision, scale } => decimal(b, *precision, *scale),
+        ColumnType::TinyInt { unsigned } => int_text("TINYINT", b, 1, !unsigned, out),
+        ColumnType::SmallInt { unsigned } => int_text("SMALLINT", b, 2, !unsigned, out),
+        ColumnType::MediumInt { unsigned } => int_text("MEDIUMINT", b, 3, !unsigned, out),
+        ColumnType::Int { unsigned } => int_text("INT", b, 4, !unsigned, out),
+        ColumnType::BigInt { unsigned } => int_text("BIGINT", b, 8, !unsigned, out),
+        ColumnType::Decimal { precision, scale } => decimal(b, *precision, *scale, out),
         ColumnType::Float => {
             need("FLOAT", b, 4)?;
             let v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
@@ -212,7 +232,8 @@ pub fn decode_value(col: &Column, b: &[u8]) -> R {
                     detail: format!("{v}"),
                 });
             }
-            Ok(ecma_format(&format!("{v:e}")))
+            push_ecma(out, format_args!("{v:e}"));
+            Ok(())
         }
         ColumnType::Double => {
             need("DOUBLE", b, 8)?;
@@ -225,7 +246,8 @@ pub fn decode_value(col: &Column, b: &[u8]) -> R {
                     detail: format!("{v}"),
                 });
             }
-            Ok(ecma_format(&format!("{v:e}")))
+            push_ecma(out, format_args!("{v:e}"));
+            Ok(())
         }
         ColumnType::Bit { bits } => {
             let n = (*bits as usize).div_ceil(8).max(1);
@@ -237,63 +259,68 @@ pub fn decode_value(col: &Column, b: &[u8]) -> R {
                     detail: format!("{v:#x} wider than {bits} bits"),
                 });
             }
-            Ok(v.to_string())
+            push_padded(out, v, 1);
+            Ok(())
         }
         ColumnType::Year => {
             need("YEAR", b, 1)?;
-            Ok(if b[0] == 0 {
-                "0000".to_string()
+            if b[0] == 0 {
+                out.push_str("0000");
             } else {
-                format!("{:04}", 1900 + u32::from(b[0]))
-            })
+                push_padded(out, 1900 + u64::from(b[0]), 4);
+            }
+            Ok(())
         }
         ColumnType::Date => {
             need("DATE", b, 3)?;
             let v = be_uint(b) & 0x7F_FFFF;
             let (y, m, d) = (v >> 9, (v >> 5) & 15, v & 31);
             check_ymd("DATE", y, m, d)?;
-            Ok(format!("{y:04}-{m:02}-{d:02}"))
+            push_ymd(out, y, m, d);
+            Ok(())
         }
         ColumnType::DateTime { fsp, old_format } => {
             if *old_format {
-                old_datetime(b)
+                old_datetime(b, out)
             } else {
-                datetime2(b, *fsp)
+                datetime2(b, *fsp, out)
             }
         }
-        ColumnType::Timestamp { fsp, old_format } => timestamp(b, *fsp, *old_format),
+        ColumnType::Timestamp { fsp, old_format } => timestamp(b, *fsp, *old_format, out),
         ColumnType::Time { fsp, old_format } => {
             if *old_format {
-                old_time(b)
+                old_time(b, out)
             } else {
-                time2(b, *fsp)
+                time2(b, *fsp, out)
             }
         }
         ColumnType::Char { .. } => {
             let t = trim_char_padding(b, col.charset);
-            decode_text(t, col.charset)
+            text_into(t, col.charset, out)
         }
-        ColumnType::VarChar { .. } | ColumnType::Text => decode_text(b, col.charset),
+        ColumnType::VarChar { .. } | ColumnType::Text => text_into(b, col.charset, out),
         ColumnType::Binary { .. }
         | ColumnType::VarBinary { .. }
         | ColumnType::Blob
         | ColumnType::Geometry
-        | ColumnType::Vector { .. } => Ok(hex(b)),
+        | ColumnType::Vector { .. } => {
+            hex_into(b, out);
+            Ok(())
+        }
         ColumnType::Enum { members } => {
             let n = if members.len() > 255 { 2 } else { 1 };
             need("ENUM", b, n)?;
             let i = be_uint(b);
             if i == 0 {
                 // The server's "invalid value" index: it prints ''.
-                return Ok(String::new());
+                return Ok(());
             }
-            members
-                .get((i - 1) as usize)
-                .cloned()
-                .ok_or(ValueError::EnumIndex {
-                    index: i,
-                    members: members.len(),
-                })
+            let m = members.get((i - 1) as usize).ok_or(ValueError::EnumIndex {
+                index: i,
+                members: members.len(),
+            })?;
+            out.push_str(m);
+            Ok(())
         }
         ColumnType::Set { members } => {
             need("SET", b, set_len(members.len()))?;
@@ -304,16 +331,67 @@ pub fn decode_value(col: &Column, b: &[u8]) -> R {
                     members: members.len(),
                 });
             }
-            let v: Vec<&str> = members
+            let mut first = true;
+            for (_, m) in members
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| bits >> i & 1 != 0)
-                .map(|(_, m)| m.as_str())
-                .collect();
-            Ok(v.join(","))
+            {
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                out.push_str(m);
+            }
+            Ok(())
         }
-        ColumnType::Json => json_text(b),
+        ColumnType::Json => json_text(b, out),
     }
+}
+
+/// Appends `v` in decimal, zero-padded to at least `width` (<= 20) digits.
+fn push_padded(out: &mut String, mut v: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    push_ascii(out, &buf[i.min(buf.len().saturating_sub(width))..]);
+}
+
+fn push_i64(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    push_padded(out, v.unsigned_abs(), 1);
+}
+
+/// Appends ASCII bytes (digits and punctuation written by this module).
+fn push_ascii(out: &mut String, b: &[u8]) {
+    out.extend(b.iter().map(|&c| char::from(c)));
+}
+
+/// `YYYY-MM-DD`.
+fn push_ymd(out: &mut String, y: u64, m: u64, d: u64) {
+    push_padded(out, y, 4);
+    out.push('-');
+    push_padded(out, m, 2);
+    out.push('-');
+    push_padded(out, d, 2);
+}
+
+/// `HH:MM:SS` (hours may have more digits).
+fn push_hms(out: &mut String, h: u64, mi: u64, s: u64) {
+    push_padded(out, h, 2);
+    out.push(':');
+    push_padded(out, mi, 2);
+    out.push(':');
+    push_padded(out, s, 2);
 }
 
 /// MySQL 8 binary JSON → text as MySQL prints it (`{"a": 1, "b": [true, null]}`).
@@ -323,13 +401,12 @@ pub fn decode_value(col: &Column, b: &[u8]) -> R {
 /// entries, value entries with small values inlined; strings with a
 /// 7-bit-per-byte length prefix). An empty value is the JSON null the
 /// server stores for an empty document.
-fn json_text(b: &[u8]) -> R {
+fn json_text(b: &[u8], out: &mut String) -> W {
     if b.is_empty() {
-        return Ok("null".to_string());
+        out.push_str("null");
+        return Ok(());
     }
-    let mut out = String::new();
-    json_value(b[0], &b[1..], 0, &mut out)?;
-    Ok(out)
+    json_value(b[0], &b[1..], 0, out)
 }
 
 fn json_err(detail: &str) -> ValueError {
@@ -433,20 +510,20 @@ fn json_value(t: u8, b: &[u8], depth: usize, out: &mut String) -> Result<(), Val
             Some(2) => "false",
             _ => return Err(json_err("bad literal")),
         }),
-        0x05 => out.push_str(&(le(b, 0, 2)? as u16 as i16).to_string()),
-        0x06 => out.push_str(&le(b, 0, 2)?.to_string()),
-        0x07 => out.push_str(&(le(b, 0, 4)? as u32 as i32).to_string()),
-        0x08 => out.push_str(&le(b, 0, 4)?.to_string()),
-        0x09 => out.push_str(&(le(b, 0, 8)? as i64).to_string()),
-        0x0A => out.push_str(&le(b, 0, 8)?.to_string()),
+        0x05 => push_i64(out, i64::from(le(b, 0, 2)? as u16 as i16)),
+        0x06 => push_padded(out, le(b, 0, 2)?, 1),
+        0x07 => push_i64(out, i64::from(le(b, 0, 4)? as u32 as i32)),
+        0x08 => push_padded(out, le(b, 0, 4)?, 1),
+        0x09 => push_i64(out, le(b, 0, 8)? as i64),
+        0x0A => push_padded(out, le(b, 0, 8)?, 1),
         0x0B => {
             let v = f64::from_bits(le(b, 0, 8)?);
             if !v.is_finite() {
                 return Err(json_err("non-finite double"));
             }
-            let s = ecma_format(&format!("{v:e}"));
-            out.push_str(&s);
-            if !s.contains(['.', 'e']) {
+            let start = out.len();
+            push_ecma(out, format_args!("{v:e}"));
+            if !out[start..].contains(['.', 'e']) {
                 out.push_str(".0");
             }
         }
@@ -457,38 +534,168 @@ fn json_value(t: u8, b: &[u8], depth: usize, out: &mut String) -> Result<(), Val
             json_string(s, out)?;
         }
         0x0F => {
-            // Opaque: MySQL field type, length, data. DECIMAL is printed as a
-            // number; other opaque types are not decoded.
+            // Opaque: MySQL field type, length, data.
             let ft = *b.first().ok_or_else(|| json_err("truncated opaque"))?;
             let (n, l) = json_varlen(&b[1..])?;
             let d = crate::bytes::slice(b, 1 + l, n)
                 .ok_or_else(|| json_err("opaque past the value"))?;
-            if ft != 246 || d.len() < 2 {
-                return Err(ValueError::Unsupported("JSON opaque value"));
-            }
-            let (p, sc) = (u32::from(d[0]), u32::from(d[1]));
-            out.push_str(&decimal(&d[2..], p, sc)?);
+            json_opaque(ft, d, out)?;
         }
         _ => return Err(json_err("unknown type")),
     }
     Ok(())
 }
 
-fn int_text(ty: &'static str, b: &[u8], n: usize, signed: bool) -> R {
+// MySQL field types (`enum_field_types`) that opaque JSON scalars carry.
+const MYSQL_TYPE_TIMESTAMP: u8 = 7;
+const MYSQL_TYPE_DATE: u8 = 10;
+const MYSQL_TYPE_TIME: u8 = 11;
+const MYSQL_TYPE_DATETIME: u8 = 12;
+const MYSQL_TYPE_NEWDECIMAL: u8 = 246;
+const MYSQL_TYPE_VAR_STRING: u8 = 253;
+
+/// An opaque JSON scalar (field type `ft`, data `d`) as MySQL prints it
+/// (`wrapper_to_string` in `sql-common/json_dom.cc`):
+///
+/// * NEWDECIMAL: precision byte, scale byte, then the binary DECIMAL;
+///   printed as a number with `scale` fraction digits;
+/// * DATE, TIME, DATETIME, TIMESTAMP: the 8-byte little-endian packed
+///   temporal value (`Json_datetime::to_packed`, `TIME_to_longlong_packed`);
+///   printed quoted with 6 fraction digits (`my_TIME_to_str(.., 6)`), a DATE
+///   without time: `"2015-01-15"`, `"23:24:25.000000"`,
+///   `"2015-01-15 23:24:25.000000"`; a TIMESTAMP as the stored date and time;
+/// * VAR_STRING: a string;
+/// * any other type: `"base64:type<ft>:<data in base64>"` (MySQL's
+///   `base64_encode`, a line break after every 76 characters, escaped `\n`).
+fn json_opaque(ft: u8, d: &[u8], out: &mut String) -> W {
+    match ft {
+        MYSQL_TYPE_NEWDECIMAL => {
+            if d.len() < 2 {
+                return Err(json_err("opaque DECIMAL without precision and scale"));
+            }
+            decimal(&d[2..], u32::from(d[0]), u32::from(d[1]), out)
+        }
+        MYSQL_TYPE_DATE | MYSQL_TYPE_TIME | MYSQL_TYPE_DATETIME | MYSQL_TYPE_TIMESTAMP => {
+            let packed = crate::bytes::array::<8>(d, 0)
+                .filter(|_| d.len() == 8)
+                .map(i64::from_le_bytes)
+                .ok_or_else(|| json_err("opaque temporal value is not 8 bytes"))?;
+            out.push('"');
+            json_temporal(ft, packed, out)?;
+            out.push('"');
+            Ok(())
+        }
+        MYSQL_TYPE_VAR_STRING => json_string(d, out),
+        _ => {
+            out.push_str("\"base64:type");
+            push_padded(out, u64::from(ft), 1);
+            out.push(':');
+            base64_mysql(d, out);
+            out.push('"');
+            Ok(())
+        }
+    }
+}
+
+/// A packed temporal value (`TIME_from_longlong_*_packed` in MySQL's
+/// `my_time.cc`): the absolute value holds the microseconds in its low 24
+/// bits and above them, for TIME, hours (10 bits), minutes and seconds
+/// (6 bits each); for DATE/DATETIME/TIMESTAMP, year * 13 + month (17 bits),
+/// day (5), hour (5), minute (6), second (6). Only TIME prints a sign.
+/// Values MySQL cannot have written (minute 60, month 13, ...) are errors.
+fn json_temporal(ft: u8, packed: i64, out: &mut String) -> W {
+    let neg = packed < 0;
+    let v = packed.unsigned_abs();
+    let usec = v & 0xFF_FFFF;
+    let int = v >> 24;
+    let bad = |what: &str| json_err(&format!("opaque {what} out of range"));
+    if usec >= 1_000_000 {
+        return Err(bad("microseconds"));
+    }
+    if ft == MYSQL_TYPE_TIME {
+        let (h, mi, s) = ((int >> 12) & 0x3FF, (int >> 6) & 63, int & 63);
+        if mi > 59 || s > 59 || int >> 22 != 0 {
+            return Err(bad("TIME"));
+        }
+        if neg {
+            out.push('-');
+        }
+        push_hms(out, h, mi, s);
+        push_frac(out, usec, 6);
+        return Ok(());
+    }
+    let ymd = int >> 17;
+    let ym = ymd >> 5;
+    let (y, m, d) = (ym / 13, ym % 13, ymd & 31);
+    let hms = int & 0x1_FFFF;
+    let (h, mi, s) = (hms >> 12, (hms >> 6) & 63, hms & 63);
+    if neg || y > 9999 || h > 23 || mi > 59 || s > 59 {
+        return Err(bad("date"));
+    }
+    push_ymd(out, y, m, d);
+    if ft != MYSQL_TYPE_DATE {
+        out.push(' ');
+        push_hms(out, h, mi, s);
+        push_frac(out, usec, 6);
+    }
+    Ok(())
+}
+
+/// MySQL's `base64_encode` (`mysys/base64.cc`): standard alphabet with `=`
+/// padding and a line break (written here as the JSON escape `\n`) before
+/// every group of 4 characters that follows 76 characters on a line.
+fn base64_mysql(d: &[u8], out: &mut String) {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut line = 0;
+    for c in d.chunks(3) {
+        if line == 76 {
+            out.push_str("\\n");
+            line = 0;
+        }
+        let v = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        out.push(char::from(T[(v >> 18) as usize & 63]));
+        out.push(char::from(T[(v >> 12) as usize & 63]));
+        out.push(if c.len() > 1 {
+            char::from(T[(v >> 6) as usize & 63])
+        } else {
+            '='
+        });
+        out.push(if c.len() > 2 {
+            char::from(T[v as usize & 63])
+        } else {
+            '='
+        });
+        line += 4;
+    }
+}
+
+fn int_text(ty: &'static str, b: &[u8], n: usize, signed: bool, out: &mut String) -> W {
     need(ty, b, n)?;
-    Ok(innodb_int(b, signed).to_string())
+    let v = innodb_int(b, signed);
+    if v < 0 {
+        out.push('-');
+    }
+    push_padded(out, v.unsigned_abs() as u64, 1);
+    Ok(())
 }
 
 /// `0x` + lowercase hex.
 pub fn hex(b: &[u8]) -> String {
-    const H: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(2 + 2 * b.len());
-    s.push_str("0x");
-    for &x in b {
-        s.push(H[(x >> 4) as usize] as char);
-        s.push(H[(x & 15) as usize] as char);
-    }
+    hex_into(b, &mut s);
     s
+}
+
+fn hex_into(b: &[u8], out: &mut String) {
+    const H: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(2 + 2 * b.len());
+    out.push_str("0x");
+    for &x in b {
+        out.push(H[(x >> 4) as usize] as char);
+        out.push(H[(x & 15) as usize] as char);
+    }
 }
 
 fn trim_char_padding(b: &[u8], cs: Charset) -> &[u8] {
@@ -520,14 +727,24 @@ fn trim_char_padding(b: &[u8], cs: Charset) -> &[u8] {
 
 /// Text in `cs` → UTF-8; malformed input is an error, never replaced.
 pub fn decode_text(b: &[u8], cs: Charset) -> R {
+    let mut s = String::new();
+    text_into(b, cs, &mut s)?;
+    Ok(s)
+}
+
+/// [`decode_text`] appended to `out` (possibly partly on error).
+fn text_into(b: &[u8], cs: Charset, out: &mut String) -> W {
     use encoding_rs as e;
+    let bad = ValueError::Charset { charset: cs };
     let enc = match cs {
-        Charset::Utf8mb3 | Charset::Utf8mb4 => {
-            return std::str::from_utf8(b)
-                .map(str::to_string)
-                .map_err(|_| ValueError::Charset { charset: cs });
+        Charset::Utf8mb3 | Charset::Utf8mb4 | Charset::Other(_) => {
+            out.push_str(std::str::from_utf8(b).map_err(|_| bad)?);
+            return Ok(());
         }
-        Charset::Binary => return Ok(hex(b)),
+        Charset::Binary => {
+            hex_into(b, out);
+            return Ok(());
+        }
         Charset::Latin1 | Charset::Ascii => e::WINDOWS_1252,
         Charset::Gbk | Charset::Gb2312 => e::GBK,
         Charset::Gb18030 => e::GB18030,
@@ -539,74 +756,113 @@ pub fn decode_text(b: &[u8], cs: Charset) -> R {
         Charset::Ucs2 | Charset::Utf16 => e::UTF_16BE,
         Charset::Utf32 => {
             if !b.len().is_multiple_of(4) {
-                return Err(ValueError::Charset { charset: cs });
+                return Err(bad);
             }
-            return b
-                .chunks_exact(4)
-                .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
-                .collect::<Option<String>>()
-                .ok_or(ValueError::Charset { charset: cs });
-        }
-        Charset::Other(_) => {
-            return std::str::from_utf8(b)
-                .map(str::to_string)
-                .map_err(|_| ValueError::Charset { charset: cs });
+            for c in b.chunks_exact(4) {
+                let c = char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                    .ok_or(ValueError::Charset { charset: cs })?;
+                out.push(c);
+            }
+            return Ok(());
         }
     };
-    enc.decode_without_bom_handling_and_without_replacement(b)
-        .map(|c| c.into_owned())
-        .ok_or(ValueError::Charset { charset: cs })
+    let t = enc
+        .decode_without_bom_handling_and_without_replacement(b)
+        .ok_or(bad)?;
+    out.push_str(&t);
+    Ok(())
+}
+
+/// A stack buffer for `fmt::Write` (float text without a heap string).
+struct StackStr {
+    b: [u8; 64],
+    n: usize,
+}
+
+impl std::fmt::Write for StackStr {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.n + s.len();
+        let dst = self.b.get_mut(self.n..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.n = end;
+        Ok(())
+    }
+}
+
+/// Appends a float given as Rust's `{:e}` text ([`ecma_into`]).
+fn push_ecma(out: &mut String, e_form: std::fmt::Arguments) {
+    let mut st = StackStr { b: [0; 64], n: 0 };
+    if std::fmt::write(&mut st, e_form).is_ok() {
+        if let Ok(t) = std::str::from_utf8(&st.b[..st.n]) {
+            ecma_into(out, t);
+            return;
+        }
+    }
+    ecma_into(out, &e_form.to_string());
+}
+
+#[cfg(test)]
+fn ecma_format(e_form: &str) -> String {
+    let mut s = String::new();
+    ecma_into(&mut s, e_form);
+    s
 }
 
 /// Rust's shortest round-trip `{:e}` text (`-1.5e-7`) → ECMAScript
-/// `Number::toString` layout (without `+` in exponents).
-fn ecma_format(e_form: &str) -> String {
+/// `Number::toString` layout (without `+` in exponents), appended to `out`.
+fn ecma_into(out: &mut String, e_form: &str) {
     let (neg, rest) = match e_form.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, e_form),
     };
     let (mant, exp) = rest.split_once('e').unwrap_or((rest, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    let mut out = String::new();
+    let mut buf = [0u8; 64];
+    let mut k = 0usize;
+    for d in mant.bytes().filter(u8::is_ascii_digit) {
+        if let Some(slot) = buf.get_mut(k) {
+            *slot = d;
+            k += 1;
+        }
+    }
+    let digits = &buf[..k];
     if neg {
         out.push('-');
     }
-    if digits.bytes().all(|d| d == b'0') {
+    if digits.iter().all(|&d| d == b'0') {
         out.push('0');
-        return out;
+        return;
     }
-    let k = digits.len() as i32;
+    let k = k as i32;
     let n = exp + 1;
     if k <= n && n <= 21 {
-        out.push_str(&digits);
+        push_ascii(out, digits);
         for _ in 0..(n - k) {
             out.push('0');
         }
     } else if 0 < n && n <= 21 {
-        out.push_str(&digits[..n as usize]);
+        push_ascii(out, &digits[..n as usize]);
         out.push('.');
-        out.push_str(&digits[n as usize..]);
+        push_ascii(out, &digits[n as usize..]);
     } else if -6 < n && n <= 0 {
         out.push_str("0.");
         for _ in 0..(-n) {
             out.push('0');
         }
-        out.push_str(&digits);
+        push_ascii(out, digits);
     } else {
-        out.push_str(&digits[..1]);
+        push_ascii(out, &digits[..1]);
         if k > 1 {
             out.push('.');
-            out.push_str(&digits[1..]);
+            push_ascii(out, &digits[1..]);
         }
         out.push('e');
-        out.push_str(&(n - 1).to_string());
+        push_i64(out, i64::from(n - 1));
     }
-    out
 }
 
 /// MySQL binary DECIMAL → exact text with `scale` fraction digits.
-fn decimal(b: &[u8], precision: u32, scale: u32) -> R {
+fn decimal(b: &[u8], precision: u32, scale: u32, out: &mut String) -> W {
     let size = decimal_bin_size(precision, scale).ok_or(ValueError::Range {
         ty: "DECIMAL",
         detail: format!("precision {precision} scale {scale}"),
@@ -619,55 +875,69 @@ fn decimal(b: &[u8], precision: u32, scale: u32) -> R {
             got: 0,
         });
     }
-    let mut buf = b.to_vec();
-    let negative = buf[0] & 0x80 == 0;
-    buf[0] ^= 0x80;
-    if negative {
-        for x in &mut buf {
-            *x = !*x;
-        }
-    }
+    // The sign is the inverted top bit; negative values have every byte
+    // inverted.
+    let negative = b[0] & 0x80 == 0;
+    let mask = if negative { 0xFF } else { 0 };
+    let byte = |i: usize| (if i == 0 { b[0] ^ 0x80 } else { b[i] }) ^ mask;
     let intg = (precision - scale) as usize;
     let frac = scale as usize;
-    let mut pos = 0usize;
-    let mut read = |n: usize, digits: usize| -> Result<String, ValueError> {
-        let v = be_uint(&buf[pos..pos + n]);
-        pos += n;
-        let s = format!("{v:0digits$}");
-        if s.len() > digits {
-            return Err(ValueError::Range {
-                ty: "DECIMAL",
-                detail: format!("group {v} exceeds {digits} digits"),
-            });
-        }
-        Ok(s)
+    // Groups of up to 9 digits: (bytes, digits), integer part first.
+    let mut groups = [(0usize, 0usize); 16];
+    let mut ng = 0;
+    let mut add = |g: (usize, usize)| {
+        groups[ng] = g;
+        ng += 1;
     };
-    let mut int_digits = String::new();
     if !intg.is_multiple_of(9) {
-        int_digits.push_str(&read(DIG2BYTES[intg % 9], intg % 9)?);
+        add((DIG2BYTES[intg % 9], intg % 9));
     }
     for _ in 0..intg / 9 {
-        int_digits.push_str(&read(4, 9)?);
+        add((4, 9));
     }
-    let mut frac_digits = String::new();
     for _ in 0..frac / 9 {
-        frac_digits.push_str(&read(4, 9)?);
+        add((4, 9));
     }
     if !frac.is_multiple_of(9) {
-        frac_digits.push_str(&read(DIG2BYTES[frac % 9], frac % 9)?);
+        add((DIG2BYTES[frac % 9], frac % 9));
     }
-    let int_trim = int_digits.trim_start_matches('0');
-    let mut out = String::new();
-    let is_zero = int_trim.is_empty() && frac_digits.bytes().all(|d| d == b'0');
+    // precision <= 65: at most 65 + 9 digits.
+    let mut digits = [b'0'; 80];
+    let (mut nd, mut pos) = (0usize, 0usize);
+    for &(n, g) in &groups[..ng] {
+        let mut v = (pos..pos + n).fold(0u64, |a, i| (a << 8) | u64::from(byte(i)));
+        pos += n;
+        if v >= 10u64.pow(g as u32) {
+            return Err(ValueError::Range {
+                ty: "DECIMAL",
+                detail: format!("group {v} exceeds {g} digits"),
+            });
+        }
+        for i in (nd..nd + g).rev() {
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        nd += g;
+    }
+    let (int_digits, frac_digits) = digits[..nd].split_at(intg);
+    let int_trim = match int_digits.iter().position(|&d| d != b'0') {
+        Some(p) => &int_digits[p..],
+        None => &[],
+    };
+    let is_zero = int_trim.is_empty() && frac_digits.iter().all(|&d| d == b'0');
     if negative && !is_zero {
         out.push('-');
     }
-    out.push_str(if int_trim.is_empty() { "0" } else { int_trim });
+    if int_trim.is_empty() {
+        out.push('0');
+    } else {
+        push_ascii(out, int_trim);
+    }
     if frac > 0 {
         out.push('.');
-        out.push_str(&frac_digits);
+        push_ascii(out, frac_digits);
     }
-    Ok(out)
+    Ok(())
 }
 
 fn check_ymd(ty: &'static str, y: u64, m: u64, d: u64) -> Result<(), ValueError> {
@@ -691,13 +961,14 @@ fn check_hms(ty: &'static str, h: u64, mi: u64, s: u64) -> Result<(), ValueError
     Ok(())
 }
 
-fn frac_text(usec: u64, fsp: u32) -> String {
+/// `.` and the first `fsp` digits of the microseconds; nothing for fsp 0.
+fn push_frac(out: &mut String, usec: u64, fsp: u32) {
     if fsp == 0 {
-        return String::new();
+        return;
     }
     let fsp = fsp.min(6);
-    let v = usec / 10u64.pow(6 - fsp);
-    format!(".{:0w$}", v, w = fsp as usize)
+    out.push('.');
+    push_padded(out, usec / 10u64.pow(6 - fsp), fsp as usize);
 }
 
 /// Fractional part of DATETIME2/TIME2/TIMESTAMP2 (big-endian, signed for
@@ -737,7 +1008,7 @@ fn read_frac(b: &[u8], fsp: u32, signed: bool) -> Result<i64, ValueError> {
     Ok(v)
 }
 
-fn datetime2(b: &[u8], fsp: u32) -> R {
+fn datetime2(b: &[u8], fsp: u32, out: &mut String) -> W {
     let fsp = fsp.min(6);
     need("DATETIME", b, 5 + frac_bytes(fsp))?;
     let int = be_uint(&b[..5]) as i64 - 0x80_0000_0000;
@@ -756,13 +1027,14 @@ fn datetime2(b: &[u8], fsp: u32) -> R {
     let (h, mi, s) = (hms >> 12, (hms >> 6) & 63, hms & 63);
     check_ymd("DATETIME", y, m, d)?;
     check_hms("DATETIME", h, mi, s)?;
-    Ok(format!(
-        "{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}{}",
-        frac_text(frac as u64, fsp)
-    ))
+    push_ymd(out, y, m, d);
+    out.push(' ');
+    push_hms(out, h, mi, s);
+    push_frac(out, frac as u64, fsp);
+    Ok(())
 }
 
-fn old_datetime(b: &[u8]) -> R {
+fn old_datetime(b: &[u8], out: &mut String) -> W {
     need("DATETIME", b, 8)?;
     let v = be_uint(b) & 0x7FFF_FFFF_FFFF_FFFF;
     let (date, time) = (v / 1_000_000, v % 1_000_000);
@@ -770,10 +1042,13 @@ fn old_datetime(b: &[u8]) -> R {
     let (h, mi, s) = (time / 10_000, time / 100 % 100, time % 100);
     check_ymd("DATETIME", y, m, d)?;
     check_hms("DATETIME", h, mi, s)?;
-    Ok(format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}"))
+    push_ymd(out, y, m, d);
+    out.push(' ');
+    push_hms(out, h, mi, s);
+    Ok(())
 }
 
-fn timestamp(b: &[u8], fsp: u32, old: bool) -> R {
+fn timestamp(b: &[u8], fsp: u32, old: bool, out: &mut String) -> W {
     let fsp = if old { 0 } else { fsp.min(6) };
     need("TIMESTAMP", b, 4 + frac_bytes(fsp))?;
     let secs = be_uint(&b[..4]);
@@ -785,18 +1060,18 @@ fn timestamp(b: &[u8], fsp: u32, old: bool) -> R {
         });
     }
     if secs == 0 && frac == 0 {
-        return Ok(format!("0000-00-00 00:00:00{}", frac_text(0, fsp)));
+        out.push_str("0000-00-00 00:00:00");
+        push_frac(out, 0, fsp);
+        return Ok(());
     }
     let days = secs / 86_400;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days as i64);
-    Ok(format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}{}",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        frac_text(frac as u64, fsp)
-    ))
+    push_ymd(out, y as u64, u64::from(m), u64::from(d));
+    out.push(' ');
+    push_hms(out, rem / 3600, rem / 60 % 60, rem % 60);
+    push_frac(out, frac as u64, fsp);
+    Ok(())
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
@@ -813,7 +1088,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-fn time2(b: &[u8], fsp: u32) -> R {
+fn time2(b: &[u8], fsp: u32, out: &mut String) -> W {
     let fsp = fsp.min(6);
     need("TIME", b, 3 + frac_bytes(fsp))?;
     let packed: i64 = if fsp >= 5 {
@@ -842,14 +1117,15 @@ fn time2(b: &[u8], fsp: u32) -> R {
             detail: format!("{h}:{mi}:{s}.{frac}"),
         });
     }
-    Ok(format!(
-        "{}{h:02}:{mi:02}:{s:02}{}",
-        if neg { "-" } else { "" },
-        frac_text(frac, fsp)
-    ))
+    if neg {
+        out.push('-');
+    }
+    push_hms(out, h, mi, s);
+    push_frac(out, frac, fsp);
+    Ok(())
 }
 
-fn old_time(b: &[u8]) -> R {
+fn old_time(b: &[u8], out: &mut String) -> W {
     need("TIME", b, 3)?;
     let v = innodb_int(b, true) as i64;
     let neg = v < 0;
@@ -861,10 +1137,11 @@ fn old_time(b: &[u8]) -> R {
             detail: v.to_string(),
         });
     }
-    Ok(format!(
-        "{}{h:02}:{mi:02}:{s:02}",
-        if neg { "-" } else { "" }
-    ))
+    if neg {
+        out.push('-');
+    }
+    push_hms(out, h, mi, s);
+    Ok(())
 }
 
 #[cfg(test)]
