@@ -14,6 +14,7 @@ pub mod fsp;
 pub mod lob;
 pub mod page_compressed;
 pub mod page_header;
+pub mod page_zip;
 pub mod record;
 pub mod rows;
 pub mod sdi;
