@@ -12,12 +12,13 @@
 //!    the deleted rows, unless the same key is live. A row with a column that
 //!    could not be decoded is partial, never a silently truncated value.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::bytes::be_u32;
+use crate::bytes::{be_u32, be_u64};
 use crate::carve::pages::{page_bytes, StorePages};
 use crate::carve::store::{IndexSummary, PageStore};
 use crate::carve::{PageRecord, Status};
@@ -40,6 +41,9 @@ pub struct RecoverOptions {
     pub user_schemas: Vec<TableDef>,
     /// Only these tables (`db.table`); empty = all.
     pub only: Vec<String>,
+    /// The table a lone `.ibd` image is named after: the first to try on
+    /// its indexes when no schema source ties them.
+    pub file_table: Option<String>,
 }
 
 /// The root page of each index (space id, index id) after MariaDB instant ALTER.
@@ -254,9 +258,23 @@ pub fn recover(
         .iter()
         .flat_map(|t| t.indexes.iter().map(|i| (i.space, i.id)))
         .collect();
-    for (d, keys) in tied
-        .iter_mut()
-        .filter(|(d, k)| k.is_empty() && d.index_id.is_none())
+    // Only indexes that can be a clustered index are tried.
+    let mut lowest: BTreeMap<u32, u64> = BTreeMap::new();
+    for &(space, ix) in leaves.keys().filter(|k| k.1 != u64::MAX) {
+        let e = lowest.entry(space).or_insert(ix);
+        *e = (*e).min(ix);
+    }
+    let candidates: Vec<(u32, u64)> = leaves
+        .iter()
+        .filter(|(k, _)| !claimed.contains(k) && !dict_indexes.contains(k))
+        .filter(|(k, pages)| may_be_clustered(pages, lowest.get(&k.0) == Some(&k.1), image))
+        .map(|(k, _)| *k)
+        .collect();
+    let mut trials: Vec<(usize, (u32, u64))> = Vec::new();
+    for (i, (d, _)) in tied
+        .iter()
+        .enumerate()
+        .filter(|(_, (d, k))| k.is_empty() && d.index_id.is_none())
     {
         let own_space: Option<u32> = dictionary
             .iter()
@@ -265,20 +283,37 @@ pub fn recover(
                 db == d.db && partition_base(&name) == d.name
             })
             .map(|t| t.space);
-        let best = leaves
-            .iter()
-            .filter(|(k, _)| !claimed.contains(k) && !dict_indexes.contains(k))
-            .filter(|(k, _)| own_space.is_none_or(|s| s == k.0))
-            .filter_map(|(k, pages)| fit(d, pages, image, &src).map(|s| (s, *k)))
-            .max_by(|a, b| {
-                a.0.partial_cmp(&b.0)
-                    .unwrap_or(std::cmp::Ordering::Equal)
-                    .then(b.1.cmp(&a.1))
-            });
-        if let Some((_, k)) = best {
-            claimed.insert(k);
-            keys.push(k);
+        trials.extend(
+            candidates
+                .iter()
+                .filter(|k| own_space.is_none_or(|s| s == k.0))
+                .map(|k| (i, *k)),
+        );
+    }
+    let mut fits: Vec<(bool, f64, usize, (u32, u64))> = trials
+        .par_iter()
+        .filter_map(|&(i, k)| {
+            let d = &tied[i].0;
+            let named = opts.file_table.as_deref() == Some(d.name.as_str());
+            fit(d, &leaves[&k], image, &src).map(|s| (named, s, i, k))
+        })
+        .collect();
+    // The best fits are placed first (the table a lone file is named after
+    // before any other); each table and each index is placed once.
+    fits.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal))
+            .then(a.2.cmp(&b.2))
+            .then(a.3.cmp(&b.3))
+    });
+    let mut placed = BTreeSet::new();
+    for (_, _, i, k) in fits {
+        if placed.contains(&i) || claimed.contains(&k) {
+            continue;
         }
+        placed.insert(i);
+        claimed.insert(k);
+        tied[i].1.push(k);
     }
 
     // 3. Rows, table by table (pages of a table decoded in parallel).
@@ -604,17 +639,44 @@ fn reused_since(store: &PageStore, p: &PageRecord) -> bool {
         .any(|c| !(c.index_id == p.index_id && c.level == 0 && is_btree(c)))
 }
 
+/// The first `len` logical bytes of a page copy: read in place when the
+/// page is stored whole, else the materialised page.
+fn page_head<'a>(image: &'a Image, p: &PageRecord, len: usize) -> Option<Cow<'a, [u8]>> {
+    if p.status == Status::Ok && p.checksum != ChecksumKind::Compressed {
+        Some(image.bytes(p.offset, len))
+    } else {
+        page_bytes(image, p)
+    }
+}
+
 /// FIL_PAGE_PREV and FIL_PAGE_NEXT of a page copy.
 fn fil_links(image: &Image, p: &PageRecord) -> Option<(u32, u32)> {
-    let b = if p.status == Status::Ok && p.checksum != ChecksumKind::Compressed {
-        image.bytes(p.offset, fil::FIL_PAGE_NEXT + 4)
-    } else {
-        page_bytes(image, p)?
-    };
+    let b = page_head(image, p, fil::FIL_PAGE_NEXT + 4)?;
     Some((
         be_u32(&b, fil::FIL_PAGE_PREV)?,
         be_u32(&b, fil::FIL_PAGE_NEXT)?,
     ))
+}
+
+/// Whether an index can be a clustered index, going by PAGE_MAX_TRX_ID:
+/// InnoDB sets it only on the pages of secondary indexes (MariaDB also
+/// keeps the AUTO_INCREMENT value there on a clustered index's root, so a
+/// root page proves nothing unless another index of its tablespace is
+/// older, `lowest` = false).
+fn may_be_clustered(pages: &[&PageRecord], lowest: bool, image: &Image) -> bool {
+    const MAX_TRX: usize = fil::FIL_PAGE_DATA + crate::innodb::page_header::PAGE_MAX_TRX_ID;
+    !pages
+        .iter()
+        .filter(|p| p.status != Status::Damaged)
+        .take(16)
+        .any(|p| {
+            let Some(b) = page_head(image, p, MAX_TRX + 8) else {
+                return false;
+            };
+            let root = be_u32(&b, fil::FIL_PAGE_PREV) == Some(fil::FIL_NULL)
+                && be_u32(&b, fil::FIL_PAGE_NEXT) == Some(fil::FIL_NULL);
+            be_u64(&b, MAX_TRX).is_some_and(|t| t != 0) && (!root || !lowest)
+        })
 }
 
 fn recover_table(

@@ -138,6 +138,62 @@ fn lone_ibd_with_frm_beside_it() {
     assert_eq!(read(&out.join("sakila/actor.csv")).lines().count(), 201);
 }
 
+/// The whole sakila schema (16 CREATE TABLEs, from the sakila tarball) and
+/// one lone `.ibd`: the file's own table claims its clustered index, no
+/// other table is fitted onto its secondary indexes.
+#[test]
+fn lone_ibd_with_a_whole_schema_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    let tgz = common::corpus().join("twindb__undrop-for-innodb/sakila/sakila-db.tar.gz");
+    let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(&tgz).unwrap(),
+    ));
+    let mut schema = String::new();
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        if e.path().unwrap().ends_with("sakila-schema.sql") {
+            std::io::Read::read_to_string(&mut e, &mut schema).unwrap();
+        }
+    }
+    let sql = dir.path().join("sakila-schema.sql");
+    std::fs::write(&sql, schema).unwrap();
+    let src = common::corpus().join("jeremycole__innodb_ruby/spec/data/sakila/compact/sakila");
+    for (table, rows) in [
+        ("film", 1000),
+        ("city", 600),
+        ("inventory", 4581),
+        ("staff", 2),
+    ] {
+        let lone = dir.path().join(format!("{table}.ibd"));
+        std::fs::copy(src.join(format!("{table}.ibd")), &lone).unwrap();
+        let out = dir.path().join(table);
+        let o = Command::cargo_bin("salvage")
+            .unwrap()
+            .arg("recover")
+            .arg(&lone)
+            .arg("-o")
+            .arg(&out)
+            .arg("--schema")
+            .arg(&sql)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let written: Vec<String> = std::fs::read_dir(out.join("sakila"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".csv") && !n.ends_with(".deleted.csv"))
+            .collect();
+        assert_eq!(written, vec![format!("{table}.csv")], "{table}");
+        let csv = read(&out.join(format!("sakila/{table}.csv")));
+        assert_eq!(csv.lines().count(), rows + 1, "{table}");
+    }
+}
+
 /// The demo disk (64 KiB holes over 5 % of the partition), no --schema:
 /// every row written is a true row; recall pinned.
 #[test]

@@ -70,6 +70,12 @@ pub fn run(
             }
         }
     }
+    if is_ibd(&args.image) {
+        opts.file_table = args
+            .image
+            .file_stem()
+            .map(|s| frm::decode_filename(&s.to_string_lossy()));
+    }
     let (image, _range, store) = carve_image(args)?;
     let pool = pool(args.threads)?;
     let bar = progress::count(0, "decoding tables");
@@ -161,12 +167,15 @@ fn frm_schema(f: &Path, bytes: &[u8]) -> Result<TableDef, Fatal> {
         .map_err(|e| Fatal(format!("{}: not a readable .frm: {e}", f.display())))
 }
 
-/// `db/table.frm` beside an image that is `db/table.ibd`.
-fn sibling_frm(image: &Path) -> Option<PathBuf> {
-    if !image
+fn is_ibd(image: &Path) -> bool {
+    image
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("ibd"))
-    {
+}
+
+/// `db/table.frm` beside an image that is `db/table.ibd`.
+fn sibling_frm(image: &Path) -> Option<PathBuf> {
+    if !is_ibd(image) {
         return None;
     }
     let f = image.with_extension("frm");
