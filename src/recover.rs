@@ -608,10 +608,8 @@ fn free_pages(space_id: u32, src: &StorePages) -> Option<std::collections::HashS
     let page0 = src.page(space_id, 0)?;
     let flags = crate::innodb::fsp::FspHeader::parse(&page0)?.flags;
     let size = crate::innodb::fsp::sizes_from_flags(flags)?;
-    let page_size = size.zip.unwrap_or(size.logical);
-    if size.zip.is_some() {
-        return None;
-    }
+    // One descriptor page per physical page size in pages.
+    let described = size.zip.unwrap_or(size.logical);
     let free_limit = crate::innodb::fsp::FspHeader::parse(&page0)?.free_limit;
     let mut out = std::collections::HashSet::new();
     let mut base = 0u32;
@@ -623,9 +621,12 @@ fn free_pages(space_id: u32, src: &StorePages) -> Option<std::collections::HashS
         };
         let xdes = xdes?;
         out.extend(crate::innodb::fsp::free_pages_in_xdes(
-            &xdes, base, page_size,
+            &xdes,
+            base,
+            described,
+            size.logical,
         )?);
-        base = base.checked_add(page_size)?;
+        base = base.checked_add(described)?;
     }
     Some(out)
 }

@@ -131,3 +131,50 @@ fn freed_leaf_is_not_live_with_or_without_the_extent_descriptors() {
     let lost = lost_recs as usize;
     assert_eq!(s, (19_980 - lost, 19_980, 19_980 - lost, base.3, base.4));
 }
+
+/// ROW_FORMAT=COMPRESSED tablespaces: one descriptor page per zip-size
+/// pages, extents of the logical page size. On real files of every
+/// KEY_BLOCK_SIZE, no page holding an index page is read as free, and the
+/// unused pages past the used ones are.
+#[test]
+fn extent_descriptors_of_compressed_tablespaces() {
+    use salvage::innodb::fsp::{free_pages_in_xdes, sizes_from_flags, FspHeader};
+    let data = common::unpack_datadir("main");
+    for kbs in [1, 2, 4, 8, 16] {
+        let f = data.path().join(format!("types/t_compressed_{kbs}.ibd"));
+        let b = std::fs::read(&f).unwrap();
+        let zip = kbs * 1024;
+        let h = FspHeader::parse(&b[..zip]).unwrap();
+        let sizes = sizes_from_flags(h.flags).unwrap();
+        assert_eq!(sizes.zip, Some(zip as u32));
+        let free = free_pages_in_xdes(&b[..zip], 0, zip as u32, sizes.logical).unwrap();
+        let n_pages = b.len() / zip;
+        let mut index_pages = 0;
+        for n in 0..n_pages {
+            let p = &b[n * zip..(n + 1) * zip];
+            if u16::from_be_bytes([p[24], p[25]]) == 17855 {
+                index_pages += 1;
+                assert!(
+                    !free.contains(&(n as u32)),
+                    "{kbs}K: index page {n} read as free"
+                );
+            }
+        }
+        assert!(index_pages > 0);
+        // Pages past the last one in use, up to the free limit, are free.
+        let last_used = (0..n_pages)
+            .rev()
+            .find(|&n| b[n * zip..(n + 1) * zip].iter().any(|&x| x != 0))
+            .unwrap() as u32;
+        let tail: Vec<u32> = (last_used + 1..h.free_limit.min(64)).collect();
+        assert!(
+            tail.iter().all(|n| free.contains(n)),
+            "{kbs}K: {tail:?} not all free in {free:?}"
+        );
+        eprintln!(
+            "{kbs}K: {n_pages} pages, {index_pages} index pages, free limit {}, {} free",
+            h.free_limit,
+            free.len()
+        );
+    }
+}

@@ -104,13 +104,24 @@ pub fn extent_pages(page_size: u32) -> u32 {
     }
 }
 
-/// The pages an FSP_HDR / XDES page (page number `base`, a multiple of
-/// the page size in pages) marks free, for a tablespace of `page_size`
-/// bytes per page. `None` when the page is too short to hold the array.
-pub fn free_pages_in_xdes(xdes: &[u8], base: u32, page_size: u32) -> Option<Vec<u32>> {
-    let ext = extent_pages(page_size);
+/// The pages an FSP_HDR / XDES page (page number `base`) marks free. One
+/// descriptor page covers `described` pages (the physical page size in
+/// pages: the zip size for a ROW_FORMAT=COMPRESSED tablespace) in extents
+/// of [`extent_pages`] of the `logical` page size. `None` when the page is
+/// too short to hold the array.
+///
+/// Source (facts only): `fsp0fsp.h` xdes_calc_descriptor_page (descriptor
+/// pages every physical-page-size pages), `fsp0types.h` FSP_EXTENT_SIZE
+/// (from the logical page size).
+pub fn free_pages_in_xdes(
+    xdes: &[u8],
+    base: u32,
+    described: u32,
+    logical: u32,
+) -> Option<Vec<u32>> {
+    let ext = extent_pages(logical);
     let entry = XDES_BITMAP + (ext as usize * 2).div_ceil(8);
-    let n_entries = page_size / ext;
+    let n_entries = described / ext;
     let mut free = Vec::new();
     for i in 0..n_entries as usize {
         let e = XDES_ARR_OFFSET + i * entry;
