@@ -92,6 +92,8 @@ pub struct TableRecovery {
     pub leaf_pages: usize,
     /// Leaf pages found only damaged.
     pub leaf_pages_damaged: usize,
+    /// Leaf pages a neighbour names that were not found at all.
+    pub leaf_pages_missing: usize,
     /// Records that failed the structural checks of their page.
     pub records_skipped: usize,
     pub notes: Vec<String>,
@@ -477,6 +479,7 @@ fn merge_partitions(def: &TableDef, mut parts: Vec<TableRecovery>) -> TableRecov
         t.pages.extend(p.pages);
         t.leaf_pages += p.leaf_pages;
         t.leaf_pages_damaged += p.leaf_pages_damaged;
+        t.leaf_pages_missing += p.leaf_pages_missing;
         t.records_skipped += p.records_skipped;
         t.notes.extend(p.notes);
     }
@@ -572,6 +575,7 @@ fn empty_table(def: &TableDef, note: &str) -> TableRecovery {
         partial_rows: 0,
         leaf_pages: 0,
         leaf_pages_damaged: 0,
+        leaf_pages_missing: 0,
         records_skipped: 0,
         notes: vec![note.to_string()],
     }
@@ -762,6 +766,11 @@ fn recover_table(
             "the leaf list cannot be followed end to end ({why}): every other leaf page found is used"
         ));
     }
+    t.leaf_pages_missing = level
+        .missing
+        .iter()
+        .filter(|n| !by_no.contains_key(n))
+        .count();
     let in_index: HashSet<u32> = level.pages.into_iter().collect();
     let mut jobs: Vec<(&PageRecord, bool)> = Vec::new();
     for (no, copies) in &by_no {

@@ -123,6 +123,7 @@ fn freed_leaf_is_not_live_with_or_without_the_extent_descriptors() {
     let report = recover(&file, &out);
     let n = notes(&report);
     assert!(n.contains("cannot be followed"), "{n}");
+    assert_eq!(report["tables"][0]["leaf_pages_missing"], 1);
     let s = score(&out, &truth);
     eprintln!("page {leaf} ({lost_recs} records) lost: {s:?}");
     // Exactly the lost page's rows are missing, none is wrong, and the

@@ -121,6 +121,9 @@ fn summary(w: &mut impl Write, rec: &Recovery, out: &Path) -> io::Result<()> {
         if t.leaf_pages_damaged > 0 {
             line.push_str(&format!("  {} pages damaged", t.leaf_pages_damaged));
         }
+        if t.leaf_pages_missing > 0 {
+            line.push_str(&format!("  {} pages missing", t.leaf_pages_missing));
+        }
         if t.leaf_pages == 0 {
             writeln!(
                 w,
