@@ -234,3 +234,55 @@ fn read_full(file: &File, mut buf: &mut [u8], mut off: u64) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// What an input that holds no pages may be instead of a raw disk image,
+/// from its first bytes: a hint for the user (`None` when nothing is known).
+pub fn container_hint(head: &[u8]) -> Option<&'static str> {
+    const KINDS: [(&[u8], &str); 6] = [
+        (
+            b"\x28\xb5\x2f\xfd",
+            "a zstd-compressed file: decompress it first (zstd -d)",
+        ),
+        (
+            b"\x1f\x8b",
+            "a gzip-compressed file: decompress it first (gzip -d)",
+        ),
+        (
+            b"\xfd7zXZ\x00",
+            "an xz-compressed file: decompress it first (xz -d)",
+        ),
+        (
+            b"BZh",
+            "a bzip2-compressed file: decompress it first (bzip2 -d)",
+        ),
+        (
+            b"QFI\xfb",
+            "a qcow2 disk image: convert it to raw first (qemu-img convert -O raw IN OUT)",
+        ),
+        (
+            b"conectix",
+            "a VHD disk image: convert it to raw first (qemu-img convert -O raw IN OUT)",
+        ),
+    ];
+    KINDS
+        .iter()
+        .find(|(magic, _)| head.starts_with(magic))
+        .map(|(_, what)| *what)
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use super::container_hint;
+
+    #[test]
+    fn known_containers_are_named() {
+        assert!(container_hint(b"\x28\xb5\x2f\xfd\x04")
+            .unwrap()
+            .contains("zstd"));
+        assert!(container_hint(b"QFI\xfb\0\0\0\x03")
+            .unwrap()
+            .contains("qcow2"));
+        assert_eq!(container_hint(b""), None);
+        assert_eq!(container_hint(&[0u8; 512]), None);
+    }
+}

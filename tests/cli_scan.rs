@@ -242,3 +242,20 @@ fn sparse_64_gib_image() {
         .unwrap_or_else(|| panic!("no peak memory in {err:?}"));
     assert!(peak < 200, "peak memory {peak} MiB");
 }
+
+/// A compressed image holds no pages: the warning says what it is and
+/// what to do, and the exit code says nothing was found.
+#[test]
+fn compressed_image_is_named() {
+    let out = salvage()
+        .arg("scan")
+        .arg(common::fixtures().join("demo.img.zst"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("zstd-compressed") && err.contains("zstd -d"),
+        "{err}"
+    );
+}

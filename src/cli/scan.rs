@@ -34,6 +34,14 @@ pub fn carve_image(args: &ImageArgs) -> Result<(Image, ScanRange, PageStore), Fa
     let bar = progress::bytes(length, "scanning");
     let store = pool.install(|| carve::carve(&image, range, &|done| bar.set_position(done)));
     bar.finish_and_clear();
+    if store.pages.is_empty() {
+        if let Some(what) = salvage::image::container_hint(&image.bytes(0, 16)) {
+            eprintln!(
+                "warning: {} holds no InnoDB pages and looks like {what}",
+                args.image.display()
+            );
+        }
+    }
     Ok((image, range, store))
 }
 
