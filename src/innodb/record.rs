@@ -272,6 +272,42 @@ pub fn compact_fields(
     specs: &[FieldSpec],
     data_limit: usize,
 ) -> Result<RawRecord, RecordError> {
+    let mut fields = Vec::with_capacity(specs.len());
+    let (start, end) = compact_fields_into(page, h, extra_size, specs, data_limit, &mut fields)?;
+    Ok(RawRecord {
+        header: *h,
+        fields,
+        start,
+        end,
+    })
+}
+
+/// [`compact_fields`] appending the fields to `fields` (left as it was on
+/// error); returns the record's first byte and one past its last.
+pub fn compact_fields_into(
+    page: &[u8],
+    h: &RecHeader,
+    extra_size: usize,
+    specs: &[FieldSpec],
+    data_limit: usize,
+    fields: &mut Vec<FieldPos>,
+) -> Result<(usize, usize), RecordError> {
+    let base = fields.len();
+    let r = compact_fields_at(page, h, extra_size, specs, data_limit, fields);
+    if r.is_err() {
+        fields.truncate(base);
+    }
+    r
+}
+
+fn compact_fields_at(
+    page: &[u8],
+    h: &RecHeader,
+    extra_size: usize,
+    specs: &[FieldSpec],
+    data_limit: usize,
+    fields: &mut Vec<FieldPos>,
+) -> Result<(usize, usize), RecordError> {
     let o = h.origin;
     let n_nullable = specs.iter().filter(|s| s.nullable).count();
     let null_bytes = n_nullable.div_ceil(8);
@@ -284,7 +320,7 @@ pub fn compact_fields(
         .ok_or(RecordError::Header { origin: o })?;
     let mut nullable_i = 0usize;
     let mut data = o;
-    let mut fields = Vec::with_capacity(specs.len());
+    fields.reserve(specs.len());
     for s in specs {
         if s.nullable {
             let byte = page
@@ -327,7 +363,9 @@ pub fn compact_fields(
         if external && len < crate::innodb::lob::EXTERN_REF_SIZE {
             return Err(bad(o, "external field shorter than its reference"));
         }
-        let end = data.checked_add(len).ok_or(bad(o, "length overflow"))?;
+        let end = data
+            .checked_add(len)
+            .ok_or_else(|| bad(o, "length overflow"))?;
         if end > data_limit {
             return Err(bad(o, "field data runs past the heap"));
         }
@@ -338,12 +376,7 @@ pub fn compact_fields(
         });
         data = end;
     }
-    Ok(RawRecord {
-        header: *h,
-        fields,
-        start: lens,
-        end: data,
-    })
+    Ok((lens, data))
 }
 
 /// Parses the fields of a REDUNDANT record (field count from its header).
@@ -352,6 +385,38 @@ pub fn redundant_fields(
     h: &RecHeader,
     data_limit: usize,
 ) -> Result<RawRecord, RecordError> {
+    let mut fields = Vec::new();
+    let (start, end) = redundant_fields_into(page, h, data_limit, &mut fields)?;
+    Ok(RawRecord {
+        header: *h,
+        fields,
+        start,
+        end,
+    })
+}
+
+/// [`redundant_fields`] appending the fields to `fields` (left as it was on
+/// error); returns the record's first byte and one past its last.
+pub fn redundant_fields_into(
+    page: &[u8],
+    h: &RecHeader,
+    data_limit: usize,
+    fields: &mut Vec<FieldPos>,
+) -> Result<(usize, usize), RecordError> {
+    let first = fields.len();
+    let r = redundant_fields_at(page, h, data_limit, fields);
+    if r.is_err() {
+        fields.truncate(first);
+    }
+    r
+}
+
+fn redundant_fields_at(
+    page: &[u8],
+    h: &RecHeader,
+    data_limit: usize,
+    fields: &mut Vec<FieldPos>,
+) -> Result<(usize, usize), RecordError> {
     let o = h.origin;
     let n = h.n_fields_old as usize;
     if n == 0 || n > REC_MAX_N_FIELDS {
@@ -364,7 +429,7 @@ pub fn redundant_fields(
     let start = base
         .checked_sub(n * w)
         .ok_or(RecordError::Header { origin: o })?;
-    let mut fields = Vec::with_capacity(n);
+    fields.reserve(n);
     let mut prev = 0usize;
     for i in 0..n {
         let at = base - (i + 1) * w;
@@ -395,12 +460,7 @@ pub fn redundant_fields(
         });
         prev = end;
     }
-    Ok(RawRecord {
-        header: *h,
-        fields,
-        start,
-        end: o + prev,
-    })
+    Ok((start, o + prev))
 }
 
 /// The page-level facts every walk needs.

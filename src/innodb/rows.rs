@@ -11,9 +11,9 @@ use std::borrow::Cow;
 
 use crate::innodb::lob::{read_extern, ExternRef, PageSource, EXTERN_REF_SIZE};
 use crate::innodb::record::{
-    compact_extra, compact_fields, redundant_fields, walk_free, walk_records, FieldPos, FieldSpec,
-    PageGeom, RawRecord, RecHeader, RecordError, RecordKind, REC_N_NEW_EXTRA_BYTES,
-    REC_STATUS_INSTANT, REC_STATUS_NODE_PTR,
+    compact_extra, compact_fields_into, redundant_fields, redundant_fields_into, walk_free,
+    walk_records, FieldPos, FieldSpec, PageGeom, RecHeader, RecordError, RecordKind,
+    REC_N_NEW_EXTRA_BYTES, REC_STATUS_INSTANT, REC_STATUS_NODE_PTR,
 };
 use crate::innodb::types::{decode_value_into, fixed_len, max_len_and_big};
 use crate::schema::{Column, IndexField, TableDef};
@@ -238,16 +238,16 @@ impl std::hash::Hash for RowView<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordInfo {
     /// End of this record's key bytes in the page's key buffer.
-    key_end: usize,
+    key_end: u32,
     /// End of this record's failures in the page's failure list.
-    fail_end: usize,
-    pub delete_marked: bool,
-    pub origin: RecordOrigin,
+    fail_end: u32,
     /// DB_TRX_ID, when the layout has it.
     pub trx_id: Option<u64>,
-    pub heap_no: u16,
     /// Offset of the record origin in the page.
-    pub offset: usize,
+    pub offset: u32,
+    pub heap_no: u16,
+    pub delete_marked: bool,
+    pub origin: RecordOrigin,
 }
 
 /// Everything found on one leaf page, with the values of all its records in
@@ -281,7 +281,7 @@ impl PageText {
         } else {
             self.records[i - 1].key_end
         };
-        &self.keys[start..self.records[i].key_end]
+        &self.keys[start as usize..self.records[i].key_end as usize]
     }
 
     /// The columns of record `i` that failed; empty for a full row.
@@ -291,7 +291,7 @@ impl PageText {
         } else {
             self.records[i - 1].fail_end
         };
-        &self.failures[start..self.records[i].fail_end]
+        &self.failures[start as usize..self.records[i].fail_end as usize]
     }
 
     /// Every column of record `i` decoded.
@@ -312,7 +312,7 @@ impl PageText {
                     key: self.key(i).to_vec(),
                     trx_id: r.trx_id,
                     heap_no: r.heap_no,
-                    offset: r.offset,
+                    offset: r.offset as usize,
                 }
             })
             .collect()
@@ -492,43 +492,90 @@ struct Ctx<'a, 't> {
     metadata: Option<InstantMetadata>,
 }
 
+/// Index into `phys` of each field of a record (`usize::MAX`: MariaDB's
+/// metadata BLOB).
+enum FieldMap {
+    /// Field `k` is physical field `k`, for the first `n` fields.
+    Identity(usize),
+    Map(Vec<usize>),
+}
+
+impl FieldMap {
+    fn len(&self) -> usize {
+        match self {
+            FieldMap::Identity(n) => *n,
+            FieldMap::Map(m) => m.len(),
+        }
+    }
+
+    fn get(&self, k: usize) -> Option<usize> {
+        match self {
+            FieldMap::Identity(n) => (k < *n).then_some(k),
+            FieldMap::Map(m) => m.get(k).copied(),
+        }
+    }
+}
+
 /// A parsed record: which physical fields it holds, and where.
 struct Parsed {
-    raw: RawRecord,
-    /// Index into `phys` of each entry of `raw.fields`.
-    map: Vec<usize>,
+    header: RecHeader,
+    /// First byte of the record and one past its last data byte.
+    start: usize,
+    end: usize,
+    /// This record's entries of the page's field list.
+    fields: std::ops::Range<usize>,
+    map: FieldMap,
     kind: RecordKind,
     alter_metadata: bool,
 }
 
+impl Parsed {
+    /// (field, index into `phys`) of each field, from the page's field list.
+    fn fields<'s>(&'s self, all: &'s [FieldPos]) -> impl Iterator<Item = (&'s FieldPos, usize)> {
+        all[self.fields.clone()]
+            .iter()
+            .enumerate()
+            .map_while(|(k, f)| Some((f, self.map.get(k)?)))
+    }
+}
+
 impl Ctx<'_, '_> {
-    fn parse(&self, h: &RecHeader) -> Result<Parsed, RecordError> {
+    /// Parses the record at `h`, appending its fields to `all`.
+    fn parse(&self, h: &RecHeader, all: &mut Vec<FieldPos>) -> Result<Parsed, RecordError> {
         let o = h.origin;
         let bad = |what: String| RecordError::Bad { origin: o, what };
         let limit = self.g.heap_top;
+        let first = all.len();
         if !self.g.compact {
-            let raw = redundant_fields(self.page, h, limit)?;
-            let n = raw.fields.len();
+            let (start, end) = redundant_fields_into(self.page, h, limit, all)?;
+            let n = all.len() - first;
             let min_rec = h.min_rec();
             // MariaDB REDUNDANT metadata record: min_rec flag; with the
             // deleted flag, one extra field (the metadata BLOB).
             let alter = min_rec && h.deleted();
             let n_phys = if alter { n.saturating_sub(1) } else { n };
             if n_phys > self.phys.len() || n_phys < self.n_core.min(self.table.n_key_fields + 2) {
+                all.truncate(first);
                 return Err(bad(format!("{n} fields, layout has {}", self.phys.len())));
             }
-            let mut map: Vec<usize> = (0..n_phys).collect();
-            if alter {
+            let map = if alter {
+                let mut map: Vec<usize> = (0..n_phys).collect();
                 let at = self.table.n_key_fields + 2;
                 map.insert(at.min(map.len()), usize::MAX);
-            }
+                FieldMap::Map(map)
+            } else {
+                FieldMap::Identity(n_phys)
+            };
             let kind = if min_rec {
                 RecordKind::Metadata
             } else {
                 RecordKind::Leaf
             };
             return Ok(Parsed {
-                raw,
+                header: *h,
+                start,
+                end,
+                fields: first..all.len(),
                 map,
                 kind,
                 alter_metadata: alter,
@@ -539,7 +586,7 @@ impl Ctx<'_, '_> {
         }
         let extra = compact_extra(self.page, h, true)?;
         let mut alter = false;
-        let map: Vec<usize> = if let Some(n_add) = extra.mariadb_n_fields_rel {
+        let map = if let Some(n_add) = extra.mariadb_n_fields_rel {
             let n = self.n_core + 1 + n_add;
             if h.min_rec() && h.deleted() {
                 // 10.4+ alter metadata: the BLOB field follows DB_ROLL_PTR.
@@ -548,7 +595,7 @@ impl Ctx<'_, '_> {
                 if n_phys > self.phys.len() {
                     return Err(bad(format!("metadata with {n} fields")));
                 }
-                (0..n_phys).collect()
+                FieldMap::Identity(n_phys)
             } else {
                 if n > self.phys.len() {
                     return Err(bad(format!(
@@ -556,49 +603,62 @@ impl Ctx<'_, '_> {
                         self.phys.len()
                     )));
                 }
-                (0..n).collect()
+                FieldMap::Identity(n)
             }
         } else if let Some(v) = extra.version {
-            version_fields(&self.phys, u32::from(v))
+            FieldMap::Map(version_fields(&self.phys, u32::from(v)))
         } else if let Some(n) = extra.mysql_n_fields {
             if n > self.phys.len() || n < self.table.n_key_fields + 2 {
                 return Err(bad(format!("instant record with {n} fields")));
             }
-            (0..n).collect()
+            FieldMap::Identity(n)
         } else if self.versioned {
             let mut v = version_fields(&self.phys, 0);
             v.truncate(self.n_core);
-            v
+            FieldMap::Map(v)
         } else {
-            (0..self.n_core).collect()
+            FieldMap::Identity(self.n_core)
         };
-        let identity = !alter && map.iter().enumerate().all(|(k, &i)| k == i);
-        let mut specs: Vec<FieldSpec> = if identity {
-            Vec::new()
-        } else {
-            map.iter().map(|&i| self.phys[i].spec).collect()
+        let map = match map {
+            FieldMap::Map(m) if m.iter().enumerate().all(|(k, &i)| k == i) => {
+                FieldMap::Identity(m.len())
+            }
+            m => m,
         };
-        let mut map = map;
-        if alter {
-            let at = (self.table.n_key_fields + 2).min(specs.len());
-            // The metadata BLOB reference: 20 bytes with no length byte
-            // and no null bit (rec_init_offsets_comp_ordinary).
-            specs.insert(at, sys_spec(EXTERN_REF_SIZE));
-            map.insert(at, usize::MAX);
-        }
-        let specs: &[FieldSpec] = if identity {
-            &self.specs[..map.len()]
-        } else {
-            &specs
+        // The specs of the fields this record holds: a prefix of the
+        // layout's unless the record's fields are mapped.
+        let (map, own_specs) = match map {
+            FieldMap::Identity(n) if alter => {
+                let mut map: Vec<usize> = (0..n).collect();
+                let mut specs: Vec<FieldSpec> = map.iter().map(|&i| self.phys[i].spec).collect();
+                let at = (self.table.n_key_fields + 2).min(specs.len());
+                // The metadata BLOB reference: 20 bytes with no length byte
+                // and no null bit (rec_init_offsets_comp_ordinary).
+                specs.insert(at, sys_spec(EXTERN_REF_SIZE));
+                map.insert(at, usize::MAX);
+                (FieldMap::Map(map), Some(specs))
+            }
+            FieldMap::Identity(n) => (FieldMap::Identity(n), None),
+            FieldMap::Map(m) => {
+                let specs = m.iter().map(|&i| self.phys[i].spec).collect();
+                (FieldMap::Map(m), Some(specs))
+            }
         };
-        let raw = compact_fields(self.page, h, extra.size, specs, limit)?;
+        let specs: &[FieldSpec] = match &own_specs {
+            Some(s) => s,
+            None => &self.specs[..map.len()],
+        };
+        let (start, end) = compact_fields_into(self.page, h, extra.size, specs, limit, all)?;
         let kind = if h.min_rec() && h.status == REC_STATUS_INSTANT {
             RecordKind::Metadata
         } else {
             RecordKind::Leaf
         };
         Ok(Parsed {
-            raw,
+            header: *h,
+            start,
+            end,
+            fields: first..all.len(),
             map,
             kind,
             alter_metadata: alter,
@@ -623,9 +683,9 @@ impl Ctx<'_, '_> {
         }
     }
 
-    fn metadata_of(&self, p: &Parsed) -> InstantMetadata {
+    fn metadata_of(&self, p: &Parsed, all: &[FieldPos]) -> InstantMetadata {
         let mut defaults = vec![None; self.table.columns.len()];
-        for (f, &pi) in p.raw.fields.iter().zip(&p.map) {
+        for (f, pi) in p.fields(all) {
             if let Some(PhysField {
                 kind:
                     PhysKind::Column {
@@ -650,18 +710,19 @@ impl Ctx<'_, '_> {
     fn row_into(
         &self,
         p: &Parsed,
+        all: &[FieldPos],
         origin: RecordOrigin,
         out: &mut PageText,
         have: &mut Vec<bool>,
     ) {
-        let h = &p.raw.header;
+        let h = &p.header;
         let ncols = self.table.columns.len();
         have.clear();
         have.resize(ncols, false);
         let r = out.values.push_null_row();
         let base = r * out.values.ncols;
         let mut trx_id = None;
-        for (f, &pi) in p.raw.fields.iter().zip(&p.map) {
+        for (f, pi) in p.fields(all) {
             let Some(pf) = self.phys.get(pi) else {
                 continue;
             };
@@ -735,14 +796,16 @@ impl Ctx<'_, '_> {
                 }),
             }
         }
+        // Keys and failures of one page, record offsets within a page:
+        // all far below 4 GiB.
         out.records.push(RecordInfo {
-            key_end: out.keys.len(),
-            fail_end: out.failures.len(),
+            key_end: out.keys.len() as u32,
+            fail_end: out.failures.len() as u32,
+            trx_id,
+            offset: h.origin as u32,
+            heap_no: h.heap_no,
             delete_marked: h.deleted(),
             origin,
-            trx_id,
-            heap_no: h.heap_no,
-            offset: h.origin,
         });
     }
 }
@@ -826,12 +889,14 @@ pub fn decode_leaf_page_text(page: &[u8], table: &TableDef, pages: &dyn PageSour
     out.list_broken = live.broken;
     let mut live_spans = Vec::with_capacity(live.headers.len());
     let mut parsed_live = Vec::with_capacity(live.headers.len());
+    // The fields of every parsed record, in one list.
+    let mut all = Vec::new();
     for h in &live.headers {
-        match ctx.parse(h) {
+        match ctx.parse(h, &mut all) {
             Ok(p) => {
-                live_spans.push((p.raw.start, p.raw.end));
+                live_spans.push((p.start, p.end));
                 if p.kind == RecordKind::Metadata {
-                    out.metadata = Some(ctx.metadata_of(&p));
+                    out.metadata = Some(ctx.metadata_of(&p, &all));
                 } else {
                     parsed_live.push(p);
                 }
@@ -841,28 +906,38 @@ pub fn decode_leaf_page_text(page: &[u8], table: &TableDef, pages: &dyn PageSour
     }
     ctx.metadata = out.metadata.clone();
     let mut have = Vec::new();
-    out.records.reserve(parsed_live.len());
+    // Room for the live records (text about the size of the page), so
+    // that the buffers rarely grow.
+    let n = parsed_live.len();
+    out.records.reserve(n);
+    out.values.cells.reserve(n * out.values.ncols);
+    out.values.text.reserve(page.len());
+    out.keys.reserve(n * 16);
     for p in &parsed_live {
-        ctx.row_into(p, RecordOrigin::Live, &mut out, &mut have);
+        ctx.row_into(p, &all, RecordOrigin::Live, &mut out, &mut have);
     }
 
     let free = walk_free(page, &g);
     for h in &free.headers {
-        let p = match ctx.parse(h) {
+        let n_all = all.len();
+        let p = match ctx.parse(h, &mut all) {
             Ok(p) if p.kind == RecordKind::Leaf => p,
             _ => {
+                all.truncate(n_all);
                 out.skipped_free += 1;
                 continue;
             }
         };
         // A freed record whose bytes were reused by a live record is gone.
-        let (s, e) = (p.raw.start, p.raw.end);
+        let (s, e) = (p.start, p.end);
         if live_spans.iter().any(|&(ls, le)| s < le && ls < e) {
+            all.truncate(n_all);
             out.skipped_free += 1;
             continue;
         }
         let mark = out.mark();
-        ctx.row_into(&p, RecordOrigin::Free, &mut out, &mut have);
+        ctx.row_into(&p, &all, RecordOrigin::Free, &mut out, &mut have);
+        all.truncate(n_all);
         if !out.is_full(mark.rows) {
             out.rollback(mark);
             out.skipped_free += 1;

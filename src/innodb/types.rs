@@ -349,19 +349,44 @@ fn write_value(col: &Column, b: &[u8], out: &mut String) -> W {
     }
 }
 
-/// Appends `v` in decimal, zero-padded to at least `width` (<= 20) digits.
-fn push_padded(out: &mut String, mut v: u64, width: usize) {
-    let mut buf = [b'0'; 20];
+/// "00", "01", .. "99".
+const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
+/// 10^0 ..= 10^9.
+const POW10: [u64; 10] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+];
+
+/// Writes the low `buf.len()` decimal digits of `v` into `buf`.
+fn put_digits(buf: &mut [u8], mut v: u64) {
     let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+    while i >= 2 {
+        let p = (v % 100) as usize * 2;
+        buf[i - 2..i].copy_from_slice(&PAIRS[p..p + 2]);
+        v /= 100;
+        i -= 2;
     }
-    push_ascii(out, &buf[i.min(buf.len().saturating_sub(width))..]);
+    if i == 1 {
+        buf[0] = b'0' + (v % 10) as u8;
+    }
+}
+
+/// Appends `v` in decimal, zero-padded to at least `width` (<= 20) digits.
+fn push_padded(out: &mut String, v: u64, width: usize) {
+    let digits = v.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let n = digits.max(width).min(20);
+    let mut buf = [0u8; 20];
+    put_digits(&mut buf[..n], v);
+    push_ascii(out, &buf[..n]);
 }
 
 fn push_i64(out: &mut String, v: i64) {
@@ -373,16 +398,50 @@ fn push_i64(out: &mut String, v: i64) {
 
 /// Appends ASCII bytes (digits and punctuation written by this module).
 fn push_ascii(out: &mut String, b: &[u8]) {
-    out.extend(b.iter().map(|&c| char::from(c)));
+    match std::str::from_utf8(b) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.extend(b.iter().map(|&c| char::from(c))),
+    }
 }
 
-/// `YYYY-MM-DD`.
+/// `YYYY-MM-DD` (y <= 9999, m and d < 100).
 fn push_ymd(out: &mut String, y: u64, m: u64, d: u64) {
-    push_padded(out, y, 4);
-    out.push('-');
-    push_padded(out, m, 2);
-    out.push('-');
-    push_padded(out, d, 2);
+    let mut b = *b"0000-00-00";
+    put_digits(&mut b[0..4], y);
+    put_digits(&mut b[5..7], m);
+    put_digits(&mut b[8..10], d);
+    push_ascii(out, &b);
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (fields in range), then `.` and the first `fsp`
+/// digits of the microseconds when fsp > 0.
+#[allow(clippy::too_many_arguments)]
+fn push_datetime(
+    out: &mut String,
+    y: u64,
+    m: u64,
+    d: u64,
+    h: u64,
+    mi: u64,
+    s: u64,
+    usec: u64,
+    fsp: u32,
+) {
+    let mut b = *b"0000-00-00 00:00:00.000000";
+    put_digits(&mut b[0..4], y);
+    put_digits(&mut b[5..7], m);
+    put_digits(&mut b[8..10], d);
+    put_digits(&mut b[11..13], h);
+    put_digits(&mut b[14..16], mi);
+    put_digits(&mut b[17..19], s);
+    let fsp = fsp.min(6) as usize;
+    let len = if fsp == 0 {
+        19
+    } else {
+        put_digits(&mut b[20..20 + fsp], usec / POW10[6 - fsp]);
+        20 + fsp
+    };
+    push_ascii(out, &b[..len]);
 }
 
 /// `HH:MM:SS` (hours may have more digits).
@@ -614,7 +673,7 @@ fn json_temporal(ft: u8, packed: i64, out: &mut String) -> W {
     }
     if ft == MYSQL_TYPE_TIME {
         let (h, mi, s) = ((int >> 12) & 0x3FF, (int >> 6) & 63, int & 63);
-        if mi > 59 || s > 59 || int >> 22 != 0 {
+        if h > 838 || mi > 59 || s > 59 || int >> 22 != 0 {
             return Err(bad("TIME"));
         }
         if neg {
@@ -863,7 +922,7 @@ fn ecma_into(out: &mut String, e_form: &str) {
 
 /// MySQL binary DECIMAL → exact text with `scale` fraction digits.
 fn decimal(b: &[u8], precision: u32, scale: u32, out: &mut String) -> W {
-    let size = decimal_bin_size(precision, scale).ok_or(ValueError::Range {
+    let size = decimal_bin_size(precision, scale).ok_or_else(|| ValueError::Range {
         ty: "DECIMAL",
         detail: format!("precision {precision} scale {scale}"),
     })?;
@@ -876,10 +935,18 @@ fn decimal(b: &[u8], precision: u32, scale: u32, out: &mut String) -> W {
         });
     }
     // The sign is the inverted top bit; negative values have every byte
-    // inverted.
+    // inverted. (precision <= 65: at most 30 bytes.)
     let negative = b[0] & 0x80 == 0;
     let mask = if negative { 0xFF } else { 0 };
-    let byte = |i: usize| (if i == 0 { b[0] ^ 0x80 } else { b[i] }) ^ mask;
+    let mut buf = [0u8; 32];
+    let buf = buf.get_mut(..size).ok_or_else(|| ValueError::Range {
+        ty: "DECIMAL",
+        detail: format!("{size} bytes"),
+    })?;
+    for (d, &x) in buf.iter_mut().zip(b) {
+        *d = x ^ mask;
+    }
+    buf[0] ^= 0x80;
     let intg = (precision - scale) as usize;
     let frac = scale as usize;
     // Groups of up to 9 digits: (bytes, digits), integer part first.
@@ -901,22 +968,19 @@ fn decimal(b: &[u8], precision: u32, scale: u32, out: &mut String) -> W {
     if !frac.is_multiple_of(9) {
         add((DIG2BYTES[frac % 9], frac % 9));
     }
-    // precision <= 65: at most 65 + 9 digits.
+    // precision <= 65 digits.
     let mut digits = [b'0'; 80];
     let (mut nd, mut pos) = (0usize, 0usize);
     for &(n, g) in &groups[..ng] {
-        let mut v = (pos..pos + n).fold(0u64, |a, i| (a << 8) | u64::from(byte(i)));
+        let v = be_uint(&buf[pos..pos + n]);
         pos += n;
-        if v >= 10u64.pow(g as u32) {
+        if v >= POW10[g] {
             return Err(ValueError::Range {
                 ty: "DECIMAL",
                 detail: format!("group {v} exceeds {g} digits"),
             });
         }
-        for i in (nd..nd + g).rev() {
-            digits[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
+        put_digits(&mut digits[nd..nd + g], v);
         nd += g;
     }
     let (int_digits, frac_digits) = digits[..nd].split_at(intg);
@@ -1027,10 +1091,7 @@ fn datetime2(b: &[u8], fsp: u32, out: &mut String) -> W {
     let (h, mi, s) = (hms >> 12, (hms >> 6) & 63, hms & 63);
     check_ymd("DATETIME", y, m, d)?;
     check_hms("DATETIME", h, mi, s)?;
-    push_ymd(out, y, m, d);
-    out.push(' ');
-    push_hms(out, h, mi, s);
-    push_frac(out, frac as u64, fsp);
+    push_datetime(out, y, m, d, h, mi, s, frac as u64, fsp);
     Ok(())
 }
 
@@ -1042,9 +1103,7 @@ fn old_datetime(b: &[u8], out: &mut String) -> W {
     let (h, mi, s) = (time / 10_000, time / 100 % 100, time % 100);
     check_ymd("DATETIME", y, m, d)?;
     check_hms("DATETIME", h, mi, s)?;
-    push_ymd(out, y, m, d);
-    out.push(' ');
-    push_hms(out, h, mi, s);
+    push_datetime(out, y, m, d, h, mi, s, 0, 0);
     Ok(())
 }
 
@@ -1067,10 +1126,18 @@ fn timestamp(b: &[u8], fsp: u32, old: bool, out: &mut String) -> W {
     let days = secs / 86_400;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days as i64);
-    push_ymd(out, y as u64, u64::from(m), u64::from(d));
-    out.push(' ');
-    push_hms(out, rem / 3600, rem / 60 % 60, rem % 60);
-    push_frac(out, frac as u64, fsp);
+    let (h, mi, s) = (rem / 3600, rem / 60 % 60, rem % 60);
+    push_datetime(
+        out,
+        y as u64,
+        u64::from(m),
+        u64::from(d),
+        h,
+        mi,
+        s,
+        frac as u64,
+        fsp,
+    );
     Ok(())
 }
 
@@ -1211,5 +1278,204 @@ mod tests {
     fn days() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(24_855), (2038, 1, 19));
+    }
+
+    /// Packed DATETIME as MySQL's `TIME_to_longlong_datetime_packed`
+    /// computes it (`my_time.cc`): ((year * 13 + month) << 5 | day) << 17
+    /// | hour << 12 | minute << 6 | second, shifted left 24 bits, plus the
+    /// microseconds; negated for a negative value.
+    fn packed_datetime(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64, us: i64) -> i64 {
+        let ymd = ((y * 13 + mo) << 5) | d;
+        let hms = (h << 12) | (mi << 6) | s;
+        (((ymd << 17) | hms) << 24) + us
+    }
+
+    /// `TIME_to_longlong_time_packed`: (hour << 12 | minute << 6 | second)
+    /// << 24 plus the microseconds, negated for a negative time.
+    fn packed_time(neg: bool, h: i64, mi: i64, s: i64, us: i64) -> i64 {
+        let v = (((h << 12) | (mi << 6) | s) << 24) + us;
+        if neg {
+            -v
+        } else {
+            v
+        }
+    }
+
+    /// A JSON document that is one opaque scalar (`json_binary.h`: type
+    /// 0x0F, the MySQL field type, the data length (7 bits per byte), the
+    /// data).
+    fn opaque_doc(field_type: u8, data: &[u8]) -> Vec<u8> {
+        assert!(data.len() < 128);
+        let mut b = vec![0x0F, field_type, data.len() as u8];
+        b.extend_from_slice(data);
+        b
+    }
+
+    fn json(doc: &[u8]) -> Result<String, ValueError> {
+        decode_value(&col(ColumnType::Json), doc)
+    }
+
+    // Bytes built from MySQL's documented formats (json_binary.h, my_time.cc
+    // TIME_to_longlong_*_packed, Json_datetime::to_packed: the packed value
+    // stored little-endian in 8 bytes); the shared corpus has no JSON
+    // document holding temporal values. Expected text as MySQL prints it:
+    // quoted, `my_TIME_to_str(.., 6)` (DATE without time, others with 6
+    // fraction digits), e.g. "2015-01-15 23:24:25.000000".
+    #[test]
+    fn json_opaque_temporal_values() {
+        let date = packed_datetime(2015, 1, 15, 0, 0, 0, 0);
+        assert_eq!(
+            json(&opaque_doc(MYSQL_TYPE_DATE, &date.to_le_bytes())).unwrap(),
+            "\"2015-01-15\""
+        );
+        let dt = packed_datetime(2015, 1, 15, 23, 24, 25, 0);
+        assert_eq!(
+            json(&opaque_doc(MYSQL_TYPE_DATETIME, &dt.to_le_bytes())).unwrap(),
+            "\"2015-01-15 23:24:25.000000\""
+        );
+        let ts = packed_datetime(2038, 1, 19, 3, 14, 7, 999_999);
+        assert_eq!(
+            json(&opaque_doc(MYSQL_TYPE_TIMESTAMP, &ts.to_le_bytes())).unwrap(),
+            "\"2038-01-19 03:14:07.999999\""
+        );
+        let t = packed_time(false, 23, 24, 25, 0);
+        assert_eq!(
+            json(&opaque_doc(MYSQL_TYPE_TIME, &t.to_le_bytes())).unwrap(),
+            "\"23:24:25.000000\""
+        );
+        let t = packed_time(true, 838, 59, 59, 0);
+        assert_eq!(
+            json(&opaque_doc(MYSQL_TYPE_TIME, &t.to_le_bytes())).unwrap(),
+            "\"-838:59:59.000000\""
+        );
+        let t = packed_time(true, 0, 0, 1, 500_000);
+        assert_eq!(
+            json(&opaque_doc(MYSQL_TYPE_TIME, &t.to_le_bytes())).unwrap(),
+            "\"-00:00:01.500000\""
+        );
+        let zero = packed_datetime(0, 0, 0, 0, 0, 0, 0);
+        assert_eq!(
+            json(&opaque_doc(MYSQL_TYPE_DATETIME, &zero.to_le_bytes())).unwrap(),
+            "\"0000-00-00 00:00:00.000000\""
+        );
+        // Inside an array: JSON_ARRAY(DATE'2015-01-15', TIME'23:24:25').
+        // Small array: count, size (2 bytes each), two value entries (type
+        // + 2-byte offset), then each opaque value (type, length, data).
+        let mut arr = vec![0x02, 2, 0, 0, 0];
+        arr.extend_from_slice(&[0x0F, 10, 0, 0x0F, 20, 0]);
+        arr.extend_from_slice(&[MYSQL_TYPE_DATE, 8]);
+        arr.extend_from_slice(&date.to_le_bytes());
+        arr.extend_from_slice(&[MYSQL_TYPE_TIME, 8]);
+        arr.extend_from_slice(&packed_time(false, 23, 24, 25, 0).to_le_bytes());
+        let size = arr.len() as u16 - 1;
+        arr[3..5].copy_from_slice(&size.to_le_bytes());
+        assert_eq!(json(&arr).unwrap(), "[\"2015-01-15\", \"23:24:25.000000\"]");
+        // Values MySQL cannot have written are errors, never guesses.
+        let bad_minute = packed_time(false, 1, 60, 0, 0);
+        assert!(json(&opaque_doc(MYSQL_TYPE_TIME, &bad_minute.to_le_bytes())).is_err());
+        let bad_usec = packed_datetime(2015, 1, 15, 0, 0, 0, 1_000_000);
+        assert!(json(&opaque_doc(MYSQL_TYPE_DATETIME, &bad_usec.to_le_bytes())).is_err());
+        assert!(json(&opaque_doc(MYSQL_TYPE_DATE, &date.to_le_bytes()[..7])).is_err());
+    }
+
+    // Json_decimal::get_binary: precision byte, scale byte, then the binary
+    // DECIMAL(precision, scale); printed as a number with scale digits.
+    #[test]
+    fn json_opaque_decimal() {
+        // 1.50 as DECIMAL(3,2): one byte per group, sign bit set.
+        assert_eq!(
+            json(&opaque_doc(MYSQL_TYPE_NEWDECIMAL, &[3, 2, 0x81, 0x32])).unwrap(),
+            "1.50"
+        );
+        // -1.50: every byte inverted.
+        assert_eq!(
+            json(&opaque_doc(MYSQL_TYPE_NEWDECIMAL, &[3, 2, 0x7E, 0xCD])).unwrap(),
+            "-1.50"
+        );
+        assert!(json(&opaque_doc(MYSQL_TYPE_NEWDECIMAL, &[3])).is_err());
+        assert!(json(&opaque_doc(MYSQL_TYPE_NEWDECIMAL, &[3, 2, 0x81])).is_err());
+    }
+
+    // Other opaque types: "base64:type<N>:<data>" (wrapper_to_string), with
+    // mysys base64_encode's line break after 76 characters escaped as \n.
+    #[test]
+    fn json_opaque_other_types() {
+        assert_eq!(
+            json(&opaque_doc(15, &[0xca, 0xfe])).unwrap(),
+            "\"base64:type15:yv4=\""
+        );
+        assert_eq!(
+            json(&opaque_doc(252, b"abc")).unwrap(),
+            "\"base64:type252:YWJj\""
+        );
+        let long = [0u8; 60];
+        let text = json(&opaque_doc(252, &long)).unwrap();
+        let body = text
+            .strip_prefix("\"base64:type252:")
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap();
+        assert_eq!(body, format!("{}\\n{}", "A".repeat(76), "A".repeat(4)));
+        // VAR_STRING opaque values print as strings.
+        assert_eq!(json(&opaque_doc(253, b"a\"b")).unwrap(), "\"a\\\"b\"");
+    }
+
+    #[test]
+    fn temporal_columns() {
+        // DATETIME(3) 2020-01-01 00:00:01.500 as DATETIME2 bytes.
+        let ymd = (2020u64 * 13 + 1) << 5 | 1;
+        let int = (ymd << 17) | 1;
+        let mut b = (int + 0x80_0000_0000).to_be_bytes()[3..].to_vec();
+        b.extend_from_slice(&(500u16 * 10).to_be_bytes());
+        let c = col(ColumnType::DateTime {
+            fsp: 3,
+            old_format: false,
+        });
+        assert_eq!(decode_value(&c, &b).unwrap(), "2020-01-01 00:00:01.500");
+        let c = col(ColumnType::Date);
+        let v: u32 = (2020 << 9) | (2 << 5) | 29;
+        assert_eq!(
+            decode_value(&c, &v.to_be_bytes()[1..]).unwrap(),
+            "2020-02-29"
+        );
+        let c = col(ColumnType::Year);
+        assert_eq!(decode_value(&c, &[0]).unwrap(), "0000");
+        assert_eq!(decode_value(&c, &[155]).unwrap(), "2055");
+        // TIME(0) -838:59:59.
+        let c = col(ColumnType::Time {
+            fsp: 0,
+            old_format: false,
+        });
+        let hms = (838u64 << 12) | (59 << 6) | 59;
+        let v = (0x80_0000 - hms) as u32;
+        assert_eq!(
+            decode_value(&c, &v.to_be_bytes()[1..]).unwrap(),
+            "-838:59:59"
+        );
+    }
+
+    #[test]
+    fn digits() {
+        let mut s = String::new();
+        push_padded(&mut s, 0, 1);
+        s.push(' ');
+        push_padded(&mut s, 7, 4);
+        s.push(' ');
+        push_padded(&mut s, u64::MAX, 1);
+        s.push(' ');
+        push_i64(&mut s, i64::MIN);
+        s.push(' ');
+        push_padded(&mut s, 12345, 2);
+        assert_eq!(s, "0 0007 18446744073709551615 -9223372036854775808 12345");
+    }
+
+    #[test]
+    fn decode_into_appends_or_leaves_unchanged() {
+        let mut s = String::from("x");
+        let c = col(ColumnType::Int { unsigned: false });
+        decode_value_into(&c, &[0x80, 0, 0, 5], &mut s).unwrap();
+        assert!(decode_value_into(&c, &[0x80, 0, 5], &mut s).is_err());
+        let c = col(ColumnType::VarChar { len: 10 });
+        assert!(decode_value_into(&c, &[b'a', 0xff], &mut s).is_err());
+        assert_eq!(s, "x5");
     }
 }
