@@ -80,14 +80,31 @@ pub fn parse_create_tables_with(
     }
 }
 
+/// The database a single-database mysqldump names in its header
+/// (`-- Host: localhost    Database: sakila`): mysqldump writes no `USE`
+/// for it, so without this its tables would have no database. Empty for
+/// `--all-databases` dumps (they have `USE` statements instead).
+fn mysqldump_header_db(sql: &str) -> Option<String> {
+    sql.lines()
+        .take(12)
+        .filter_map(|l| l.strip_prefix("-- Host:"))
+        .find_map(|l| l.split_once("Database:"))
+        .map(|(_, db)| db.trim().to_string())
+        .filter(|db| !db.is_empty() && !db.contains(char::is_whitespace))
+}
+
 /// Every table that could be read, and an error for each `CREATE TABLE`
-/// that could not.
+/// that could not. A table's database: its qualifier, else the last `USE`,
+/// else `default_db`, else the database a mysqldump header names.
 pub fn parse_schema_lenient(
     sql: &str,
     default_db: Option<&str>,
     opts: &SqlOptions,
 ) -> (Vec<TableDef>, Vec<SchemaError>) {
-    let mut db = default_db.unwrap_or("").to_string();
+    let mut db = default_db
+        .map(str::to_string)
+        .or_else(|| mysqldump_header_db(sql))
+        .unwrap_or_default();
     let mut db_charsets: Vec<(String, Charset)> = Vec::new();
     let mut tables = Vec::new();
     let mut errors = Vec::new();
@@ -1402,6 +1419,20 @@ fn fallback_column(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mysqldump_header_names_the_database() {
+        let dump = "-- MySQL dump 10.13  Distrib 5.6.19, for Linux (x86_64)\n--\n-- Host: localhost    Database: sakila\n-- ---\nCREATE TABLE `actor` (`actor_id` smallint(5) unsigned NOT NULL, PRIMARY KEY (`actor_id`)) ENGINE=InnoDB;\n";
+        let t = parse_create_tables(dump, None).unwrap();
+        assert_eq!(t[0].db, "sakila");
+        // --db wins over the header; USE wins over both.
+        assert_eq!(parse_create_tables(dump, Some("x")).unwrap()[0].db, "x");
+        let with_use = dump.replace("CREATE TABLE", "USE other;\nCREATE TABLE");
+        assert_eq!(parse_create_tables(&with_use, None).unwrap()[0].db, "other");
+        // --all-databases: an empty Database: names none.
+        let all = dump.replace("Database: sakila", "Database: ");
+        assert_eq!(parse_create_tables(&all, None).unwrap()[0].db, "");
+    }
 
     #[test]
     fn statements_and_comments() {
