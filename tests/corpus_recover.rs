@@ -45,10 +45,26 @@ struct KnownGap {
     detail: &'static str,
 }
 
-const KNOWN_GAPS: &[KnownGap] = &[KnownGap {
-    case: "8.0/type_test|8.4/type_test|9.0/type_test",
-    column: "col_virtual_int|col_virtual_concat|col_virtual_datetime",
-    detail: "src/export/{csv,sql}.rs: VIRTUAL generated columns (Column::is_virtual, \
+const KNOWN_GAPS: &[KnownGap] = &[
+    KnownGap {
+        case: "5.7/address (v0.8 DDL, 1 column short)",
+        column: "",
+        detail: "src/innodb/rows.rs: a --schema one column short of the record \
+                 (twindb's sakila v0.8 address.sql on the 5.7 sakila 1.x address.ibd, \
+                 which has `location GEOMETRY` before last_update) decodes all 603 \
+                 records as full rows, no note: last_update is read from the first 4 \
+                 bytes of location (its SRID, 0) and written as '0000-00-00 00:00:00'. \
+                 The record's real extent is not checked: on all 5 leaf pages \
+                 consecutive records (in key order) are contiguous under the 1.x \
+                 definition (origin gap = data + next header, exactly); under the v0.8 \
+                 one every gap has 26 unexplained bytes (location's 25-byte value and \
+                 its length byte). Rows whose decoded extent leaves such gaps belong in \
+                 .partial.csv (or the table refused), with a note that the schema does not fit.",
+    },
+    KnownGap {
+        case: "8.0/type_test|8.4/type_test|9.0/type_test",
+        column: "col_virtual_int|col_virtual_concat|col_virtual_datetime",
+        detail: "src/export/{csv,sql}.rs: VIRTUAL generated columns (Column::is_virtual, \
              set from the SDI's is_virtual) are written to the CSV as \\N for every row \
              (expected: col_int * 2 = 2/4/6, CONCAT(col_char_utf8, '_suffix'), \
              col_datetime0 + 1 day = '1000-01-02 00:00:00' ...) and declared as plain \
@@ -56,7 +72,8 @@ const KNOWN_GAPS: &[KnownGap] = &[KnownGap {
              values. They are not in the record: leave them out of the CSV and of \
              LOAD DATA, and declare them GENERATED ALWAYS AS (the SDI's \
              generation_expression_utf8) VIRTUAL.",
-}];
+    },
+];
 
 /// The gap listed for `case` and `column` (`|` separates alternatives in
 /// both fields of an entry).
@@ -225,6 +242,8 @@ struct Case {
     /// `columns` order): where the corpus does not hold a value (documented
     /// at each use), both sides are masked the same way.
     mask: Option<fn(&[String], &mut Row)>,
+    /// Rows in `.partial.csv` are the right outcome (the schema cannot fit).
+    partial_ok: bool,
     note: String,
 }
 
@@ -240,6 +259,7 @@ impl Case {
             deleted: Deleted::None,
             virtual_cols: Vec::new(),
             mask: None,
+            partial_ok: false,
             note: String::new(),
         }
     }
@@ -587,9 +607,14 @@ fn check(case: Case, rep: &mut Report) {
         .dir
         .join(&case.db)
         .join(format!("{}.partial.csv", case.table));
-    if partial.exists() && !read_csv(&partial).1.is_empty() {
-        rep.failures
-            .push(format!("{}: partial rows written", case.label));
+    if partial.exists() {
+        let n = read_csv(&partial).1.len();
+        if n > 0 && case.partial_ok {
+            notes.push(format!("{n} partial rows"));
+        } else if n > 0 {
+            rep.failures
+                .push(format!("{}: {n} partial rows written", case.label));
+        }
     }
     rep.lines.push(format!(
         "{:<44} {:>8} {:>9} {:>8} | {} | {}",
@@ -1784,6 +1809,29 @@ fn sakila_set(set: &str, rep: &mut Report) {
             },
             offset / 3600
         );
+        check(case, rep);
+    }
+    if set == "5.7" {
+        // Precision: twindb's v0.8 address.sql is one column short of the
+        // 1.x file (no `location`). No row can be decoded right with it —
+        // every last_update would be read from location's bytes — so none
+        // may be written as a recovered row (partial rows are fine).
+        let out = tmp.path().join("address-v08");
+        recover(
+            &files.join("address.ibd"),
+            &out,
+            &[sakila_dir().join("address.sql")],
+            None,
+        );
+        let mut case = Case::new(
+            "5.7/address (v0.8 DDL, 1 column short)".into(),
+            &out,
+            "sakila",
+            "address",
+            specs["address"].names(),
+        );
+        case.partial_ok = true;
+        case.note = "schema: --schema twindb (wrong: no location)".into();
         check(case, rep);
     }
     rep.lines.push(format!(
