@@ -589,6 +589,10 @@ struct Found<'a> {
     at: RowRef,
     /// Every column decoded.
     full: bool,
+    /// DB_TRX_ID: which version of a row is newer.
+    trx_id: u64,
+    /// On the page's record list (not its free list).
+    listed: bool,
 }
 
 /// (column name, why it failed) for each failed column of record `rec`.
@@ -826,6 +830,8 @@ fn recover_table(
                     rec: j as u32,
                 },
                 full: page.is_full(j),
+                trx_id: r.trx_id.unwrap_or(0),
+                listed: r.origin == RecordOrigin::Live,
             };
             if *newest && r.origin == RecordOrigin::Live && !r.delete_marked {
                 cands.push(f);
@@ -856,20 +862,26 @@ fn recover_table(
         }
         live_keys.push(f.key);
     }
-    // Deleted: complete, not live under the same key, each distinct row once.
-    others
-        .sort_by(|a, b| (a.key, std::cmp::Reverse(a.lsn)).cmp(&(b.key, std::cmp::Reverse(b.lsn))));
-    let mut seen: HashSet<(&[u8], RowView)> = HashSet::new();
+    // Deleted: complete, not live under the same key; of the versions of a
+    // key, the newest (highest DB_TRX_ID, then page LSN, then the one still
+    // on its page's record list: the delete-marked record itself).
+    others.sort_by(|a, b| {
+        a.key
+            .cmp(b.key)
+            .then(b.trx_id.cmp(&a.trx_id))
+            .then(b.lsn.cmp(&a.lsn))
+            .then(b.listed.cmp(&a.listed))
+    });
+    let mut seen: Option<&[u8]> = None;
     for f in others {
-        if !f.full || live_keys.binary_search(&f.key).is_ok() {
+        if seen == Some(f.key) {
             continue;
         }
-        let values = decoded[f.at.page as usize].0.values.row(f.at.rec as usize);
-        if seen.insert((f.key, values)) {
+        seen = Some(f.key);
+        if f.full && live_keys.binary_search(&f.key).is_err() {
             t.deleted.push(f.at);
         }
     }
-    drop(seen);
     drop(live_keys);
     t.pages = decoded
         .into_iter()

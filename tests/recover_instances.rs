@@ -12,30 +12,6 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use salvage::score::{score_dirs, ScoreReport};
 
-/// Every file of an unpacked data directory, each starting on a 64 KiB
-/// boundary, in one image.
-fn lay_out(datadir: &Path, img: &Path) {
-    let mut files = Vec::new();
-    let mut stack = vec![datadir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    let mut out = Vec::new();
-    for f in files {
-        out.extend(std::fs::read(&f).unwrap());
-        out.resize(out.len().div_ceil(65536) * 65536, 0);
-    }
-    std::fs::write(img, out).unwrap();
-}
-
 fn recover(img: &Path, out: &Path, extra: &[&str]) -> ScoreReport {
     let o = Command::cargo_bin("salvage")
         .unwrap()
@@ -73,7 +49,7 @@ fn check_instance(instance: &str) {
     let base: PathBuf = dir.path().join(instance);
     std::fs::create_dir_all(&base).unwrap();
     let img = base.join("disk.img");
-    lay_out(data.path(), &img);
+    common::lay_out(data.path(), &img);
     let schema = common::fixtures().join(instance).join("truth/schema.sql");
     for (label, extra) in [
         ("no-schema", vec![]),

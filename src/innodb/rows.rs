@@ -540,6 +540,15 @@ impl Parsed {
 }
 
 impl Ctx<'_, '_> {
+    /// Every data byte of the record is zero: MariaDB clears the data of a
+    /// purged record (its header stays). No record version is all zeros:
+    /// its DB_ROLL_PTR is never zero.
+    fn cleared(&self, p: &Parsed) -> bool {
+        self.page
+            .get(p.header.origin..p.end)
+            .is_some_and(|d| !d.is_empty() && d.iter().all(|&x| x == 0))
+    }
+
     /// Parses the record at `h`, appending its fields to `all`.
     fn parse(&self, h: &RecHeader, all: &mut Vec<FieldPos>) -> Result<Parsed, RecordError> {
         let o = h.origin;
@@ -928,9 +937,10 @@ pub fn decode_leaf_page_text(page: &[u8], table: &TableDef, pages: &dyn PageSour
                 continue;
             }
         };
-        // A freed record whose bytes were reused by a live record is gone.
+        // A freed record whose bytes were reused by a live record is gone,
+        // and so is one whose data was cleared.
         let (s, e) = (p.start, p.end);
-        if live_spans.iter().any(|&(ls, le)| s < le && ls < e) {
+        if live_spans.iter().any(|&(ls, le)| s < le && ls < e) || ctx.cleared(&p) {
             all.truncate(n_all);
             out.skipped_free += 1;
             continue;

@@ -237,3 +237,27 @@ pub fn apply_damage(img: &mut Vec<u8>, recipe: &serde_json::Value) -> Vec<(u64, 
     }
     touched
 }
+
+/// Every file of an unpacked data directory, each starting on a 64 KiB
+/// boundary, in one image.
+pub fn lay_out(datadir: &Path, img: &Path) {
+    let mut files = Vec::new();
+    let mut stack = vec![datadir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        out.extend(std::fs::read(&f).unwrap());
+        out.resize(out.len().div_ceil(65536) * 65536, 0);
+    }
+    std::fs::write(img, out).unwrap();
+}
