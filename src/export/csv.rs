@@ -27,13 +27,40 @@ pub fn write_field(out: &mut Vec<u8>, v: Option<&str>) {
 /// case (which LOAD DATA would otherwise read as NULL; load.sql reloads
 /// these files), or containing a comma, quote, CR or LF.
 fn needs_quotes(s: &str) -> bool {
-    s.is_empty()
-        || s == "\\N"
-        || s.eq_ignore_ascii_case("null")
-        // All four are <= b',': one comparison rules out most bytes.
-        || s
-            .bytes()
-            .any(|b| b <= b',' && matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    let b = s.as_bytes();
+    match b.len() {
+        0 => true,
+        2 if b == b"\\N" => true,
+        4 if b.eq_ignore_ascii_case(b"null") => true,
+        _ => has_special(b),
+    }
+}
+
+/// A comma, quote, CR or LF in `b`, tested 8 bytes at a time.
+fn has_special(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Non-zero when a byte of `v` is zero (exact as a yes/no answer).
+    fn zero_byte(v: u64) -> u64 {
+        v.wrapping_sub(ONES) & !v & HIGH
+    }
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(c);
+        let w = u64::from_le_bytes(a);
+        let hit = zero_byte(w ^ (ONES * u64::from(b',')))
+            | zero_byte(w ^ (ONES * u64::from(b'"')))
+            | zero_byte(w ^ (ONES * u64::from(b'\r')))
+            | zero_byte(w ^ (ONES * u64::from(b'\n')));
+        if hit != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|c| matches!(c, b',' | b'"' | b'\r' | b'\n'))
 }
 
 /// Appends one record (fields and the LF).
@@ -93,5 +120,27 @@ mod tests {
             ]),
             "\\N,\"\",\"\\N\",\"a,b\",\"say \"\"hi\"\"\",\"x\ny\",plain\n"
         );
+    }
+
+    #[test]
+    fn special_bytes_found_at_every_position() {
+        let naive = |b: &[u8]| b.iter().any(|c| matches!(c, b',' | b'"' | b'\r' | b'\n'));
+        for len in 0..40 {
+            for at in 0..len {
+                for special in [b',', b'"', b'\r', b'\n', b'a', 0x80, 0xff, b'+', b'-', 0] {
+                    let mut v = vec![b'x'; len];
+                    v[at] = special;
+                    assert_eq!(has_special(&v), naive(&v), "{v:?}");
+                }
+            }
+        }
+        for s in [
+            "", "\\N", "nuLL", "NULL", "null", "\\n", "nul", "nulls", "a,b",
+        ] {
+            assert!(
+                needs_quotes(s) == (s != "\\n" && s != "nul" && s != "nulls"),
+                "{s}"
+            );
+        }
     }
 }
