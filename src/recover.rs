@@ -32,7 +32,7 @@ use crate::innodb::rows::{
     RowView, TextRows,
 };
 use crate::innodb::{dict, sdi};
-use crate::schema::{SchemaSource, TableDef};
+use crate::schema::{ColumnType, SchemaSource, TableDef};
 
 /// What the user asked for.
 #[derive(Debug, Default, Clone)]
@@ -272,7 +272,12 @@ pub fn recover(
         .filter(|(k, pages)| may_be_clustered(pages, lowest.get(&k.0) == Some(&k.1), image))
         .map(|(k, _)| *k)
         .collect();
-    let mut trials: Vec<(usize, (u32, u64))> = Vec::new();
+    // Each table as given, and (when it has temporal columns without
+    // fractions) as a MySQL 5.5-era table storing them in the old formats:
+    // a CREATE TABLE cannot say which, the records' sizes can.
+    let old_variants: Vec<Option<TableDef>> = tied.iter().map(|(d, _)| old_temporal(d)).collect();
+    let mut trials: Vec<(usize, bool, (u32, u64))> = Vec::new();
+    let mut tried: BTreeMap<usize, usize> = BTreeMap::new();
     for (i, (d, _)) in tied
         .iter()
         .enumerate()
@@ -285,19 +290,27 @@ pub fn recover(
                 db == d.db && partition_base(&name) == d.name
             })
             .map(|t| t.space);
-        trials.extend(
-            candidates
-                .iter()
-                .filter(|k| own_space.is_none_or(|s| s == k.0))
-                .map(|k| (i, *k)),
-        );
+        for k in candidates
+            .iter()
+            .filter(|k| own_space.is_none_or(|s| s == k.0))
+        {
+            *tried.entry(i).or_default() += 1;
+            trials.push((i, false, *k));
+            if old_variants[i].is_some() {
+                trials.push((i, true, *k));
+            }
+        }
     }
-    let mut fits: Vec<(bool, f64, usize, (u32, u64))> = trials
+    let mut fits: Vec<Fit> = trials
         .par_iter()
-        .filter_map(|&(i, k)| {
-            let d = &tied[i].0;
+        .filter_map(|&(i, old, k)| {
+            let d = if old {
+                old_variants[i].as_ref()?
+            } else {
+                &tied[i].0
+            };
             let named = opts.file_table.as_deref() == Some(d.name.as_str());
-            fit(d, &leaves[&k], image, &src).map(|s| (named, s, i, k))
+            fit(d, &leaves[&k], image, &src).map(|s| (named, s, i, old, k))
         })
         .collect();
     // The best fits are placed first (the table a lone file is named after
@@ -307,14 +320,22 @@ pub fn recover(
             .then(b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal))
             .then(a.2.cmp(&b.2))
             .then(a.3.cmp(&b.3))
+            .then(a.4.cmp(&b.4))
     });
     let mut placed = BTreeSet::new();
-    for (_, _, i, k) in fits {
+    let mut old_format = BTreeSet::new();
+    for (_, _, i, old, k) in fits {
         if placed.contains(&i) || claimed.contains(&k) {
             continue;
         }
         placed.insert(i);
         claimed.insert(k);
+        if old {
+            if let Some(d) = old_variants[i].clone() {
+                tied[i].0 = d;
+                old_format.insert(i);
+            }
+        }
         tied[i].1.push(k);
     }
 
@@ -323,9 +344,18 @@ pub fn recover(
     let done = std::sync::atomic::AtomicUsize::new(0);
     let mut tables: Vec<TableRecovery> = tied
         .iter()
-        .map(|(def, keys)| {
+        .enumerate()
+        .map(|(i, (def, keys))| {
             let t = if keys.is_empty() {
-                empty_table(def, "no pages of this table's clustered index were found")
+                let note = match tried.get(&i) {
+                    Some(n) => format!(
+                        "the records of none of the {n} unclaimed indexes fit this definition: \
+                         check that the CREATE TABLE is the one the data was written with \
+                         (columns, types, ROW_FORMAT)"
+                    ),
+                    None => "no pages of this table's clustered index were found".to_string(),
+                };
+                empty_table(def, &note)
             } else {
                 let parts: Vec<TableRecovery> = keys
                     .iter()
@@ -333,6 +363,13 @@ pub fn recover(
                     .collect();
                 merge_partitions(def, parts)
             };
+            let mut t = t;
+            if old_format.contains(&i) {
+                t.notes.push(
+                    "TIME / DATETIME / TIMESTAMP read in the pre-MySQL 5.6.4 formats: the records' sizes fit those"
+                        .into(),
+                );
+            }
             progress(
                 done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
                 total,
@@ -526,6 +563,31 @@ fn is_btree(p: &PageRecord) -> bool {
 /// and SDI indexes are not user tables.
 fn is_internal_index(i: &IndexSummary) -> bool {
     i.index_id == u64::MAX || (i.space_id == 0 && i.index_id < 16)
+}
+
+/// A table that fits an index's records: (named after the lone file, share
+/// of records decoded, table, old temporal formats, index).
+type Fit = (bool, f64, usize, bool, (u32, u64));
+
+/// `def` with its TIME / DATETIME / TIMESTAMP columns without fractions in
+/// the pre-5.6.4 formats, when it has any.
+fn old_temporal(def: &TableDef) -> Option<TableDef> {
+    let mut d = def.clone();
+    let mut any = false;
+    for c in &mut d.columns {
+        match &mut c.ty {
+            ColumnType::Time { fsp: 0, old_format }
+            | ColumnType::DateTime { fsp: 0, old_format }
+            | ColumnType::Timestamp { fsp: 0, old_format }
+                if !*old_format =>
+            {
+                *old_format = true;
+                any = true;
+            }
+            _ => {}
+        }
+    }
+    any.then_some(d)
 }
 
 /// How well `def` fits the records of these leaf pages: the share of live
@@ -817,10 +879,12 @@ fn recover_table(
     // the stable sort is close to linear.
     let mut cands: Vec<Found> = Vec::new();
     let mut others: Vec<Found> = Vec::new();
+    let mut misfits: Vec<i64> = Vec::new();
     for (i, (page, lsn, newest)) in decoded.iter().enumerate() {
         if *newest {
             t.records_skipped += page.skipped_live;
         }
+        misfits.extend(page.heap_mismatch);
         for (j, r) in page.records.iter().enumerate() {
             let f = Found {
                 key: page.key(j),
@@ -861,6 +925,14 @@ fn recover_table(
             });
         }
         live_keys.push(f.key);
+    }
+    if let Some(first) = misfits.first() {
+        t.notes.push(format!(
+            "on {} pages the records, sized by this table definition, do not fill the page's record heap \
+             ({first:+} bytes on the first): the definition is not the one the rows were written with \
+             (a column missing, extra or of another type?), so their records are not written",
+            misfits.len()
+        ));
     }
     // Deleted: complete, not live under the same key; of the versions of a
     // key, the newest (highest DB_TRX_ID, then page LSN, then the one still

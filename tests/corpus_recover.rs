@@ -45,41 +45,10 @@ struct KnownGap {
     detail: &'static str,
 }
 
-const KNOWN_GAPS: &[KnownGap] = &[
-    KnownGap {
-        case: "5.7/address (v0.8 DDL, 1 column short)",
-        column: "",
-        detail: "src/innodb/rows.rs: a --schema one column short of the record \
-                 (twindb's sakila v0.8 address.sql on the 5.7 sakila 1.x address.ibd, \
-                 which has `location GEOMETRY` before last_update) decodes all 603 \
-                 records as full rows, no note: last_update is read from the first 4 \
-                 bytes of location (its SRID, 0) and written as '0000-00-00 00:00:00'. \
-                 The record's real extent is not checked: on all 5 leaf pages \
-                 consecutive records (in key order) are contiguous under the 1.x \
-                 definition (origin gap = data + next header, exactly); under the v0.8 \
-                 one every gap has 26 unexplained bytes (location's 25-byte value and \
-                 its length byte). Rows whose decoded extent leaves such gaps belong in \
-                 .partial.csv (or the table refused), with a note that the schema does not fit.",
-    },
-    KnownGap {
-        case: "t_date_and_time_types",
-        column: "",
-        detail: "src/recover.rs: a --schema table with DATETIME/TIME/TIMESTAMP \
-                 columns is only fitted with the 5.6.4+ formats (DATETIME2 5 bytes, \
-                 TIME2 3, TIMESTAMP2 4 + fractions); innodb_ruby's \
-                 t_date_and_time_types.ibd (MySQL 5.5 era, FSP flags 0) stores the \
-                 old ones (TIME 3 bytes, DATETIME 8, TIMESTAMP 4, DATE 3), so its index \
-                 15 (4 records) is left as an unknown index and the table gets 0 rows \
-                 with the note 'no pages of this table's clustered index were found'. \
-                 The decoder reads these records exactly with old_format: true \
-                 (tests/rows_corpus.rs old_temporal_formats); a CREATE TABLE cannot say \
-                 which format a 5.5/5.6 table uses, so the fit should also try the \
-                 old-format variant of the temporal columns.",
-    },
-    KnownGap {
-        case: "8.0/type_test|8.4/type_test|9.0/type_test",
-        column: "col_virtual_int|col_virtual_concat|col_virtual_datetime",
-        detail: "src/export/{csv,sql}.rs: VIRTUAL generated columns (Column::is_virtual, \
+const KNOWN_GAPS: &[KnownGap] = &[KnownGap {
+    case: "8.0/type_test|8.4/type_test|9.0/type_test",
+    column: "col_virtual_int|col_virtual_concat|col_virtual_datetime",
+    detail: "src/export/{csv,sql}.rs: VIRTUAL generated columns (Column::is_virtual, \
              set from the SDI's is_virtual) are written to the CSV as \\N for every row \
              (expected: col_int * 2 = 2/4/6, CONCAT(col_char_utf8, '_suffix'), \
              col_datetime0 + 1 day = '1000-01-02 00:00:00' ...) and declared as plain \
@@ -87,8 +56,7 @@ const KNOWN_GAPS: &[KnownGap] = &[
              values. They are not in the record: leave them out of the CSV and of \
              LOAD DATA, and declare them GENERATED ALWAYS AS (the SDI's \
              generation_expression_utf8) VIRTUAL.",
-    },
-];
+}];
 
 /// The gap listed for `case` and `column` (`|` separates alternatives in
 /// both fields of an entry).

@@ -194,6 +194,38 @@ fn lone_ibd_with_a_whole_schema_dump() {
     }
 }
 
+/// A CREATE TABLE one column short of the data (sakila 0.8's address on a
+/// sakila 1.x file): the records' sizes do not fill their pages under it,
+/// so no row is written and the report says why.
+#[test]
+fn a_schema_that_does_not_fit_writes_no_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = Command::cargo_bin("salvage")
+        .unwrap()
+        .arg("recover")
+        .arg(
+            common::corpus()
+                .join("jeremycole__innodb_ruby/spec/data/sakila/5.7/sakila/address.ibd"),
+        )
+        .arg("-o")
+        .arg(&out)
+        .arg("--schema")
+        .arg(common::corpus().join("twindb__undrop-for-innodb/sakila/address.sql"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
+    assert_eq!(report["tables"][0]["rows_written"], 0);
+    let notes = report["tables"][0]["notes"].to_string();
+    assert!(notes.contains("fit this definition"), "{notes}");
+}
+
 /// The demo disk (64 KiB holes over 5 % of the partition), no --schema:
 /// every row written is a true row; recall pinned.
 #[test]

@@ -9,7 +9,10 @@
 
 use std::borrow::Cow;
 
+use crate::bytes::be_u16;
+use crate::innodb::fil::FIL_PAGE_DATA;
 use crate::innodb::lob::{read_extern, ExternRef, PageSource, EXTERN_REF_SIZE};
+use crate::innodb::page_header::PAGE_GARBAGE;
 use crate::innodb::record::{
     compact_extra, compact_fields_into, redundant_fields, redundant_fields_into, walk_free,
     walk_records, FieldPos, FieldSpec, PageGeom, RecHeader, RecordError, RecordKind,
@@ -270,6 +273,10 @@ pub struct PageText {
     pub n_recs_header: u16,
     pub metadata: Option<InstantMetadata>,
     pub error: Option<PageError>,
+    /// Bytes of the record heap that the live records, sized by the table's
+    /// layout, and PAGE_GARBAGE leave unaccounted for (negative: claimed
+    /// twice). `Some` = the layout does not fit; no record was kept.
+    pub heap_mismatch: Option<i64>,
 }
 
 impl PageText {
@@ -914,6 +921,21 @@ pub fn decode_leaf_page_text(page: &[u8], table: &TableDef, pages: &dyn PageSour
         }
     }
     ctx.metadata = out.metadata.clone();
+    // Every byte of the record heap is a live record or garbage (freed
+    // records, counted in PAGE_GARBAGE). When the live records, sized by
+    // this table's layout, leave bytes unaccounted for, the layout is not
+    // the one the records were written with: nothing on the page is proven.
+    if out.skipped_live == 0 && out.list_broken.is_none() {
+        let live_bytes: usize = live_spans.iter().map(|&(s, e)| e - s).sum();
+        let garbage = usize::from(be_u16(page, FIL_PAGE_DATA + PAGE_GARBAGE).unwrap_or(0));
+        let heap = g.heap_top.saturating_sub(g.user_start);
+        let diff = heap as i64 - (live_bytes + garbage) as i64;
+        if diff != 0 {
+            out.heap_mismatch = Some(diff);
+            out.skipped_live += parsed_live.len();
+            return out;
+        }
+    }
     let mut have = Vec::new();
     // Room for the live records (text about the size of the page), so
     // that the buffers rarely grow.
