@@ -46,18 +46,21 @@ pub fn write_all(out: &Path, rec: &Recovery) -> io::Result<()> {
         csv::write_file(
             &table_path(out, &t.db, &t.table, ".csv"),
             &header,
-            t.rows.iter().map(|&r| t.values(r).iter()),
+            t.rows.len(),
+            |i| t.values(t.rows[i]).iter(),
         )?;
         csv::write_file(
             &table_path(out, &t.db, &t.table, ".deleted.csv"),
             &header,
-            t.deleted.iter().map(|&r| t.values(r).iter()),
+            t.deleted.len(),
+            |i| t.values(t.deleted[i]).iter(),
         )?;
         if !t.partial.is_empty() {
             csv::write_file(
                 &table_path(out, &t.db, &t.table, ".partial.csv"),
                 &header,
-                t.partial.iter().map(|p| t.values(p.row).iter()),
+                t.partial.len(),
+                |i| t.values(t.partial[i].row).iter(),
             )?;
         }
     }
