@@ -7,7 +7,7 @@ pub mod sql;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::recover::Recovery;
+use crate::recover::{Recovery, RowRef};
 
 /// A database or table name made safe as one path component.
 pub fn path_component(name: &str) -> String {
@@ -42,25 +42,40 @@ pub fn write_all(out: &Path, rec: &Recovery) -> io::Result<()> {
             continue;
         }
         std::fs::create_dir_all(out.join(path_component(&t.db)))?;
-        let header: Vec<&str> = t.def.columns.iter().map(|c| c.name.as_str()).collect();
+        // Hidden and virtual columns are decoded but not written.
+        let visible: Vec<bool> = t.def.columns.iter().map(|c| c.is_visible()).collect();
+        let header: Vec<&str> = t
+            .def
+            .columns
+            .iter()
+            .filter(|c| c.is_visible())
+            .map(|c| c.name.as_str())
+            .collect();
+        let shown = |r: RowRef| {
+            t.values(r)
+                .iter()
+                .zip(&visible)
+                .filter(|(_, &v)| v)
+                .map(|(x, _)| x)
+        };
         csv::write_file(
             &table_path(out, &t.db, &t.table, ".csv"),
             &header,
             t.rows.len(),
-            |i| t.values(t.rows[i]).iter(),
+            |i| shown(t.rows[i]),
         )?;
         csv::write_file(
             &table_path(out, &t.db, &t.table, ".deleted.csv"),
             &header,
             t.deleted.len(),
-            |i| t.values(t.deleted[i]).iter(),
+            |i| shown(t.deleted[i]),
         )?;
         if !t.partial.is_empty() {
             csv::write_file(
                 &table_path(out, &t.db, &t.table, ".partial.csv"),
                 &header,
                 t.partial.len(),
-                |i| t.values(t.partial[i].row).iter(),
+                |i| shown(t.partial[i].row),
             )?;
         }
     }

@@ -98,6 +98,7 @@ pub fn create_table_sql(t: &TableDef) -> String {
     let cols: Vec<String> = t
         .columns
         .iter()
+        .filter(|c| c.is_visible())
         .map(|c| {
             let mut d = format!("  {} {}", ident(&c.name), column_type_sql(c));
             if is_text(&c.ty) {
@@ -198,11 +199,13 @@ pub fn load_sql(rec: &Recovery) -> String {
         if t.rows.is_empty() || is_system_db(&t.db) {
             continue;
         }
-        let vars: Vec<String> = (0..t.def.columns.len()).map(|i| format!("@c{i}")).collect();
+        let n_visible = t.def.columns.iter().filter(|c| c.is_visible()).count();
+        let vars: Vec<String> = (0..n_visible).map(|i| format!("@c{i}")).collect();
         let sets: Vec<String> = t
             .def
             .columns
             .iter()
+            .filter(|c| c.is_visible())
             .enumerate()
             .map(|(i, c)| {
                 let v = format!("NULLIF(@c{i}, '\\\\N')");

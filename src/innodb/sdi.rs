@@ -684,6 +684,8 @@ pub fn table_from_json(json: &str, space_id: Option<u32>) -> Result<TableDef, Sc
             if texty { cs } else { Charset::Binary },
         );
         col.is_virtual = is_virtual;
+        // Added by InnoDB (FTS_DOC_ID): not a column SELECT * shows.
+        col.hidden = hidden == HT_HIDDEN_SE;
         col.physical_pos = kv_u64(se, "physical_pos").and_then(|p| u32::try_from(p).ok());
         col.version_added = kv_u64(se, "version_added").and_then(|p| u32::try_from(p).ok());
         col.version_dropped = kv_u64(se, "version_dropped").and_then(|p| u32::try_from(p).ok());

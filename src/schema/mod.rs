@@ -187,6 +187,10 @@ pub struct Column {
     pub charset: Charset,
     /// Virtual generated columns are not stored in the clustered index.
     pub is_virtual: bool,
+    /// A stored column InnoDB adds that `SELECT *` does not show (the
+    /// FTS_DOC_ID of a FULLTEXT table, MariaDB's implicit row_start /
+    /// row_end): decoded, but left out of the CSV and the SQL.
+    pub hidden: bool,
     /// Instant ADD COLUMN: the default that rows written before the column
     /// existed take. `Some(None)` = NULL, `Some(Some(bytes))` = the stored
     /// (InnoDB-format) default. `None` = not instantly added.
@@ -199,6 +203,12 @@ pub struct Column {
 }
 
 impl Column {
+    /// In the CSV and the SQL: neither hidden nor virtual (a virtual
+    /// column is computed by the server, not stored).
+    pub fn is_visible(&self) -> bool {
+        !self.hidden && !self.is_virtual
+    }
+
     /// A plain stored column.
     pub fn new(name: &str, ty: ColumnType, nullable: bool, charset: Charset) -> Column {
         Column {
@@ -207,6 +217,7 @@ impl Column {
             nullable,
             charset,
             is_virtual: false,
+            hidden: false,
             instant_default: None,
             version_added: None,
             version_dropped: None,

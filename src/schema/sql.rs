@@ -683,12 +683,14 @@ fn create_table(
             .iter()
             .any(|c| c.name.eq_ignore_ascii_case("FTS_DOC_ID"))
     {
-        columns.push(Column::new(
+        let mut c = Column::new(
             "FTS_DOC_ID",
             ColumnType::BigInt { unsigned: true },
             false,
             Charset::Binary,
-        ));
+        );
+        c.hidden = true;
+        columns.push(c);
     }
     // MariaDB `WITH SYSTEM VERSIONING` without period columns: hidden
     // stored row_start / row_end TIMESTAMP(6) after the others. The end
@@ -701,7 +703,7 @@ fn create_table(
         .any(|w| w[0].is_kw("WITH") && w[1].is_kw("SYSTEM") && w[2].is_kw("VERSIONING"));
     if versioned && row_end.is_none() {
         for n in ["row_start", "row_end"] {
-            columns.push(Column::new(
+            let mut c = Column::new(
                 n,
                 ColumnType::Timestamp {
                     fsp: 6,
@@ -709,7 +711,9 @@ fn create_table(
                 },
                 false,
                 Charset::Binary,
-            ));
+            );
+            c.hidden = true;
+            columns.push(c);
         }
         row_end = Some("row_end".into());
     }
