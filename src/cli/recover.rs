@@ -87,7 +87,8 @@ pub fn run(
     });
     bar.finish_and_clear();
     rec.schema_errors.extend(warnings);
-    salvage::export::write_all(out, &rec)
+    // On the same pool: -t bounds the CSV formatting too.
+    pool.install(|| salvage::export::write_all(out, &rec))
         .map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;
 
     let stdout = io::stdout();
