@@ -197,26 +197,14 @@ fn read_blob_chain(r: &ExternRef, pages: &dyn PageSource) -> Result<Vec<u8>, Lob
             return Err(LobError::Loop(page_no));
         }
         let space = r.space_id;
-        let p = pages.page(space, page_no).ok_or(LobError::MissingPage {
-            space,
-            page: page_no,
+        let p = chain_page(pages, space, page_no, |t| {
+            t == FIL_PAGE_TYPE_BLOB || t == FIL_PAGE_TYPE_ALLOCATED
         })?;
         let corrupt = |what| LobError::Corrupt {
             space,
             page: page_no,
             what,
         };
-        let fil = FilHeader::parse(&p).ok_or(corrupt("short page"))?;
-        if fil.page_type != FIL_PAGE_TYPE_BLOB && fil.page_type != FIL_PAGE_TYPE_ALLOCATED {
-            return Err(LobError::WrongType {
-                space,
-                page: page_no,
-                page_type: fil.page_type,
-            });
-        }
-        if fil.page_no != page_no {
-            return Err(corrupt("page number in header differs"));
-        }
         let part = be_u32(&p, offset + BTR_BLOB_HDR_PART_LEN)
             .ok_or(corrupt("BLOB header out of page"))? as usize;
         let next = be_u32(&p, offset + BTR_BLOB_HDR_NEXT_PAGE_NO)
@@ -242,6 +230,40 @@ fn read_blob_chain(r: &ExternRef, pages: &dyn PageSource) -> Result<Vec<u8>, Lob
     Ok(out)
 }
 
+/// Page `page_no` of an off-page chain: found, of a type `type_ok` accepts,
+/// and numbered as asked in its own header.
+fn chain_page<'p>(
+    pages: &'p dyn PageSource,
+    space: u32,
+    page_no: u32,
+    type_ok: impl Fn(u16) -> bool,
+) -> Result<Cow<'p, [u8]>, LobError> {
+    let p = pages.page(space, page_no).ok_or(LobError::MissingPage {
+        space,
+        page: page_no,
+    })?;
+    let fil = FilHeader::parse(&p).ok_or(LobError::Corrupt {
+        space,
+        page: page_no,
+        what: "short page",
+    })?;
+    if !type_ok(fil.page_type) {
+        return Err(LobError::WrongType {
+            space,
+            page: page_no,
+            page_type: fil.page_type,
+        });
+    }
+    if fil.page_no != page_no {
+        return Err(LobError::Corrupt {
+            space,
+            page: page_no,
+            what: "page number in header differs",
+        });
+    }
+    Ok(p)
+}
+
 /// The ROW_FORMAT=COMPRESSED chain (MySQL 5.x, MariaDB): one zlib stream
 /// spread over a first FIL_PAGE_TYPE_ZBLOB page and ZBLOB2 pages, each
 /// physical page (no trailer) holding the next page number at the
@@ -262,26 +284,12 @@ fn read_zblob_chain(r: &ExternRef, pages: &dyn PageSource) -> Result<Vec<u8>, Lo
         if !visited.insert(page_no) || visited.len() > 1 << 22 {
             return Err(LobError::Loop(page_no));
         }
-        let p = pages.page(space, page_no).ok_or(LobError::MissingPage {
-            space,
-            page: page_no,
-        })?;
+        let p = chain_page(pages, space, page_no, |t| t == expect)?;
         let corrupt = |what| LobError::Corrupt {
             space,
             page: page_no,
             what,
         };
-        let fil = FilHeader::parse(&p).ok_or(corrupt("short page"))?;
-        if fil.page_type != expect {
-            return Err(LobError::WrongType {
-                space,
-                page: page_no,
-                page_type: fil.page_type,
-            });
-        }
-        if fil.page_no != page_no {
-            return Err(corrupt("page number in header differs"));
-        }
         let next = be_u32(&p, offset).ok_or(corrupt("next page number out of page"))?;
         let start = if offset == FIL_PAGE_NEXT {
             FIL_PAGE_DATA
