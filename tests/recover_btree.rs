@@ -7,30 +7,14 @@ mod common;
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use salvage::score::score_dirs;
 
 const PAGE: usize = 16384;
 
 fn recover(file: &Path, out: &Path) -> serde_json::Value {
     let schema = common::fixtures().join("main/truth/schema.sql");
-    let o = Command::cargo_bin("salvage")
-        .unwrap()
-        .arg("recover")
-        .arg(file)
-        .arg("-o")
-        .arg(out)
-        .arg("--schema")
-        .arg(&schema)
-        .args(["--table", "shop.users"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let schema = schema.to_str().unwrap();
+    common::recover_with(file, out, &["--schema", schema, "--table", "shop.users"], 0);
     serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
 }
 

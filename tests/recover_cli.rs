@@ -119,21 +119,11 @@ fn lone_ibd_with_frm_beside_it() {
     let lone = dir.path().join("copy.ibd");
     std::fs::copy(src.join("actor.ibd"), &lone).unwrap();
     let out = dir.path().join("with-schema");
-    let o = Command::cargo_bin("salvage")
-        .unwrap()
-        .arg("recover")
-        .arg(&lone)
-        .arg("-o")
-        .arg(&out)
-        .arg("--schema")
-        .arg(src.join("actor.frm"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    common::recover_with(
+        &lone,
+        &out,
+        &[Path::new("--schema"), &src.join("actor.frm")],
+        0,
     );
     assert_eq!(read(&out.join("sakila/actor.csv")).lines().count(), 201);
 }
@@ -167,22 +157,7 @@ fn lone_ibd_with_a_whole_schema_dump() {
         let lone = dir.path().join(format!("{table}.ibd"));
         std::fs::copy(src.join(format!("{table}.ibd")), &lone).unwrap();
         let out = dir.path().join(table);
-        let o = Command::cargo_bin("salvage")
-            .unwrap()
-            .arg("recover")
-            .arg(&lone)
-            .arg("-o")
-            .arg(&out)
-            .arg("--schema")
-            .arg(&sql)
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        common::recover_with(&lone, &out, &[Path::new("--schema"), &sql], 0);
         let written: Vec<String> = std::fs::read_dir(out.join("sakila"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -201,24 +176,12 @@ fn lone_ibd_with_a_whole_schema_dump() {
 fn a_schema_that_does_not_fit_writes_no_rows() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = Command::cargo_bin("salvage")
-        .unwrap()
-        .arg("recover")
-        .arg(
-            common::corpus()
-                .join("jeremycole__innodb_ruby/spec/data/sakila/5.7/sakila/address.ibd"),
-        )
-        .arg("-o")
-        .arg(&out)
-        .arg("--schema")
-        .arg(common::corpus().join("twindb__undrop-for-innodb/sakila/address.sql"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    let schema = common::corpus().join("twindb__undrop-for-innodb/sakila/address.sql");
+    common::recover_with(
+        &common::corpus().join("jeremycole__innodb_ruby/spec/data/sakila/5.7/sakila/address.ibd"),
+        &out,
+        &[Path::new("--schema"), &schema],
+        1,
     );
     let report: serde_json::Value = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
     assert_eq!(report["tables"][0]["rows_written"], 0);

@@ -9,25 +9,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use salvage::score::{score_dirs, ScoreReport};
 
 fn recover(img: &Path, out: &Path, extra: &[&str]) -> ScoreReport {
-    let o = Command::cargo_bin("salvage")
-        .unwrap()
-        .arg("recover")
-        .arg(img)
-        .arg("-o")
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    common::recover_with(img, out, extra, 0);
     let truth = common::fixtures().join(instance_of(out)).join("truth");
     score_dirs(out, &truth).unwrap()
 }

@@ -9,8 +9,6 @@ mod common;
 
 use std::path::Path;
 
-use assert_cmd::Command;
-
 #[test]
 fn updates_deletes_and_purge_in_every_row_format() {
     assert!(
@@ -53,21 +51,7 @@ fn updates_deletes_and_purge_in_every_row_format() {
         ),
     ] {
         let out = dir.path().join(label);
-        let o = Command::cargo_bin("salvage")
-            .unwrap()
-            .arg("recover")
-            .arg(&img)
-            .arg("-o")
-            .arg(&out)
-            .args(&extra)
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        common::recover_with(&img, &out, &extra, 0);
         let r = salvage::score::score_dirs(&out, &truth).unwrap();
         eprintln!("{label}:\n{r}");
         let any_version = salvage::score::score_dirs(&out, &versions).unwrap();

@@ -261,3 +261,29 @@ pub fn lay_out(datadir: &Path, img: &Path) {
     }
     std::fs::write(img, out).unwrap();
 }
+
+/// Runs `salvage recover IMAGE -o OUT ARGS...` and asserts its exit code
+/// (stderr shown when it differs).
+pub fn recover_with<S: AsRef<std::ffi::OsStr>>(
+    img: &Path,
+    out: &Path,
+    args: &[S],
+    code: i32,
+) -> std::process::Output {
+    let o = assert_cmd::Command::cargo_bin("salvage")
+        .unwrap()
+        .arg("recover")
+        .arg(img)
+        .arg("-o")
+        .arg(out)
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
