@@ -225,17 +225,6 @@ impl PartialEq for RowView<'_> {
     }
 }
 
-impl Eq for RowView<'_> {}
-
-impl std::hash::Hash for RowView<'_> {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_usize(self.len());
-        for v in self.iter() {
-            v.hash(state);
-        }
-    }
-}
-
 /// One record of a [`PageText`] (its values are the same row of
 /// [`PageText::values`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
