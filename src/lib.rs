@@ -19,6 +19,7 @@ pub mod carve;
 pub mod export;
 pub mod image;
 pub mod innodb;
+pub mod layout;
 pub mod recover;
 pub mod schema;
 pub mod score;

@@ -1,0 +1,160 @@
+//! The layout stage: partitions and filesystems, so that files can be named,
+//! listed, copied out, and read through their own block maps.
+//!
+//! ```text
+//! image ──► partitions (gpt, mbr, or a sweep for superblocks) ──► filesystems (ext4, xfs) ──► files
+//! ```
+//!
+//! * [`gpt`], [`mbr`] — partition tables; GPT falls back to its backup copy.
+//! * [`sweep`] — when no table is usable: superblocks (primary or backup)
+//!   found by signature, whose positions give the filesystem start.
+//! * [`ext4`], [`xfs`] — the filesystem readers; each implements
+//!   [`fs::Filesystem`].
+//! * [`files`] — what is written once for every filesystem: paths, the
+//!   recursive walk, reading a file's bytes through its block map.
+//!
+//! Everything here is read-only and damage-tolerant: a structure that points
+//! outside the image is skipped with a [`fs::Note`] naming it and its offset,
+//! and the rest of the disk is still used. The filesystem is a guide for the
+//! carver, never a requirement.
+
+pub mod ext4;
+pub mod files;
+pub mod fs;
+pub mod gpt;
+pub mod mbr;
+pub mod sweep;
+pub mod xfs;
+
+use serde::Serialize;
+
+use crate::image::Image;
+use fs::{Filesystem, FsError, Note};
+
+/// Where a partition's bounds came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scheme {
+    /// The primary GPT header and entries.
+    Gpt,
+    /// The backup GPT at the end of the disk (the primary was damaged).
+    GptBackup,
+    /// An MBR primary partition or a logical one in an extended partition.
+    Mbr,
+    /// No usable table: a superblock found by signature gave the start.
+    Sweep,
+    /// No table: the image itself is the filesystem (a partition image).
+    Whole,
+}
+
+/// One partition (or the whole image when there is no table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Partition {
+    /// 1-based number as the table gives it (MBR logical partitions from 5);
+    /// for a sweep, the order found.
+    pub number: u32,
+    /// Absolute byte offset in the image.
+    pub start: u64,
+    /// Length in bytes (clipped to the image by the caller when reading).
+    pub len: u64,
+    pub scheme: Scheme,
+    /// The partition type: a GPT type GUID's common name or the GUID, or the
+    /// MBR type byte as `0x83`.
+    pub type_name: String,
+    /// GPT partition name, if any.
+    pub name: Option<String>,
+}
+
+/// A filesystem found on a partition.
+pub struct Volume<'a> {
+    pub partition: Partition,
+    pub fs: Box<dyn Filesystem + 'a>,
+}
+
+impl Volume<'_> {
+    /// A short name for messages and JSON: `p1:ext4`.
+    pub fn name(&self) -> String {
+        format!("p{}:{}", self.partition.number, self.fs.kind())
+    }
+}
+
+/// Partitions, the filesystems on them, and what was noted on the way.
+pub struct Layout<'a> {
+    pub partitions: Vec<Partition>,
+    pub volumes: Vec<Volume<'a>>,
+    pub notes: Vec<Note>,
+}
+
+/// Opens the filesystem that starts at `start` (`len` bytes), whichever kind
+/// its superblock says (ext4 first, then XFS).
+pub fn open_fs<'a>(
+    image: &'a Image,
+    start: u64,
+    len: u64,
+) -> Result<Box<dyn Filesystem + 'a>, Vec<FsError>> {
+    let mut errs = Vec::new();
+    match ext4::Ext4::open(image, start, len) {
+        Ok(fs) => return Ok(Box::new(fs)),
+        Err(e) => errs.push(e),
+    }
+    match xfs::Xfs::open(image, start, len) {
+        Ok(fs) => return Ok(Box::new(fs)),
+        Err(e) => errs.push(e),
+    }
+    Err(errs)
+}
+
+/// Reads the partition tables and opens every filesystem found. Never fails:
+/// an image with nothing recognisable gives an empty layout and notes.
+pub fn open(image: &Image) -> Layout<'_> {
+    let mut notes = Vec::new();
+    let size = image.size();
+    let mut partitions = match gpt::read(image, &mut notes) {
+        Some(p) => p,
+        None => mbr::read(image, &mut notes).unwrap_or_default(),
+    };
+    partitions.retain(|p| p.start < size && p.len > 0);
+    let mut volumes = Vec::new();
+    for p in &partitions {
+        let len = p.len.min(size - p.start);
+        match open_fs(image, p.start, len) {
+            Ok(fs) => volumes.push(Volume {
+                partition: p.clone(),
+                fs,
+            }),
+            Err(_) => notes.push(Note {
+                structure: format!("partition {}", p.number),
+                offset: p.start,
+                message: "no ext4 or XFS superblock (primary or backup) found".into(),
+            }),
+        }
+    }
+    if volumes.is_empty() {
+        // A bare filesystem (partition image) first, then a sweep.
+        if let Ok(fs) = open_fs(image, 0, size) {
+            let p = Partition {
+                number: 1,
+                start: 0,
+                len: size,
+                scheme: Scheme::Whole,
+                type_name: "none".into(),
+                name: None,
+            };
+            partitions = vec![p.clone()];
+            volumes.push(Volume { partition: p, fs });
+        } else {
+            for p in sweep::find(image, &mut notes) {
+                let len = p.len.min(size - p.start);
+                if let Ok(fs) = open_fs(image, p.start, len) {
+                    partitions.push(p.clone());
+                    volumes.push(Volume { partition: p, fs });
+                }
+            }
+        }
+    }
+    Layout {
+        partitions,
+        volumes,
+        notes,
+    }
+}
