@@ -1,5 +1,6 @@
-//! The input image: a raw disk image, a block device, or a single `.ibd` /
-//! `ibdata1` file. Opened read-only and never written.
+//! The input image: a raw disk image, a block device, a single `.ibd` /
+//! `ibdata1` file, or a qcow2 snapshot ([`qcow2`], detected by its magic).
+//! Opened read-only and never written.
 //!
 //! Two ways to read it:
 //! * memory-mapped (default): the scanner reads pages in place, no copies;
@@ -14,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
 
+pub mod qcow2;
+
 /// The sector size: the granularity of the scan and of unreadable ranges.
 pub const SECTOR: u64 = 512;
 
@@ -23,6 +26,8 @@ pub enum ImageError {
     Open { path: PathBuf, source: io::Error },
     #[error("cannot map image {path}: {source}")]
     Map { path: PathBuf, source: io::Error },
+    #[error("{path}: {message}")]
+    Format { path: PathBuf, message: String },
     #[error("{path}: range {offset}+{length} lies outside the image ({size} bytes)")]
     Range {
         path: PathBuf,
@@ -45,11 +50,24 @@ pub struct Image {
     file: File,
     size: u64,
     map: Option<Mmap>,
+    /// Set for a qcow2 image: `size` is its virtual size and every read goes
+    /// through its cluster map.
+    qcow2: Option<qcow2::Qcow2>,
 }
 
 impl Image {
     /// Opens `path` read-only. A zero-length file is a valid (empty) image.
     pub fn open(path: &Path, mode: ReadMode) -> Result<Image, ImageError> {
+        Image::open_with(path, mode, None)
+    }
+
+    /// Opens `path` read-only; a qcow2 image (by its magic) is read through
+    /// its cluster map, with `backing` as its backing file when given.
+    pub fn open_with(
+        path: &Path,
+        mode: ReadMode,
+        backing: Option<&Path>,
+    ) -> Result<Image, ImageError> {
         let file = File::open(path).map_err(|source| ImageError::Open {
             path: path.to_owned(),
             source,
@@ -64,6 +82,28 @@ impl Image {
                     source,
                 })?
         };
+        let mut magic = [0u8; 4];
+        if size >= 4 && read_full(&file, &mut magic, 0).is_ok() && magic == qcow2::MAGIC {
+            let backing = match backing {
+                Some(b) => Some(Box::new(Image::open_with(b, mode, None)?)),
+                None => None,
+            };
+            let q = qcow2::Qcow2::open(
+                file.try_clone().map_err(|source| ImageError::Open {
+                    path: path.to_owned(),
+                    source,
+                })?,
+                path,
+                backing,
+            )?;
+            return Ok(Image {
+                path: path.to_owned(),
+                file,
+                size: q.size(),
+                map: None,
+                qcow2: Some(q),
+            });
+        }
         let map = if mode == ReadMode::Mmap && size > 0 {
             // SAFETY: the mapping is read-only and private to this process.
             // The one hazard of mapping a file is that another process may
@@ -87,7 +127,13 @@ impl Image {
             file,
             size,
             map,
+            qcow2: None,
         })
+    }
+
+    /// The qcow2 reader when the image is a qcow2 file.
+    pub fn qcow2(&self) -> Option<&qcow2::Qcow2> {
+        self.qcow2.as_ref()
     }
 
     pub fn path(&self) -> &Path {
@@ -141,6 +187,10 @@ impl Image {
         }
         buf.clear();
         buf.resize(len, 0);
+        if let Some(q) = &self.qcow2 {
+            q.read_at(off, &mut buf[..], holes);
+            return &buf[..];
+        }
         if read_full(&self.file, &mut buf[..], off).is_err() {
             // Retry sector by sector; record what stays unreadable.
             let mut pos = 0usize;
@@ -191,6 +241,9 @@ impl Image {
     /// scanner skips them. Where the file system cannot tell, the whole range.
     pub fn data_ranges(&self, start: u64, end: u64) -> Vec<(u64, u64)> {
         use rustix::fs::{seek, SeekFrom};
+        if let Some(q) = &self.qcow2 {
+            return q.data_ranges(start, end);
+        }
         let mut out = Vec::new();
         let mut pos = start;
         while pos < end {
@@ -238,7 +291,7 @@ fn read_full(file: &File, mut buf: &mut [u8], mut off: u64) -> io::Result<()> {
 /// What an input that holds no pages may be instead of a raw disk image,
 /// from its first bytes: a hint for the user (`None` when nothing is known).
 pub fn container_hint(head: &[u8]) -> Option<&'static str> {
-    const KINDS: [(&[u8], &str); 6] = [
+    const KINDS: [(&[u8], &str); 5] = [
         (
             b"\x28\xb5\x2f\xfd",
             "a zstd-compressed file: decompress it first (zstd -d)",
@@ -254,10 +307,6 @@ pub fn container_hint(head: &[u8]) -> Option<&'static str> {
         (
             b"BZh",
             "a bzip2-compressed file: decompress it first (bzip2 -d)",
-        ),
-        (
-            b"QFI\xfb",
-            "a qcow2 disk image: convert it to raw first (qemu-img convert -O raw IN OUT)",
         ),
         (
             b"conectix",
@@ -279,9 +328,6 @@ mod hint_tests {
         assert!(container_hint(b"\x28\xb5\x2f\xfd\x04")
             .unwrap()
             .contains("zstd"));
-        assert!(container_hint(b"QFI\xfb\0\0\0\x03")
-            .unwrap()
-            .contains("qcow2"));
         assert_eq!(container_hint(b""), None);
         assert_eq!(container_hint(&[0u8; 512]), None);
     }
