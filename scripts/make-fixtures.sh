@@ -6,6 +6,9 @@
 #   scripts/make-fixtures.sh instances        # only the MariaDB instances and their truth
 #   scripts/make-fixtures.sh images           # only images (needs a previous 'instances' run
 #                                             # with the same WORKDIR)
+#   scripts/make-fixtures.sh fsimages         # only main-ext4-2018, main-ext4-fragmented, main-xfs
+#                                             # and images/fsdamage/, from the committed
+#                                             # fixtures/main/datadir.tar.zst (no MariaDB needed)
 #   WORKDIR=/tmp/x scripts/make-fixtures.sh   # keep the work directory (raw images) there
 set -euo pipefail
 
@@ -17,14 +20,22 @@ what="${1:-all}"
 
 need() { command -v "$1" >/dev/null 2>&1 || PKGS="$PKGS $2"; }
 PKGS=""
-need mariadbd mariadb-server
-need mariadb mariadb-client
-need mariadb-install-db mariadb-server
+export PATH="$PATH:/usr/sbin:/sbin"
+if [ "$what" != fsimages ]; then
+  need mariadbd mariadb-server
+  need mariadb mariadb-client
+  need mariadb-install-db mariadb-server
+fi
 need mkfs.xfs xfsprogs
+need xfs_db xfsprogs
+need xfs_repair xfsprogs
 need sgdisk gdisk
 need mke2fs e2fsprogs
 need debugfs e2fsprogs
+need dumpe2fs e2fsprogs
+need e2fsck e2fsprogs
 need zstd zstd
+need tar tar
 need python3 python3
 if [ -n "$PKGS" ]; then
   echo "installing:$PKGS" >&2
@@ -33,7 +44,6 @@ if [ -n "$PKGS" ]; then
   # shellcheck disable=SC2086
   apt-get install -y -q $PKGS
 fi
-export PATH="$PATH:/usr/sbin:/sbin"
 
 mkdir -p "$WORKDIR" "$FX"
 start=$(date +%s)
@@ -42,6 +52,9 @@ if [ "$what" = all ] || [ "$what" = instances ]; then
 fi
 if [ "$what" = all ] || [ "$what" = images ]; then
   python3 "$HERE/images.py" "$WORKDIR" "$FX"
+fi
+if [ "$what" = fsimages ]; then
+  python3 "$HERE/images.py" "$WORKDIR" "$FX" fs
 fi
 python3 "$HERE/inventory.py" "$FX"
 du -sh "$FX"
