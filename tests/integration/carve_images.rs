@@ -4,7 +4,7 @@
 //! with all-zero 4 KiB blocks come back only by reassembly. Then the same
 //! image under every scripted damage.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -3,7 +3,7 @@
 //! crc32 format, page sizes 4 to 64 KiB, ROW_FORMAT=COMPRESSED with every
 //! KEY_BLOCK_SIZE, PAGE_COMPRESSED tables.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

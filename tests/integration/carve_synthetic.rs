@@ -2,11 +2,11 @@
 //! 512-byte offsets inside random filler: every page found where it was
 //! put, nothing found anywhere else, damage reported with its reason.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::Rng;
+use crate::common::Rng;
 use salvage::carve::scan::{scan, ScanRange};
 use salvage::carve::{Reason, Status};
 use salvage::image::{Image, ReadMode};

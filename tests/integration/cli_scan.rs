@@ -1,7 +1,7 @@
 //! `salvage scan` from the command line: output formats, determinism across
 //! thread counts and read modes, exit codes, byte ranges, huge sparse images.
 
-mod common;
+use crate::common;
 
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;

@@ -19,7 +19,7 @@
 //! with the exact failing value; a listed gap that no longer fails makes the
 //! test fail, so the list stays true.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

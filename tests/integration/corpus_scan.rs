@@ -3,7 +3,7 @@
 //! checksum kinds and page types; scanning must reproduce it exactly, and
 //! every page must be found at its place with its own space id and number.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! socket), runs schema.sql and load.sql, dumps every table in the truth's
 //! CSV convention and scores it against the fixture truth.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 

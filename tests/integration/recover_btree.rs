@@ -3,7 +3,7 @@
 //! On a real MariaDB `users.ibd` (19,980 live rows; one leaf page freed
 //! after deletes), with and without the descriptor page.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

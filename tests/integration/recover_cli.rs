@@ -1,7 +1,7 @@
 //! `salvage recover` from the command line on real files: MySQL 8 tablespaces
 //! of the shared corpus (schemas from SDI) and the shipped demo disk.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

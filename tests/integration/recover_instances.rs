@@ -5,7 +5,7 @@
 //! --schema (data dictionary + carved .frm) and with the truth's
 //! CREATE TABLEs, scored against what the server said it held.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

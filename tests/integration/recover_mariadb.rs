@@ -2,7 +2,7 @@
 //! image of a real 10.11 data directory, scored against the ground truth the
 //! server wrote, intact and under every scripted damage.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

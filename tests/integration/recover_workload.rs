@@ -5,7 +5,7 @@
 //! just before its DELETE, or (when the bytes of that version were cleared:
 //! MariaDB clears purged records) a version an UPDATE replaced.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -7,16 +7,14 @@
 //! level below. Then the same through the carver (`carve::pages`), and a
 //! hostile-input proptest.
 
-mod common;
-#[path = "rows_schema.rs"]
-mod rows_schema;
+use crate::common;
+use crate::rows_schema::{parse_tables, read_truth_csv, same_number};
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use proptest::prelude::*;
-use rows_schema::{parse_tables, read_truth_csv, same_number};
 use salvage::bytes::{be_u16, be_u32, be_u64};
 use salvage::carve::pages::{is_zip, page_bytes, StorePages};
 use salvage::image::{Image, ReadMode};

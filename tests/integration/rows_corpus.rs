@@ -3,13 +3,11 @@
 //! test suite): every row must equal the values in `expected/expected.json`
 //! (transcribed from the project's assertions) or the generating rule.
 
-mod common;
-#[path = "rows_schema.rs"]
-mod rows_schema;
+use crate::common;
+use crate::rows_schema::{leaf_chain, parse_tables, FilePages};
 
 use std::path::{Path, PathBuf};
 
-use rows_schema::{leaf_chain, parse_tables, FilePages};
 use salvage::bytes::{be_u16, be_u64};
 use salvage::innodb::fil::{FIL_PAGE_DATA, FIL_PAGE_INDEX, FIL_PAGE_TYPE};
 use salvage::innodb::page_header::PAGE_INDEX_ID;

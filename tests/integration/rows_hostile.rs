@@ -3,15 +3,13 @@
 //! random bytes for every value decoder. Nothing may panic, and every page
 //! is decoded in bounded time.
 
-mod common;
-#[path = "rows_schema.rs"]
-mod rows_schema;
+use crate::common;
+use crate::rows_schema::{parse_tables, FilePages};
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use rows_schema::{parse_tables, FilePages};
 use salvage::bytes::{be_u16, be_u64};
 use salvage::innodb::fil::{FIL_PAGE_DATA, FIL_PAGE_INDEX, FIL_PAGE_TYPE};
 use salvage::innodb::lob::{read_extern, ExternRef, NoPages};

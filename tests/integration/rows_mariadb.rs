@@ -2,14 +2,12 @@
 //! row of the clustered index of each table must equal the truth CSV, value
 //! by value (FLOAT/DOUBLE compared numerically when the text differs).
 
-mod common;
-#[path = "rows_schema.rs"]
-mod rows_schema;
+use crate::common;
+use crate::rows_schema::{leaf_chain, parse_tables, read_truth_csv, same_number, FilePages};
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use rows_schema::{leaf_chain, parse_tables, read_truth_csv, same_number, FilePages};
 use salvage::bytes::{be_u16, be_u64};
 use salvage::innodb::fil::{FIL_PAGE_DATA, FIL_PAGE_INDEX, FIL_PAGE_TYPE};
 use salvage::innodb::page_header::{PAGE_INDEX_ID, PAGE_LEVEL};

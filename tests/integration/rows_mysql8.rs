@@ -4,11 +4,9 @@
 //! row-version facts an SDI reader provides (version added/dropped,
 //! physical position, instant defaults).
 
-mod common;
-#[path = "rows_schema.rs"]
-mod rows_schema;
+use crate::common;
+use crate::rows_schema::{leaf_chain, FilePages};
 
-use rows_schema::{leaf_chain, FilePages};
 use salvage::bytes::{be_u16, be_u64};
 use salvage::innodb::fil::{FIL_PAGE_DATA, FIL_PAGE_INDEX, FIL_PAGE_TYPE};
 use salvage::innodb::page_header::PAGE_INDEX_ID;
@@ -241,7 +239,7 @@ fn data_types_with_json() {
         common::corpus().join("KernelMaker__ibdNinja/tests/8.0/sql/04_data_types.sql"),
     )
     .unwrap();
-    let mut t = rows_schema::parse_tables(&sql, "ibdninja_test").remove(0);
+    let mut t = crate::rows_schema::parse_tables(&sql, "ibdninja_test").remove(0);
     for c in &mut t.columns {
         if c.charset == Charset::Latin1 {
             c.charset = Charset::Utf8mb4;

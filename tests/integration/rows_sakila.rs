@@ -4,11 +4,9 @@
 //! every record decodes fully, the row counts are sakila's, and known rows
 //! come out exactly.
 
-mod common;
-#[path = "rows_schema.rs"]
-mod rows_schema;
+use crate::common;
+use crate::rows_schema::{leaf_chain, FilePages};
 
-use rows_schema::{leaf_chain, FilePages};
 use salvage::bytes::{be_u16, be_u64};
 use salvage::innodb::fil::{FIL_PAGE_DATA, FIL_PAGE_INDEX, FIL_PAGE_TYPE};
 use salvage::innodb::page_header::PAGE_INDEX_ID;

@@ -1,9 +1,8 @@
 //! Test helpers for the row decoder: a deliberately small `CREATE TABLE`
 //! reader (enough for the fixtures' SHOW CREATE TABLE output and the corpus
 //! .sql files), truth-CSV reading in the DESIGN.md convention, and a page
-//! source over a tablespace file. Included by the `rows_*` tests with
-//! `#[path]`; the real schema parser lives in `salvage::schema::sql`.
-#![allow(dead_code)]
+//! source over a tablespace file. Used by the `rows_*` modules; the real
+//! schema parser lives in `salvage::schema::sql`.
 
 use std::borrow::Cow;
 

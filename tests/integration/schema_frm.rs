@@ -2,7 +2,7 @@
 //! their `SHOW CREATE TABLE` truth, and innodb_ruby's sakila `.frm` files
 //! (MySQL 5.0 / 5.5) against the sakila mysqldump.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

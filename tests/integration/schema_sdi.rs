@@ -2,7 +2,7 @@
 //! innodb-java-reader (8.0.18, with SDI BLOB pages) and innodb_ruby's
 //! sakila (8.0, 8.4), compared with the SQL that made the tables.
 
-mod common;
+use crate::common;
 
 use std::borrow::Cow;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! the sakila mysqldump files and the full sakila schema (views, triggers,
 //! procedures with DELIMITER).
 
-mod common;
+use crate::common;
 
 use salvage::schema::sql::{
     parse_create_tables, parse_create_tables_with, parse_schema_lenient, SqlOptions,
