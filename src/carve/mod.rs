@@ -8,6 +8,7 @@
 //!   pages by (space id, index id), tablespace summaries.
 
 pub mod detect;
+pub mod follow;
 pub mod pages;
 pub mod scan;
 pub mod store;
@@ -132,6 +133,43 @@ impl PageRecord {
 }
 
 use crate::image::Image;
+
+/// What a carve of a whole disk gives: the pages, where files hold them, and
+/// the partitions and filesystems they were read through.
+pub struct Carved {
+    pub store: store::PageStore,
+    pub files: follow::FileIndex,
+    pub layout: crate::layout::Summary,
+}
+
+/// The layout stage, then the carver: partitions and filesystems are read
+/// (when `range` is the whole image), InnoDB files attached through their
+/// block maps, the image scanned, and the pages that straddle fragments
+/// added from the files. Without a readable filesystem this is [`carve`].
+pub fn carve_disk(
+    image: &Image,
+    range: scan::ScanRange,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Carved {
+    let whole = range.start == 0 && range.end == image.size();
+    let (files, summary) = if whole {
+        let layout = crate::layout::open(image);
+        let files = follow::attach(image, &layout);
+        (files, layout.summary())
+    } else {
+        (Vec::new(), crate::layout::Summary::default())
+    };
+    let mut raw = scan::scan(image, range, progress);
+    if let Some(overlay) = image.overlay() {
+        follow::merge_file_pages(image, overlay, &files, &mut raw);
+    }
+    let index = follow::FileIndex::new(files, image.overlay());
+    Carved {
+        store: store::PageStore::build(raw),
+        files: index,
+        layout: summary,
+    }
+}
 
 /// Scans `range` of `image` on the current rayon pool and builds the page
 /// store. `progress` receives the bytes finished so far.

@@ -102,6 +102,35 @@ pub fn scan(image: &Image, range: ScanRange, progress: &(dyn Fn(u64) + Sync)) ->
     result
 }
 
+/// Scans explicit windows `(chunk_start, chunk_end, window_end)`: pages that
+/// start in `chunk_start..chunk_end` and end by `window_end`. Used for the
+/// fragment boundaries of files read through their block maps.
+pub fn scan_windows(
+    image: &Image,
+    windows: &[(u64, u64, u64)],
+    progress: &(dyn Fn(u64) + Sync),
+) -> ScanOutput {
+    let done = AtomicU64::new(0);
+    let outs: Vec<ChunkOut> = windows
+        .par_iter()
+        .map_init(ThreadState::default, |st, &(c0, c1, end)| {
+            let out = scan_chunk(image, c0, c1, end, st);
+            progress(done.fetch_add(c1 - c0, Ordering::Relaxed) + (c1 - c0));
+            out
+        })
+        .collect();
+    let mut result = ScanOutput {
+        bytes_scanned: windows.iter().map(|w| w.2 - w.0).sum(),
+        ..Default::default()
+    };
+    for o in outs {
+        result.pages.extend(o.pages);
+        result.candidates.extend(o.candidates);
+        result.frm_offsets.extend(o.frms);
+    }
+    result
+}
+
 /// With `pread`, a chunk is read in windows this big (plus the overlap a
 /// page may need), so the bytes are scanned while still in cache.
 const READ_WINDOW: u64 = 1 << 20;

@@ -2,6 +2,8 @@
 //! 1 ran to the end but found (recovered) nothing, 2 error. A closed pipe on
 //! stdout ends the program quietly.
 
+mod extract;
+mod ls;
 mod progress;
 mod recover;
 mod scan;
@@ -51,6 +53,60 @@ pub struct ImageArgs {
     /// Worker threads (default: one per core).
     #[arg(short = 't', long)]
     pub threads: Option<usize>,
+    /// The backing file of a qcow2 image (its unallocated clusters are read
+    /// from it; without it they read as zeros).
+    #[arg(long)]
+    pub backing: Option<PathBuf>,
+}
+
+impl ImageArgs {
+    /// Opens the image read-only (qcow2 detected by its magic).
+    pub fn open(&self) -> Result<salvage::image::Image, Fatal> {
+        let mode = if self.no_mmap {
+            salvage::image::ReadMode::Pread
+        } else {
+            salvage::image::ReadMode::Mmap
+        };
+        let image = salvage::image::Image::open_with(&self.image, mode, self.backing.as_deref())?;
+        if let Some(q) = image.qcow2() {
+            if self.backing.is_none() {
+                if let Some(name) = q.backing_name() {
+                    eprintln!(
+                        "warning: {} has a backing file ({name}); without --backing its \
+                         unallocated clusters read as zeros",
+                        self.image.display()
+                    );
+                }
+            }
+        }
+        Ok(image)
+    }
+}
+
+/// Options of the filesystem commands (`ls`, `extract`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct FsImageArgs {
+    /// Disk image, block device, partition image or qcow2 file.
+    pub image: PathBuf,
+    /// Read with pread instead of mapping the image.
+    #[arg(long)]
+    pub no_mmap: bool,
+    /// The backing file of a qcow2 image.
+    #[arg(long)]
+    pub backing: Option<PathBuf>,
+}
+
+impl FsImageArgs {
+    pub fn image_args(&self) -> ImageArgs {
+        ImageArgs {
+            image: self.image.clone(),
+            no_mmap: self.no_mmap,
+            offset: 0,
+            length: None,
+            threads: None,
+            backing: self.backing.clone(),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,6 +124,42 @@ pub enum Command {
         /// Print time, throughput and peak memory to stderr at the end.
         #[arg(long)]
         stats: bool,
+    },
+    /// List files of the image's filesystems (ext4, XFS), like `ls` / `fls`.
+    /// PATH may name a partition: `p2:/var/lib/mysql`.
+    Ls {
+        #[command(flatten)]
+        image: FsImageArgs,
+        /// Directory or file to list (default: the root of every filesystem).
+        path: Option<String>,
+        /// Long format: type, mode, links, owner, size, mtime, inode.
+        #[arg(short = 'l', long)]
+        long: bool,
+        /// Recurse into directories.
+        #[arg(short = 'r', long)]
+        recursive: bool,
+        /// Also list deleted entries still in directory blocks.
+        #[arg(long)]
+        deleted: bool,
+        /// Machine-readable output (one JSON document).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy files out of the image's filesystems byte-exact (holes as zeros);
+    /// a directory is copied recursively.
+    Extract {
+        #[command(flatten)]
+        image: FsImageArgs,
+        /// Files or directories to copy (`/var/lib/mysql`, `p1:/etc/my.cnf`).
+        #[arg(required = true)]
+        paths: Vec<String>,
+        /// Output directory, or output file when one regular file is copied
+        /// and OUT is not an existing directory.
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+        /// Print what was copied as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Compare a recovered directory with a ground-truth directory (fixtures):
     /// recall and precision per table.
@@ -153,6 +245,29 @@ pub fn main() -> ExitCode {
             list_pages,
             stats,
         } => scan::run(image, *json, *list_pages, *stats),
+        Command::Ls {
+            image,
+            path,
+            long,
+            recursive,
+            deleted,
+            json,
+        } => ls::run(
+            image,
+            path.as_deref(),
+            ls::Options {
+                long: *long,
+                recursive: *recursive,
+                deleted: *deleted,
+                json: *json,
+            },
+        ),
+        Command::Extract {
+            image,
+            paths,
+            out,
+            json,
+        } => extract::run(image, paths, out, *json),
         Command::Score {
             recovered,
             truth,

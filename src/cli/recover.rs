@@ -76,11 +76,12 @@ pub fn run(
             .file_stem()
             .map(|s| frm::decode_filename(&s.to_string_lossy()));
     }
-    let (image, _range, store) = carve_image(args)?;
+    let (image, _range, carved) = carve_image(args)?;
+    let store = &carved.store;
     let pool = pool(args.threads)?;
     let bar = progress::count(0, "decoding tables");
     let mut rec = pool.install(|| {
-        recover(&image, &store, &opts, &|done, total| {
+        recover(&image, store, &opts, &|done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         })

@@ -6,22 +6,18 @@ use std::process::ExitCode;
 use owo_colors::{OwoColorize, Stream};
 use serde::Serialize;
 
+use salvage::carve::follow::{FileIndex, TablespaceFile};
 use salvage::carve::scan::ScanRange;
 use salvage::carve::store::{IndexSummary, PageStore, SpaceSummary};
-use salvage::carve::{self, PageRecord, Status};
-use salvage::image::{Image, ReadMode};
+use salvage::carve::{self, Carved, PageRecord, Status};
+use salvage::image::Image;
 use salvage::innodb::fil;
 
 use super::{pool, progress, Fatal, ImageArgs};
 
-/// Opens the image and carves the requested range.
-pub fn carve_image(args: &ImageArgs) -> Result<(Image, ScanRange, PageStore), Fatal> {
-    let mode = if args.no_mmap {
-        ReadMode::Pread
-    } else {
-        ReadMode::Mmap
-    };
-    let image = Image::open(&args.image, mode)?;
+/// Opens the image, reads its layout and carves the requested range.
+pub fn carve_image(args: &ImageArgs) -> Result<(Image, ScanRange, Carved), Fatal> {
+    let image = args.open()?;
     let length = args
         .length
         .unwrap_or(image.size().saturating_sub(args.offset));
@@ -32,9 +28,15 @@ pub fn carve_image(args: &ImageArgs) -> Result<(Image, ScanRange, PageStore), Fa
     };
     let pool = pool(args.threads)?;
     let bar = progress::bytes(length, "scanning");
-    let store = pool.install(|| carve::carve(&image, range, &|done| bar.set_position(done)));
+    let carved = pool.install(|| carve::carve_disk(&image, range, &|done| bar.set_position(done)));
     bar.finish_and_clear();
-    if store.pages.is_empty() {
+    for (who, n) in &carved.layout.notes {
+        eprintln!(
+            "{}: {who}: {n}",
+            "note".if_supports_color(Stream::Stderr, |t| t.yellow())
+        );
+    }
+    if carved.store.pages.is_empty() {
         if let Some(what) = salvage::image::container_hint(&image.bytes(0, 16)) {
             eprintln!(
                 "warning: {} holds no InnoDB pages and looks like {what}",
@@ -42,7 +44,7 @@ pub fn carve_image(args: &ImageArgs) -> Result<(Image, ScanRange, PageStore), Fa
             );
         }
     }
-    Ok((image, range, store))
+    Ok((image, range, carved))
 }
 
 /// One line of `--list-pages` (the field set and order are part of the interface).
@@ -57,12 +59,22 @@ struct PageLine<'a> {
     checksum: &'a str,
     status: &'a str,
     reason: Option<String>,
+    /// The file that holds the page (path in its filesystem), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    /// The page's number in that file (its byte offset / page size).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_page: Option<u64>,
 }
 
-impl<'a> From<&'a PageRecord> for PageLine<'a> {
-    fn from(p: &'a PageRecord) -> Self {
+impl<'a> PageLine<'a> {
+    fn new(p: &'a PageRecord, files: &'a FileIndex, image: &Image) -> Self {
+        let at = files.page_file(p);
         PageLine {
-            offset: p.offset,
+            // A page read through a file's block map: where its first byte is.
+            offset: physical(image, p.offset),
+            file: at.map(|(f, _)| f.path.as_str()),
+            file_page: at.map(|(_, n)| n),
             space_id: p.space_id,
             page_no: p.page_no,
             page_type: p.page_type,
@@ -75,6 +87,35 @@ impl<'a> From<&'a PageRecord> for PageLine<'a> {
     }
 }
 
+/// The image offset of a (possibly virtual) offset's byte.
+fn physical(image: &Image, off: u64) -> u64 {
+    match image.overlay() {
+        Some(o) if off >= o.base => o.runs(off, 1).first().map_or(off, |r| r.0),
+        _ => off,
+    }
+}
+
+/// A tablespace as `scan --json` lists it: the store's summary and, when a
+/// file holds it, the file, partition and filesystem.
+#[derive(Serialize)]
+struct SpaceLine<'a> {
+    #[serde(flatten)]
+    summary: SpaceSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a TablespaceFile>,
+}
+
+fn space_lines<'a>(store: &PageStore, files: &'a FileIndex) -> Vec<SpaceLine<'a>> {
+    store
+        .spaces()
+        .into_iter()
+        .map(|summary| SpaceLine {
+            file: files.file_of_space(summary.space_id),
+            summary,
+        })
+        .collect()
+}
+
 /// The `--json` document (schema documented in README.md).
 #[derive(Serialize)]
 struct ScanReport<'a> {
@@ -83,7 +124,8 @@ struct ScanReport<'a> {
     range: [u64; 2],
     bytes_scanned: u64,
     pages_found: usize,
-    tablespaces: Vec<SpaceSummary>,
+    layout: &'a salvage::layout::Summary,
+    tablespaces: Vec<SpaceLine<'a>>,
     indexes: Vec<IndexSummary>,
     damaged: Vec<PageLine<'a>>,
     unreadable: Vec<[u64; 2]>,
@@ -91,7 +133,9 @@ struct ScanReport<'a> {
 
 pub fn run(args: &ImageArgs, json: bool, list_pages: bool, stats: bool) -> Result<ExitCode, Fatal> {
     let started = std::time::Instant::now();
-    let (image, range, store) = carve_image(args)?;
+    let (image, range, carved) = carve_image(args)?;
+    let store = &carved.store;
+    let files = &carved.files;
     if stats {
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
@@ -108,7 +152,7 @@ pub fn run(args: &ImageArgs, json: bool, list_pages: bool, stats: bool) -> Resul
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     if list_pages {
         for p in &store.pages {
-            serde_json::to_writer(&mut out, &PageLine::from(p))?;
+            serde_json::to_writer(&mut out, &PageLine::new(p, files, &image))?;
             out.write_all(b"\n")?;
         }
     } else if json {
@@ -118,15 +162,19 @@ pub fn run(args: &ImageArgs, json: bool, list_pages: bool, stats: bool) -> Resul
             range: [range.start, range.end],
             bytes_scanned: store.bytes_scanned,
             pages_found: store.pages.len(),
-            tablespaces: store.spaces(),
+            layout: &carved.layout,
+            tablespaces: space_lines(store, files),
             indexes: store.indexes(),
-            damaged: store.damaged().map(PageLine::from).collect(),
+            damaged: store
+                .damaged()
+                .map(|p| PageLine::new(p, files, &image))
+                .collect(),
             unreadable: store.unreadable.iter().map(|&(o, l)| [o, l]).collect(),
         };
         serde_json::to_writer_pretty(&mut out, &report)?;
         out.write_all(b"\n")?;
     } else {
-        human(&mut out, &image, &store)?;
+        human(&mut out, &image, &carved)?;
     }
     out.flush()?;
     Ok(if store.pages.is_empty() {
@@ -136,8 +184,31 @@ pub fn run(args: &ImageArgs, json: bool, list_pages: bool, stats: bool) -> Resul
     })
 }
 
-fn human(out: &mut impl Write, image: &Image, store: &PageStore) -> io::Result<()> {
-    let spaces = store.spaces();
+fn human(out: &mut impl Write, image: &Image, carved: &Carved) -> io::Result<()> {
+    let store = &carved.store;
+    let spaces = space_lines(store, &carved.files);
+    for p in &carved.layout.partitions {
+        let fs = carved
+            .layout
+            .filesystems
+            .iter()
+            .find(|f| f.partition == p.number)
+            .map_or("no filesystem read".to_string(), |f| {
+                format!(
+                    "{}{}",
+                    f.kind,
+                    f.label
+                        .as_ref()
+                        .map(|l| format!(" \"{l}\""))
+                        .unwrap_or_default()
+                )
+            });
+        writeln!(
+            out,
+            "partition {} ({:?}, type {}): offset {} length {}: {fs}",
+            p.number, p.scheme, p.type_name, p.start, p.len
+        )?;
+    }
     let indexes = store.indexes();
     let damaged = store.damaged().count();
     writeln!(
@@ -162,11 +233,12 @@ fn human(out: &mut impl Write, image: &Image, store: &PageStore) -> io::Result<(
         "{}",
         format!(
             "{:>10} {:>6} {:>6} {:<19} {:>8} {:>8} {:>8} {:>8}  {}",
-            "space", "page", "zip", "format", "pages", "ok", "reasm", "damaged", "types"
+            "space", "page", "zip", "format", "pages", "ok", "reasm", "damaged", "file / types"
         )
         .if_supports_color(Stream::Stdout, |t| t.underline())
     )?;
-    for s in &spaces {
+    for line in &spaces {
+        let s = &line.summary;
         let types: Vec<String> = s
             .page_types
             .iter()
@@ -189,7 +261,10 @@ fn human(out: &mut impl Write, image: &Image, store: &PageStore) -> io::Result<(
             } else {
                 dmg
             },
-            types.join(" ")
+            line.file.map_or(types.join(" "), |f| format!(
+                "p{}:{}:{}",
+                f.partition, f.fs, f.path
+            ))
         )?;
     }
     if !indexes.is_empty() {

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
 
+pub mod overlay;
 pub mod qcow2;
 
 /// The sector size: the granularity of the scan and of unreadable ranges.
@@ -53,6 +54,8 @@ pub struct Image {
     /// Set for a qcow2 image: `size` is its virtual size and every read goes
     /// through its cluster map.
     qcow2: Option<qcow2::Qcow2>,
+    /// Files read through their block maps, at virtual offsets above `size`.
+    overlay: std::sync::OnceLock<overlay::Overlay>,
 }
 
 impl Image {
@@ -102,6 +105,7 @@ impl Image {
                 size: q.size(),
                 map: None,
                 qcow2: Some(q),
+                overlay: Default::default(),
             });
         }
         let map = if mode == ReadMode::Mmap && size > 0 {
@@ -128,7 +132,39 @@ impl Image {
             size,
             map,
             qcow2: None,
+            overlay: Default::default(),
         })
+    }
+
+    /// Places `files` at virtual offsets above the image (once; later calls
+    /// are ignored) and returns the overlay that says where each one lies.
+    pub fn attach_files(&self, files: Vec<overlay::FileRuns>) -> &overlay::Overlay {
+        self.overlay
+            .get_or_init(|| overlay::Overlay::new(self.size, files))
+    }
+
+    /// The attached files, if any.
+    pub fn overlay(&self) -> Option<&overlay::Overlay> {
+        self.overlay.get()
+    }
+
+    /// Virtual bytes `off..off+len` of an attached file (zeros in its holes;
+    /// clipped at the end of the file).
+    fn read_virtual<'a>(&self, off: u64, len: usize, buf: &'a mut Vec<u8>) -> &'a [u8] {
+        buf.clear();
+        let Some(o) = self.overlay.get() else {
+            return &buf[..];
+        };
+        let Some((i, foff)) = o.locate(off) else {
+            return &buf[..];
+        };
+        let n = (len as u64).min(o.files[i].size - foff) as usize;
+        buf.resize(n, 0);
+        for (phys, at, l) in o.runs(off, n) {
+            let b = self.bytes(phys, l);
+            buf[at..at + b.len()].copy_from_slice(&b);
+        }
+        &buf[..]
     }
 
     /// The qcow2 reader when the image is a qcow2 file.
@@ -178,7 +214,7 @@ impl Image {
         holes: &mut Vec<(u64, u64)>,
     ) -> &'a [u8] {
         if off >= self.size {
-            return &[];
+            return self.read_virtual(off, len, buf);
         }
         let len = (len as u64).min(self.size - off) as usize;
         if let Some(map) = &self.map {
@@ -213,6 +249,12 @@ impl Image {
     /// The bytes `off..off+len` (clipped to the image), borrowed from the map
     /// or read. Unreadable sectors read as zeros.
     pub fn bytes(&self, off: u64, len: usize) -> std::borrow::Cow<'_, [u8]> {
+        if off >= self.size {
+            let mut buf = Vec::new();
+            let n = self.read_virtual(off, len, &mut buf).len();
+            buf.truncate(n);
+            return std::borrow::Cow::Owned(buf);
+        }
         if let Some(map) = &self.map {
             let start = off.min(self.size) as usize;
             let end = start + len.min(map.len() - start);
@@ -241,6 +283,9 @@ impl Image {
     /// scanner skips them. Where the file system cannot tell, the whole range.
     pub fn data_ranges(&self, start: u64, end: u64) -> Vec<(u64, u64)> {
         use rustix::fs::{seek, SeekFrom};
+        if start >= self.size {
+            return vec![(start, end)];
+        }
         if let Some(q) = &self.qcow2 {
             return q.data_ranges(start, end);
         }

@@ -158,3 +158,85 @@ pub fn open(image: &Image) -> Layout<'_> {
         notes,
     }
 }
+
+/// A filesystem, as reports name it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FsSummary {
+    pub partition: u32,
+    pub kind: &'static str,
+    pub label: Option<String>,
+    pub block_size: u32,
+    pub start: u64,
+}
+
+/// The layout as owned data, for reports (the [`Layout`] borrows the image).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub partitions: Vec<Partition>,
+    pub filesystems: Vec<FsSummary>,
+    /// `(who, note)`: "layout" or the volume's name.
+    pub notes: Vec<(String, Note)>,
+}
+
+impl<'a> Layout<'a> {
+    /// What reports say of the layout.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            partitions: self.partitions.clone(),
+            filesystems: self
+                .volumes
+                .iter()
+                .map(|v| FsSummary {
+                    partition: v.partition.number,
+                    kind: v.fs.kind(),
+                    label: v.fs.label(),
+                    block_size: v.fs.block_size(),
+                    start: v.partition.start,
+                })
+                .collect(),
+            notes: self.all_notes(),
+        }
+    }
+
+    /// Resolves a user's path: `pN:/path` picks partition N, a bare path is
+    /// looked up on each filesystem in turn (the first that has it wins).
+    /// Returns the volume's index and the inode.
+    pub fn resolve(&self, image: &Image, path: &str) -> Result<(usize, fs::Inode), String> {
+        let (part, rest) = match path.split_once(':') {
+            Some((p, rest)) if p.starts_with('p') && p[1..].parse::<u32>().is_ok() => {
+                (Some(p[1..].parse::<u32>().unwrap_or(0)), rest)
+            }
+            _ => (None, path),
+        };
+        if self.volumes.is_empty() {
+            return Err("no ext4 or XFS filesystem found on the image".into());
+        }
+        let mut errors = Vec::new();
+        for (i, v) in self.volumes.iter().enumerate() {
+            if part.is_some_and(|n| n != v.partition.number) {
+                continue;
+            }
+            match files::lookup(v.fs.as_ref(), image, rest) {
+                Ok(inode) => return Ok((i, inode)),
+                Err(e) => errors.push(format!("{}: {e}", v.name())),
+            }
+        }
+        if errors.is_empty() {
+            return Err(format!("no filesystem on partition {}", part.unwrap_or(0)));
+        }
+        Err(errors.join("; "))
+    }
+
+    /// Every note: the partition tables' and each filesystem's.
+    pub fn all_notes(&self) -> Vec<(String, Note)> {
+        let mut out: Vec<(String, Note)> = self
+            .notes
+            .iter()
+            .map(|n| ("layout".to_string(), n.clone()))
+            .collect();
+        for v in &self.volumes {
+            out.extend(v.fs.notes().into_iter().map(|n| (v.name(), n)));
+        }
+        out
+    }
+}
