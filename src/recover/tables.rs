@@ -1,0 +1,162 @@
+//! Stage 4: the rows of every placed table, in name order: each of its
+//! indexes recovered (`rows`) and a partitioned table's
+//! partitions merged into one, with notes on how the table was read. A
+//! table defined by the data dictionary alone has the columns whose type
+//! is a guess written as NULL, in partial rows.
+
+use std::collections::BTreeMap;
+
+use super::indexes::Indexes;
+use super::placement::{Placement, Tied};
+use super::rows::recover_index;
+use super::schemas::Schemas;
+use super::{PartialRow, RowRef, TableRecovery};
+use crate::carve::pages::StorePages;
+use crate::schema::{SchemaSource, TableDef};
+
+/// Recovers every table of `placement`, reporting progress per table.
+pub(super) fn recover_placed(
+    placement: &Placement,
+    schemas: &Schemas,
+    indexes: &Indexes,
+    src: &StorePages,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Vec<TableRecovery> {
+    let total = placement.tied.len();
+    let mut tables: Vec<TableRecovery> = placement
+        .tied
+        .iter()
+        .enumerate()
+        .map(|(i, tied)| {
+            let t = recover_table(i, tied, placement, indexes, src);
+            progress(i + 1, total);
+            t
+        })
+        .collect();
+    for t in tables
+        .iter_mut()
+        .filter(|t| t.source == SchemaSource::Dictionary)
+    {
+        dictionary_only(t, &schemas.uncertain);
+    }
+    tables.sort_by(|a, b| (&a.db, &a.table).cmp(&(&b.db, &b.table)));
+    tables
+}
+
+/// Table `i` of the placement, from its indexes (or why it has none).
+fn recover_table(
+    i: usize,
+    tied: &Tied,
+    placement: &Placement,
+    indexes: &Indexes,
+    src: &StorePages,
+) -> TableRecovery {
+    let def = &tied.def;
+    let mut t = if tied.indexes.is_empty() {
+        let mut t = TableRecovery::empty(def);
+        t.notes.push(match placement.tried.get(&i) {
+            Some(n) => format!(
+                "the records of none of the {n} unclaimed indexes fit this definition: \
+                 check that the CREATE TABLE is the one the data was written with \
+                 (columns, types, ROW_FORMAT)"
+            ),
+            None => "no pages of this table's clustered index were found".to_string(),
+        });
+        t
+    } else {
+        let parts: Vec<TableRecovery> = tied
+            .indexes
+            .iter()
+            .map(|k| recover_index(def, &indexes.leaves[k], &indexes.roots, src))
+            .collect();
+        merge_partitions(def, parts)
+    };
+    if placement.old_format.contains(&i) {
+        t.notes.push(
+            "TIME / DATETIME / TIMESTAMP read in the pre-MySQL 5.6.4 formats: the records' sizes fit those"
+                .into(),
+        );
+    }
+    t
+}
+
+/// One table from its partitions' recoveries.
+fn merge_partitions(def: &TableDef, mut parts: Vec<TableRecovery>) -> TableRecovery {
+    if parts.len() == 1 {
+        return parts.pop().expect("one part");
+    }
+    let mut t = TableRecovery::empty(def);
+    t.notes.push(format!("{} partitions", parts.len()));
+    for p in parts {
+        let base = t.pages.len() as u32;
+        let moved = |r: RowRef| RowRef {
+            page: base + r.page,
+            rec: r.rec,
+        };
+        t.rows.extend(p.rows.into_iter().map(moved));
+        t.deleted.extend(p.deleted.into_iter().map(moved));
+        t.partial.extend(p.partial.into_iter().map(|x| PartialRow {
+            row: moved(x.row),
+            failed: x.failed,
+        }));
+        t.pages.extend(p.pages);
+        t.leaf_pages += p.leaf_pages;
+        t.leaf_pages_damaged += p.leaf_pages_damaged;
+        t.leaf_pages_missing += p.leaf_pages_missing;
+        t.records_skipped += p.records_skipped;
+        t.notes.extend(p.notes);
+    }
+    t.count();
+    t
+}
+
+/// A table read with the InnoDB data dictionary's definition alone: its
+/// uncertain columns (`uncertain`, by `db.table`) marked, and a note.
+fn dictionary_only(t: &mut TableRecovery, uncertain: &BTreeMap<String, Vec<usize>>) {
+    let cols = uncertain
+        .get(&format!("{}.{}", t.db, t.table))
+        .cloned()
+        .unwrap_or_default();
+    if !cols.is_empty() {
+        mark_uncertain(t, &cols);
+    }
+    t.notes.push(
+        "decoded from the InnoDB data dictionary alone: DECIMAL, ENUM, SET and similar columns come out as raw \
+         bytes; pass the CREATE TABLE with --schema for exact values"
+            .into(),
+    );
+}
+
+/// Columns whose type the schema source could only guess: every row that
+/// has them goes to the partial rows with those columns NULL.
+fn mark_uncertain(t: &mut TableRecovery, cols: &[usize]) {
+    let names: Vec<String> = cols
+        .iter()
+        .filter_map(|&i| t.def.columns.get(i).map(|c| c.name.clone()))
+        .collect();
+    let reason =
+        "type not known from the InnoDB dictionary alone (pass the CREATE TABLE with --schema)"
+            .to_string();
+    for row in std::mem::take(&mut t.rows) {
+        for &i in cols {
+            t.pages[row.page as usize].set_null(row.rec as usize, i);
+        }
+        t.partial.push(PartialRow {
+            row,
+            failed: names.iter().map(|n| (n.clone(), reason.clone())).collect(),
+        });
+    }
+    let withheld = std::mem::take(&mut t.deleted).len();
+    if withheld > 0 {
+        t.notes.push(format!(
+            "{withheld} deleted rows withheld: they need the table's CREATE TABLE too"
+        ));
+    }
+    t.deleted_rows = 0;
+    t.rows_written = 0;
+    t.partial_rows = t.partial.len();
+    t.notes.push(format!(
+        "columns {} need the table's CREATE TABLE: rows written as partial",
+        names.join(", ")
+    ));
+}
