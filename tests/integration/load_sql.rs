@@ -59,7 +59,7 @@ fn load_sql_reloads_every_table_into_mariadb() {
 
 /// Live rows the image cannot give: ROW_FORMAT=COMPRESSED pages split by an
 /// ext4 extent-tree block (see SPLIT_BY_EXTENT_BLOCK in
-/// tests/recover_mariadb.rs).
+/// tests/integration/recover_mariadb.rs).
 fn unreachable(table: &str) -> usize {
     match table {
         "types.t_compressed_8" => 5,

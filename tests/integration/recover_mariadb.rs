@@ -61,7 +61,7 @@ fn table<'a>(r: &'a ScoreReport, name: &str) -> &'a salvage::score::TableScore {
 /// `blobs.blob_compressed` page 6, the first page of one row's ZBLOB chain
 /// (that row goes to the partial file). A compressed page has no trailer,
 /// so the split page is not even reported damaged. The rows decode
-/// exactly from the data directory (tests/rows_compressed.rs).
+/// exactly from the data directory (tests/integration/rows_compressed.rs).
 const SPLIT_BY_EXTENT_BLOCK: &[(&str, usize)] =
     &[("types.t_compressed_8", 35), ("blobs.blob_compressed", 3)];
 
