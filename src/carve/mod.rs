@@ -145,14 +145,16 @@ pub struct Carved {
 /// The layout stage, then the carver: partitions and filesystems are read
 /// (when `range` is the whole image), InnoDB files attached through their
 /// block maps, the image scanned, and the pages that straddle fragments
-/// added from the files. Without a readable filesystem this is [`carve`].
+/// added from the files. Without a readable filesystem, or without
+/// `layout`, this is [`carve`].
 pub fn carve_disk(
     image: &Image,
     range: scan::ScanRange,
+    layout: bool,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Carved {
     let whole = range.start == 0 && range.end == image.size();
-    let (files, summary) = if whole {
+    let (files, summary) = if whole && layout {
         let layout = crate::layout::open(image);
         let files = follow::attach(image, &layout);
         (files, layout.summary())

@@ -57,6 +57,10 @@ pub struct ImageArgs {
     /// from it; without it they read as zeros).
     #[arg(long)]
     pub backing: Option<PathBuf>,
+    /// Carve the raw bytes only: do not read partitions and filesystems
+    /// (no file names, and pages split across file fragments stay split).
+    #[arg(long)]
+    pub no_layout: bool,
 }
 
 impl ImageArgs {
@@ -105,6 +109,7 @@ impl FsImageArgs {
             length: None,
             threads: None,
             backing: self.backing.clone(),
+            no_layout: false,
         }
     }
 }

@@ -28,7 +28,11 @@ pub fn carve_image(args: &ImageArgs) -> Result<(Image, ScanRange, Carved), Fatal
     };
     let pool = pool(args.threads)?;
     let bar = progress::bytes(length, "scanning");
-    let carved = pool.install(|| carve::carve_disk(&image, range, &|done| bar.set_position(done)));
+    let carved = pool.install(|| {
+        carve::carve_disk(&image, range, !args.no_layout, &|done| {
+            bar.set_position(done)
+        })
+    });
     bar.finish_and_clear();
     for (who, n) in &carved.layout.notes {
         eprintln!(

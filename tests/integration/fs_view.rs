@@ -108,11 +108,18 @@ fn lists_and_extracts(img: &Path, lost: &[&str]) {
             files.insert(rel, e["size"].as_u64().unwrap());
         }
     }
-    let want: BTreeMap<String, u64> = datadir()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.len() as u64))
-        .collect();
-    assert_eq!(files, want, "ls of {}", img.display());
+    // The images of the `main` instance built before the tarball was cut
+    // also hold MariaDB's own system tables: every tarball file must be
+    // there with its size, more files may be.
+    for (rel, bytes) in datadir() {
+        assert_eq!(
+            files.get(rel),
+            Some(&(bytes.len() as u64)),
+            "{rel} in ls of {} ({} files listed)",
+            img.display(),
+            files.len()
+        );
+    }
 
     let out = tempfile::tempdir().unwrap();
     let o = salvage(&[
