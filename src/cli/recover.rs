@@ -78,10 +78,11 @@ pub fn run(
     }
     let (image, _range, carved) = carve_image(args)?;
     let store = &carved.store;
+    opts.space_names = salvage::recover::sources::space_names(&carved.files);
     let pool = pool(args.threads)?;
     let bar = progress::count(0, "decoding tables");
     let mut rec = pool.install(|| {
-        recover(&image, store, &opts, &|done, total| {
+        recover(&image, store, &carved.files, &opts, &|done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         })

@@ -26,11 +26,13 @@ mod leaf_pages;
 mod placement;
 mod rows;
 mod schemas;
+pub mod sources;
 mod tables;
 mod unclaimed;
 
 use serde::Serialize;
 
+use crate::carve::follow::FileIndex;
 use crate::carve::pages::StorePages;
 use crate::carve::store::{IndexSummary, PageStore};
 use crate::image::Image;
@@ -47,6 +49,10 @@ pub struct RecoverOptions {
     /// The table a lone `.ibd` image is named after: the first to try on
     /// its indexes when no schema source ties them.
     pub file_table: Option<String>,
+    /// `(db, table)` by space id, from the paths of the tablespace files
+    /// ([`sources::space_names`]): a table is tried first on the indexes of
+    /// the file named after it.
+    pub space_names: std::collections::BTreeMap<u32, (String, String)>,
 }
 
 /// A row of a [`TableRecovery`]: record `rec` of its decoded page `page`
@@ -96,6 +102,8 @@ pub struct TableRecovery {
     pub leaf_pages_missing: usize,
     /// Records that failed the structural checks of their page.
     pub records_skipped: usize,
+    /// Where the table's pages came from (file, carved, both).
+    pub pages_from: sources::PagesFrom,
     pub notes: Vec<String>,
 }
 
@@ -125,6 +133,7 @@ impl TableRecovery {
             leaf_pages_damaged: 0,
             leaf_pages_missing: 0,
             records_skipped: 0,
+            pages_from: Default::default(),
             notes: Vec::new(),
         }
     }
@@ -154,6 +163,7 @@ pub struct Recovery {
 pub fn recover(
     image: &Image,
     store: &PageStore,
+    files: &FileIndex,
     opts: &RecoverOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Recovery {
@@ -161,7 +171,8 @@ pub fn recover(
     let indexes = indexes::Indexes::of(store);
     let schemas = schemas::gather(&src, &indexes.leaves, opts);
     let placement = placement::place(&schemas, &indexes.leaves, &src, opts);
-    let tables = tables::recover_placed(&placement, &schemas, &indexes, &src, progress);
+    let mut tables = tables::recover_placed(&placement, &schemas, &indexes, &src, progress);
+    sources::attribute(&mut tables, &placement, &indexes, files);
     Recovery {
         tables_without_pages: unclaimed::tables_without_pages(&tables),
         unknown_indexes: unclaimed::unknown_indexes(

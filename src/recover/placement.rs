@@ -217,7 +217,11 @@ fn fits(
             } else {
                 &tied[trial.table].def
             };
-            let named = opts.file_table.as_deref() == Some(d.name.as_str());
+            let named = opts.file_table.as_deref() == Some(d.name.as_str())
+                || opts
+                    .space_names
+                    .get(&trial.index.0)
+                    .is_some_and(|(db, t)| *t == d.name && (d.db.is_empty() || *db == d.db));
             let score = fit(d, &leaves[&trial.index], src)?;
             Some(Fit {
                 named,

@@ -50,12 +50,13 @@ fn fragmented_disk_every_live_row_back() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|t| t["table"] == "users" && t["database"] == "shop")
+            .find(|t| t["table"] == "users" && t["db"] == "shop")
             .unwrap();
         assert_eq!(users["pages_from"]["file"], "/var/lib/mysql/shop/users.ibd");
         assert_eq!(users["pages_from"]["partition"], 1);
         assert_eq!(users["pages_from"]["fs"], "ext4");
-        assert!(users["pages_from"]["through_file_map"].as_u64().unwrap() > 100);
+        assert!(users["pages_from"]["through_file_map"].as_u64().unwrap() > 50);
+        assert_eq!(users["pages_from"]["origin"], "file");
     }
 }
 
