@@ -80,6 +80,15 @@ impl<'a> Ext4<'a> {
                 (sb, None)
             }
             Err(why) => {
+                // A filesystem made over an old ext4 keeps the old backups:
+                // another filesystem's signature at the start wins.
+                if let Some(other) = other_signature(image, start) {
+                    return Err(FsError::new(
+                        "ext4 superblock",
+                        primary_at,
+                        format!("{why}; the partition holds {other}"),
+                    ));
+                }
                 if let Some(b) = superblock::find_backup(image, start, len) {
                     notes.push(
                         "ext4 superblock",
@@ -124,6 +133,13 @@ impl<'a> Ext4<'a> {
                 "an external journal device, not a filesystem",
             ));
         }
+        if sb.has_incompat(superblock::INCOMPAT_RECOVER) {
+            notes.push(
+                "ext4 superblock",
+                primary_at,
+                "the journal needs recovery: the newest metadata may be only in the journal",
+            );
+        }
         let seed = sb.metadata_csum().then(|| sb.csum_seed());
         let kind = rebuilt_kind.unwrap_or_else(|| sb.kind());
         let mut fs = Ext4 {
@@ -160,6 +176,17 @@ impl<'a> Ext4<'a> {
         let b = self.image.bytes(at, self.bs() as usize);
         (b.len() as u64 == self.bs()).then_some(b)
     }
+}
+
+/// Another filesystem's superblock at `start`, if any (XFS, btrfs).
+fn other_signature(image: &Image, start: u64) -> Option<&'static str> {
+    if image.bytes(start, 4)[..] == *b"XFSB" {
+        return Some("an XFS superblock");
+    }
+    if image.bytes(start + 0x10040, 8)[..] == *b"_BHRfS_M" {
+        return Some("a btrfs superblock");
+    }
+    None
 }
 
 impl Filesystem for Ext4<'_> {

@@ -18,6 +18,7 @@ pub(super) const COMPAT_HAS_JOURNAL: u32 = 0x4;
 pub(super) const COMPAT_SPARSE_SUPER2: u32 = 0x200;
 // s_feature_incompat
 pub(super) const INCOMPAT_FILETYPE: u32 = 0x2;
+pub(super) const INCOMPAT_RECOVER: u32 = 0x4;
 pub(super) const INCOMPAT_JOURNAL_DEV: u32 = 0x8;
 pub(super) const INCOMPAT_META_BG: u32 = 0x10;
 pub(super) const INCOMPAT_EXTENTS: u32 = 0x40;

@@ -44,6 +44,10 @@ fn run(cmd: &mut Command) -> String {
 const LONG_TARGET: &str =
     "a/b/c/a_target_name_that_is_much_longer_than_sixty_characters_to_force_a_slow_symlink";
 
+/// huge.bin: its size and where its only data is.
+const HUGE_LEN: u64 = 5 << 30;
+const HUGE_DATA_AT: u64 = 9 << 29;
+
 /// The source tree every image is made from.
 fn make_tree(root: &Path) {
     fs::create_dir_all(root.join("a/b/c")).unwrap();
@@ -60,6 +64,11 @@ fn make_tree(root: &Path) {
     f.seek(SeekFrom::Start(70 << 20)).unwrap();
     f.write_all(&pattern(4, 3000)).unwrap();
     fs::write(root.join("big.bin"), pattern(5, 20 << 20)).unwrap();
+    // Over 4 GiB (i_size_high), a little data at 4.5 GiB.
+    let mut f = File::create(root.join("huge.bin")).unwrap();
+    f.seek(SeekFrom::Start(HUGE_DATA_AT)).unwrap();
+    f.write_all(&pattern(6, 4096)).unwrap();
+    f.set_len(HUGE_LEN).unwrap();
     symlink(LONG_TARGET, root.join("long_link")).unwrap();
     symlink("a/b", root.join("short_link")).unwrap();
     for i in 0..600 {
@@ -177,7 +186,13 @@ fn check_against_source(fs: &Ext4, image: &Image, src: &Path) {
             assert_eq!(fs_names(fs, &inode), want, "{name} listing");
             continue;
         }
-        assert_eq!(inode.size, md.len(), "{name} size");
+        let mut want_size = md.len();
+        if want_size == HUGE_LEN && fs.sb.has_incompat(super::superblock::INCOMPAT_INLINE_DATA) {
+            // mke2fs -d with inline_data leaves the trailing hole out of
+            // i_size (debugfs stat says the same).
+            want_size = HUGE_DATA_AT + 4096;
+        }
+        assert_eq!(inode.size, want_size, "{name} size");
         assert_eq!(inode.mtime, md.mtime(), "{name} mtime");
         if ft.is_symlink() {
             assert_eq!(inode.kind, FileKind::Symlink);
@@ -187,6 +202,16 @@ fn check_against_source(fs: &Ext4, image: &Image, src: &Path) {
                 target.to_str().unwrap().as_bytes(),
                 "{name} target"
             );
+        } else if md.len() > 1 << 30 {
+            // Too big to compare whole: the data and a hole.
+            let mut buf = vec![0xAAu8; 8192];
+            let n = files::read_at(image, &inode, HUGE_DATA_AT, &mut buf);
+            assert_eq!(n as u64, (want_size - HUGE_DATA_AT).min(8192));
+            assert_eq!(&buf[..4096], &pattern(6, 4096)[..], "{name} data");
+            assert!(buf[4096..n].iter().all(|&b| b == 0), "{name} hole");
+            assert_eq!(files::read_at(image, &inode, 4096, &mut buf), 8192);
+            assert!(buf.iter().all(|&b| b == 0), "{name} hole");
+            assert_eq!(files::read_at(image, &inode, want_size - 10, &mut buf), 10);
         } else {
             assert_eq!(inode.kind, FileKind::Regular);
             assert_eq!(
@@ -259,6 +284,10 @@ fn modern_ext4_reads_like_the_source() {
     assert!(sparse.extents.len() >= 2);
     let covered: u64 = sparse.extents.iter().map(|x| x.len).sum();
     assert!(covered < 64 << 10, "holes are not mapped: {covered}");
+    let huge = files::lookup(&fs, &image, "/huge.bin").unwrap();
+    assert_eq!(huge.size, HUGE_LEN);
+    assert_eq!(huge.extents.len(), 1);
+    assert_eq!(huge.extents[0].logical, HUGE_DATA_AT);
     let far = files::lookup(&fs, &image, "/far.bin").unwrap();
     assert_eq!(far.extents.len(), 1);
     assert_eq!(far.extents[0].logical, 70 << 20);
@@ -455,6 +484,38 @@ fn unwritten_extents_are_flagged_and_read_as_zeros() {
     let mut want = b"tiny\n".to_vec();
     want.resize(100_000, 0);
     assert_eq!(read_all(&image, &tiny), want);
+}
+
+#[test]
+fn mtime_nanoseconds_and_epoch_bits() {
+    let m = made(&["-t", "ext4", "-b", "4096"], "48M", false);
+    // 123456789 ns << 2, epoch bits 0, then epoch bits 1 (2^32 s later).
+    debugfs_w(&m.img, "sif /tiny.txt mtime_extra 0x1d6f3454");
+    debugfs_w(&m.img, "sif /a/b/c/deep.txt mtime_extra 0x1d6f3455");
+    let image = open_image(&m.img);
+    let fs = whole(&image);
+    let tiny = files::lookup(&fs, &image, "/tiny.txt").unwrap();
+    let md = fs::metadata(m.src.join("tiny.txt")).unwrap();
+    assert_eq!((tiny.mtime, tiny.mtime_nsec), (md.mtime(), 123_456_789));
+    let deep = files::lookup(&fs, &image, "/a/b/c/deep.txt").unwrap();
+    assert_eq!(
+        (deep.mtime, deep.mtime_nsec),
+        (1_234_567_890 + (1 << 32), 123_456_789)
+    );
+}
+
+#[test]
+fn an_xfs_made_over_an_old_ext4_is_not_ext4() {
+    let m = made(&["-t", "ext4", "-b", "1024"], "48M", false);
+    // The old backup superblocks stay; the start now says XFS.
+    let mut f = fs::OpenOptions::new().write(true).open(&m.img).unwrap();
+    let mut head = vec![0u8; 4096];
+    head[..4].copy_from_slice(b"XFSB");
+    f.write_all(&head).unwrap();
+    drop(f);
+    let image = open_image(&m.img);
+    let err = Ext4::open(&image, 0, image.size()).err().unwrap();
+    assert!(err.message.contains("XFS"), "{err}");
 }
 
 /// An image whose free space is checkerboarded, then a big file written
