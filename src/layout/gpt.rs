@@ -438,7 +438,7 @@ fn name(b: &[u8]) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::image::ReadMode;
     use std::path::Path;

@@ -1,12 +1,480 @@
 //! The fallback when no partition table is usable: find filesystems by their
 //! superblocks (primary or backup/secondary), whose own fields say where the
 //! filesystem they belong to starts.
+//!
+//! The image's data ranges (holes of a sparse file are skipped) are read in
+//! 8 MiB windows and every 512-byte position is offered to each [`Finder`];
+//! a hit names a filesystem start. Hits vote: the backup superblocks of one
+//! filesystem all name the same start. A start is accepted with two votes or
+//! with its primary superblock (a small ext4 has no backups at all).
+//!
+//! A superblock copy inside a filesystem (the journal logs the primary
+//! superblock's block) names a wrong start with one vote. Such copies carry
+//! the volume UUID of the filesystem they came from, so of the candidates
+//! that share a UUID, only those with two votes are kept, or else the first
+//! in image order (a copy always lies after the start of its filesystem).
+
+use std::collections::BTreeMap;
 
 use super::fs::Note;
-use super::Partition;
+use super::{Partition, Scheme};
+use crate::bytes::array;
 use crate::image::Image;
 
+/// Bytes read per window.
+const WINDOW: u64 = 8 << 20;
+/// Bytes past a window's last position that a finder may look at (an XFS
+/// superblock sector is at most 32 KiB).
+const OVERLAP: u64 = 64 << 10;
+/// Positions offered to the finders are multiples of this.
+const STEP: u64 = 512;
+
+/// Recognises one filesystem's superblocks.
+#[derive(Clone, Copy)]
+pub struct Finder {
+    /// "ext4", "xfs": the partition's type name when found.
+    pub kind: &'static str,
+    /// Given the bytes at a 512-byte aligned image offset and that offset,
+    /// the start of the filesystem whose superblock (primary or backup) is
+    /// there.
+    pub hit: fn(&[u8], u64) -> Option<u64>,
+    /// Offset of the primary superblock from the filesystem start.
+    pub primary_at: u64,
+    /// Offset of the 16-byte volume UUID within the superblock.
+    pub uuid_at: Option<usize>,
+}
+
+/// The finders of the filesystems `open_fs` reads. The UUID offset is
+/// `s_uuid` of the ext4 superblock.
+const FINDERS: [Finder; 1] = [Finder {
+    kind: "ext4",
+    hit: super::ext4::sweep_hit,
+    primary_at: 1024,
+    uuid_at: Some(0x68),
+}];
+
 /// Filesystems found by signature, as partitions of scheme `Sweep`.
-pub fn find(_image: &Image, _notes: &mut Vec<Note>) -> Vec<Partition> {
-    Vec::new()
+pub fn find(image: &Image, notes: &mut Vec<Note>) -> Vec<Partition> {
+    find_with(image, &FINDERS, notes)
+}
+
+/// A filesystem start named by one or more superblocks.
+struct Candidate {
+    finder: usize,
+    votes: u32,
+    /// Offset of the primary superblock, if it was one of the hits.
+    primary: Option<u64>,
+    first_hit: u64,
+    last_hit: u64,
+    uuid: Option<[u8; 16]>,
+}
+
+/// The sweep with the given finders.
+pub fn find_with(image: &Image, finders: &[Finder], notes: &mut Vec<Note>) -> Vec<Partition> {
+    let cands = scan(image, finders);
+    let accepted = accept(&cands);
+    let size = image.size();
+    let mut out = Vec::new();
+    for (i, &(start, fi)) in accepted.iter().enumerate() {
+        let c = &cands[&(start, fi)];
+        // The filesystem reaches at least its last superblock: a start
+        // accepted before that is a filesystem image inside this one.
+        let end = accepted
+            .iter()
+            .map(|&(s, _)| s)
+            .find(|&s| s > c.last_hit)
+            .unwrap_or(size);
+        let kind = finders[c.finder].kind;
+        let (which, at) = match c.primary {
+            Some(p) => ("primary", p),
+            None => ("backup", c.first_hit),
+        };
+        notes.push(Note {
+            structure: format!("{kind} superblock"),
+            offset: at,
+            message: format!(
+                "no partition table; filesystem found by its {which} superblock at offset {at}: \
+                 starts at offset {start} ({} superblock(s) agree)",
+                c.votes
+            ),
+        });
+        out.push(Partition {
+            number: i as u32 + 1,
+            start,
+            len: end - start,
+            scheme: Scheme::Sweep,
+            type_name: kind.into(),
+            name: None,
+        });
+    }
+    out
+}
+
+/// A candidate's key: (filesystem start, finder index).
+type Key = (u64, usize);
+
+/// Every hit of every finder, counted by (start, finder).
+fn scan(image: &Image, finders: &[Finder]) -> BTreeMap<Key, Candidate> {
+    let mut cands: BTreeMap<Key, Candidate> = BTreeMap::new();
+    if finders.is_empty() {
+        return cands;
+    }
+    let size = image.size();
+    let mut done = 0u64; // everything below has been offered
+    for (from, to) in image.data_ranges(0, size) {
+        let mut pos = (from / STEP * STEP).max(done);
+        let to = to.min(size);
+        while pos < to {
+            let n = WINDOW.min(to - pos);
+            image.prefetch(pos, (n + OVERLAP) as usize);
+            let w = image.bytes(pos, (n + OVERLAP) as usize);
+            let mut p = 0usize;
+            while (p as u64) < n && p < w.len() {
+                let at = pos + p as u64;
+                let b = &w[p..];
+                for (fi, f) in finders.iter().enumerate() {
+                    let Some(start) = (f.hit)(b, at) else {
+                        continue;
+                    };
+                    if start > at {
+                        continue;
+                    }
+                    let uuid = f.uuid_at.and_then(|u| array::<16>(b, u));
+                    let primary = at - start == f.primary_at;
+                    let c = cands.entry((start, fi)).or_insert(Candidate {
+                        finder: fi,
+                        votes: 0,
+                        primary: None,
+                        first_hit: at,
+                        last_hit: at,
+                        uuid,
+                    });
+                    c.votes += 1;
+                    c.last_hit = at;
+                    if primary && c.primary.is_none() {
+                        c.primary = Some(at);
+                        c.uuid = uuid;
+                    }
+                }
+                p += STEP as usize;
+            }
+            pos += n;
+            // Stay on the 512-byte grid even if a range ended off it.
+            pos = pos.div_ceil(STEP) * STEP;
+        }
+        done = done.max(pos);
+    }
+    cands
+}
+
+/// The accepted (start, finder) keys in image order.
+fn accept(cands: &BTreeMap<Key, Candidate>) -> Vec<Key> {
+    // Group by finder and UUID; a candidate without a UUID is its own group.
+    let mut groups: BTreeMap<(usize, [u8; 16]), Vec<Key>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (&key, c) in cands {
+        match c.uuid {
+            Some(u) => groups.entry((c.finder, u)).or_default().push(key),
+            None if c.votes >= 2 || c.primary.is_some() => out.push(key),
+            None => {}
+        }
+    }
+    for keys in groups.values() {
+        let strong: Vec<_> = keys.iter().filter(|k| cands[k].votes >= 2).collect();
+        if !strong.is_empty() {
+            out.extend(strong);
+            continue;
+        }
+        // Keys are in start order: the first is the real start, the rest
+        // copies inside it. Accept it if it is the primary or if other
+        // superblocks of the same volume were seen at all.
+        let first = keys[0];
+        if cands[&first].primary.is_some() || keys.len() >= 2 {
+            out.push(first);
+        }
+    }
+    out.sort_unstable();
+    // Two finders claiming one start: the one with more votes.
+    let mut kept: Vec<Key> = Vec::new();
+    for key in out {
+        match kept.last_mut() {
+            Some(last) if last.0 == key.0 => {
+                if cands[&key].votes > cands[last].votes {
+                    *last = key;
+                }
+            }
+            _ => kept.push(key),
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bytes::le_u64;
+    use crate::image::ReadMode;
+    use std::os::unix::fs::FileExt;
+    use std::path::Path;
+    use std::process::Command;
+
+    const MIB: u64 = 1 << 20;
+
+    /// A made-up 1 KiB superblock: "SWEEPTST", its distance from the
+    /// filesystem start (u64 LE), a 16-byte UUID, and "SWEEPEND" at its end
+    /// (so one 512 bytes before a window's end needs the overlap).
+    fn test_hit(b: &[u8], at: u64) -> Option<u64> {
+        if b.get(..8)? != b"SWEEPTST" || b.get(1016..1024)? != b"SWEEPEND" {
+            return None;
+        }
+        at.checked_sub(le_u64(b, 8)?)
+    }
+
+    const TEST: [Finder; 1] = [Finder {
+        kind: "test",
+        hit: test_hit,
+        primary_at: 0,
+        uuid_at: Some(16),
+    }];
+
+    fn sb(rel: u64, uuid: u8) -> [u8; 1024] {
+        let mut b = [uuid; 1024];
+        b[..8].copy_from_slice(b"SWEEPTST");
+        b[1016..].copy_from_slice(b"SWEEPEND");
+        b[8..16].copy_from_slice(&rel.to_le_bytes());
+        b
+    }
+
+    fn open(p: &Path, mode: ReadMode) -> Image {
+        Image::open(p, mode).unwrap()
+    }
+
+    fn summary(parts: &[Partition]) -> Vec<(u32, u64, u64, String)> {
+        parts
+            .iter()
+            .map(|p| {
+                assert_eq!(p.scheme, Scheme::Sweep);
+                (p.number, p.start, p.len, p.type_name.clone())
+            })
+            .collect()
+    }
+
+    /// Superblocks of a 40 MiB disk: (absolute offset, distance from the
+    /// start it names, uuid byte).
+    const LAYOUT: [(u64, u64, u8); 9] = [
+        // A at 1 MiB: primary and three backups, two of them crossing the
+        // end of an 8 MiB window (when the disk is one data range).
+        (MIB, 0, 0xA),
+        (3 * MIB, 2 * MIB, 0xA),
+        (8 * MIB - 512, 7 * MIB - 512, 0xA),
+        (16 * MIB - 512, 15 * MIB - 512, 0xA),
+        // A copy of A's primary inside A (a journal): same UUID, one vote.
+        (2 * MIB, 0, 0xA),
+        // N at 5 MiB, a filesystem image inside A: primary and a backup.
+        (5 * MIB, 0, 0x4E),
+        (6 * MIB, MIB, 0x4E),
+        // B at 20 MiB: its primary only.
+        (20 * MIB, 0, 0xB),
+        // D: a lone backup naming 28 MiB, no primary: not enough.
+        (30 * MIB, 2 * MIB, 0xD),
+    ];
+
+    fn want() -> Vec<(u32, u64, u64, String)> {
+        vec![
+            // A reaches its last backup (16 MiB), past N's start.
+            (1, MIB, 19 * MIB, "test".into()),
+            (2, 5 * MIB, 15 * MIB, "test".into()),
+            (3, 20 * MIB, 20 * MIB, "test".into()),
+        ]
+    }
+
+    fn write_layout(p: &Path, fill: Option<u8>) {
+        let f = std::fs::File::create(p).unwrap();
+        f.set_len(40 * MIB).unwrap();
+        if let Some(x) = fill {
+            let chunk = vec![x; MIB as usize];
+            for i in 0..40 {
+                f.write_all_at(&chunk, i * MIB).unwrap();
+            }
+        }
+        for (at, rel, uuid) in LAYOUT {
+            f.write_all_at(&sb(rel, uuid), at).unwrap();
+        }
+        // A superblock off the grid and one naming a start before the image.
+        f.write_all_at(&sb(0, 0xE), 33 * MIB + 100).unwrap();
+        f.write_all_at(&sb(40 * MIB, 0xF), 34 * MIB).unwrap();
+    }
+
+    #[test]
+    fn votes_copies_and_windows() {
+        let dir = tempfile::tempdir().unwrap();
+        for fill in [None, Some(0x11)] {
+            let p = dir.path().join("disk.img");
+            write_layout(&p, fill);
+            for mode in [ReadMode::Mmap, ReadMode::Pread] {
+                let image = open(&p, mode);
+                if fill.is_none() {
+                    // The sparse file: only a few data ranges to read.
+                    let r = image.data_ranges(0, image.size());
+                    assert!(r.iter().map(|(a, b)| b - a).sum::<u64>() < MIB, "{r:?}");
+                }
+                let mut notes = Vec::new();
+                let parts = find_with(&image, &TEST, &mut notes);
+                assert_eq!(summary(&parts), want(), "fill {fill:?} {mode:?}");
+                assert_eq!(notes.len(), 3);
+                assert_eq!(notes[0].offset, MIB);
+                assert!(
+                    notes[0]
+                        .message
+                        .contains("primary superblock at offset 1048576")
+                        && notes[0].message.contains("(4 superblock(s) agree)"),
+                    "{}",
+                    notes[0]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lone_backup_with_a_copy_gives_the_first_start() {
+        // The primary gone; one backup and a journal copy of the primary.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("disk.img");
+        let f = std::fs::File::create(&p).unwrap();
+        f.set_len(16 * MIB).unwrap();
+        f.write_all_at(&sb(4 * MIB, 0xA), 5 * MIB).unwrap();
+        f.write_all_at(&sb(0, 0xA), 3 * MIB).unwrap();
+        let mut notes = Vec::new();
+        let parts = find_with(&open(&p, ReadMode::Mmap), &TEST, &mut notes);
+        assert_eq!(summary(&parts), vec![(1, MIB, 15 * MIB, "test".into())]);
+        assert!(notes[0]
+            .message
+            .contains("backup superblock at offset 5242880"));
+    }
+
+    #[test]
+    fn nothing_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("empty.img");
+        std::fs::File::create(&p).unwrap().set_len(MIB).unwrap();
+        let mut notes = Vec::new();
+        assert!(find(&open(&p, ReadMode::Mmap), &mut notes).is_empty());
+        assert!(notes.is_empty());
+        let p = dir.path().join("zero.img");
+        std::fs::File::create(&p).unwrap();
+        assert!(find(&open(&p, ReadMode::Pread), &mut notes).is_empty());
+    }
+
+    /// The committed fixture with both GPT copies zeroed: its ext4 (one block
+    /// group, so the primary superblock alone) is found at 1 MiB.
+    #[test]
+    fn fixture_gpt_zeroed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = crate::layout::gpt::tests::fixture(dir.path(), Some("gpt-zeroed.json"));
+        let image = open(&p, ReadMode::Mmap);
+        let mut notes = Vec::new();
+        let parts = find(&image, &mut notes);
+        let size = image.size();
+        assert_eq!(
+            summary(&parts),
+            vec![(1, 1048576, size - 1048576, "ext4".into())]
+        );
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].offset, 1048576 + 1024);
+        // The whole layout stage takes the same path.
+        let layout = crate::layout::open(&image);
+        assert_eq!(layout.partitions, parts);
+        assert_eq!(layout.volumes.len(), 1);
+        assert_eq!(layout.volumes[0].fs.kind(), "ext4");
+    }
+
+    fn run(cmd: &str, args: &[&str]) -> String {
+        let out = Command::new(cmd).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Copies the data of file `from` into `to` at `at`, holes left sparse.
+    fn place(from: &Path, to: &std::fs::File, at: u64) {
+        let src = open(from, ReadMode::Pread);
+        for (a, b) in src.data_ranges(0, src.size()) {
+            to.write_all_at(&src.bytes(a, (b - a) as usize), at + a)
+                .unwrap();
+        }
+    }
+
+    /// No table: an ext4 with backups (1 KiB blocks, 8 MiB groups) at 1 MiB
+    /// and an XFS at 70 MiB, made by mkfs; the votes are the superblock
+    /// counts dumpe2fs and xfs_db give.
+    #[test]
+    fn mkfs_ext4_and_xfs_without_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = dir.path().join("e.img");
+        std::fs::File::create(&e)
+            .unwrap()
+            .set_len(64 * MIB)
+            .unwrap();
+        run(
+            "mkfs.ext4",
+            &["-q", "-F", "-b", "1024", e.to_str().unwrap()],
+        );
+        let backups = run("dumpe2fs", &[e.to_str().unwrap()])
+            .lines()
+            .filter(|l| l.contains("Backup superblock at"))
+            .count() as u32;
+        assert!(backups >= 3, "{backups}");
+        let x = dir.path().join("x.img");
+        std::fs::File::create(&x)
+            .unwrap()
+            .set_len(300 * MIB)
+            .unwrap();
+        run("mkfs.xfs", &["-q", "-f", x.to_str().unwrap()]);
+        let _agcount: u32 = run(
+            "xfs_db",
+            &["-r", "-c", "sb 0", "-c", "p agcount", x.to_str().unwrap()],
+        )
+        .trim()
+        .strip_prefix("agcount = ")
+        .unwrap()
+        .parse()
+        .unwrap();
+
+        let p = dir.path().join("disk.img");
+        let f = std::fs::File::create(&p).unwrap();
+        f.set_len(380 * MIB).unwrap();
+        place(&e, &f, MIB);
+        place(&x, &f, 70 * MIB);
+        drop(f);
+        let image = open(&p, ReadMode::Mmap);
+        let mut notes = Vec::new();
+        let parts = find(&image, &mut notes);
+        assert_eq!(summary(&parts), vec![(1, MIB, 379 * MIB, "ext4".into())]);
+        assert!(
+            notes[0]
+                .message
+                .contains(&format!("({} superblock(s) agree)", backups + 1)),
+            "{}",
+            notes[0]
+        );
+
+        // The primaries zeroed: the backups alone still agree on the starts.
+        let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        f.write_all_at(&[0u8; 1024], MIB + 1024).unwrap();
+        f.write_all_at(&[0u8; 512], 70 * MIB).unwrap();
+        drop(f);
+        let image = open(&p, ReadMode::Pread);
+        let mut notes = Vec::new();
+        let parts = find(&image, &mut notes);
+        assert_eq!(summary(&parts), vec![(1, MIB, 379 * MIB, "ext4".into())]);
+        assert!(
+            notes
+                .iter()
+                .all(|n| n.message.contains("backup superblock")),
+            "{notes:?}"
+        );
+    }
 }
