@@ -222,7 +222,8 @@ pub(super) fn block_map(
         fs,
         ino,
         per: bs / 4,
-        nblocks: size.div_ceil(bs),
+        // Bounded so that block * block size never overflows.
+        nblocks: size.div_ceil(bs).min(1 << 40),
         visited: HashSet::new(),
         reads: 0,
         bad_noted: false,

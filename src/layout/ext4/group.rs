@@ -264,8 +264,8 @@ pub(super) fn load(fs: &Ext4) -> Vec<Option<Group>> {
             });
             pending.remove(0);
             fs.notes.push(
-                "ext4 group descriptor 0",
-                primary_at,
+                "ext4 inode table of group 0",
+                fs.start + itable * fs.bs(),
                 format!(
                     "no usable copy; inode table found at block {itable} by its root directory inode"
                 ),
@@ -334,8 +334,8 @@ fn guess_flex_neighbours(
             uninit: false,
         });
         fs.notes.push(
-            format!("ext4 group descriptor {g}"),
-            fs.start + primary_location(&fs.sb, g),
+            format!("ext4 inode table of group {g}"),
+            fs.start + itable * fs.bs(),
             format!("no usable copy; inode table assumed at block {itable} (flex_bg layout of group {k})"),
         );
         false

@@ -153,7 +153,12 @@ impl Superblock {
         if self.first_data_block > 1 || (bs > 1024 && self.first_data_block != 0) {
             return Err(format!("first_data_block {}", self.first_data_block));
         }
-        if self.blocks_count <= u64::from(self.first_data_block) {
+        if self.blocks_count <= u64::from(self.first_data_block)
+            || self
+                .blocks_count
+                .checked_mul(bs)
+                .is_none_or(|b| b > 1 << 62)
+        {
             return Err(format!("blocks_count {}", self.blocks_count));
         }
         if self.inodes_count == 0 {

@@ -700,8 +700,14 @@ fn fixture_reads_the_same_through_superblock_and_descriptor_damage() {
         let image = open_image(&path);
         let (got, notes) = mysql_files(&image);
         assert_eq!(got, want, "{recipe}");
-        assert!(!notes.is_empty(), "{recipe}: the damage is noted");
-        eprintln!("{recipe}: {notes:#?}");
+        let want_note = match recipe {
+            "sb-zeroed.json" => "layout rebuilt from the group descriptor table",
+            _ => "inode table found at block 40 by its root directory inode",
+        };
+        assert!(
+            notes.iter().any(|n| n.contains(want_note)),
+            "{recipe}: {notes:#?}"
+        );
     }
 }
 
