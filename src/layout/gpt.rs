@@ -92,10 +92,8 @@ fn read_header(image: &Image, lba: u64, sector: u64) -> Result<Header, Failure> 
         .checked_mul(sector)
         .ok_or_else(|| Some(format!("LBA {lba} overflows")))?;
     if offset.saturating_add(sector) > image.size() {
-        return Err(Some(format!(
-            "header at LBA {lba} (offset {offset}) lies past the end of the image ({} bytes)",
-            image.size()
-        )));
+        // Nothing seen: a small file is no evidence of a damaged GPT.
+        return Err(None);
     }
     let b = image.bytes(offset, sector as usize);
     if slice(&b, 0, 8) != Some(&SIGNATURE[..]) {
@@ -253,12 +251,22 @@ fn read_sector_size(image: &Image, sector: u64) -> Found {
                 })
             }
             // A primary that names an alternate with no signature there.
-            Err(None) if alt == Some(lba) && primary_failure.is_none() => notes.push(Note {
-                structure: "GPT backup header".into(),
-                offset: lba.saturating_mul(sector),
-                message: "no \"EFI PART\" signature where the primary header says the backup is"
-                    .into(),
-            }),
+            Err(None) if alt == Some(lba) && primary_failure.is_none() => {
+                let at = lba.saturating_mul(sector);
+                notes.push(Note {
+                    structure: "GPT backup header".into(),
+                    offset: at,
+                    message: if at.saturating_add(sector) > image.size() {
+                        format!(
+                            "lies past the end of the image ({} bytes; truncated?)",
+                            image.size()
+                        )
+                    } else {
+                        "no \"EFI PART\" signature where the primary header says the backup is"
+                            .into()
+                    },
+                })
+            }
             Err(None) => {}
         }
     }
@@ -703,6 +711,19 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn small_files_are_no_gpt_and_no_notes() {
+        let dir = tempfile::tempdir().unwrap();
+        for size in [0u64, 100, 600, 1024, 1536, 5000, 16384] {
+            let p = dir.path().join(format!("{size}.bin"));
+            std::fs::write(&p, vec![0x5Au8; size as usize]).unwrap();
+            assert_eq!(read(&p), (None, vec![]), "{size}");
+            let mut notes = Vec::new();
+            assert!(crate::layout::mbr::read(&open(&p), &mut notes).is_none());
+            assert!(notes.is_empty());
+        }
+    }
+
+    #[test]
     fn both_copies_damaged_is_none_with_notes() {
         let dir = tempfile::tempdir().unwrap();
         let p = three(dir.path());
@@ -824,10 +845,15 @@ pub(crate) mod tests {
                 serde_json::from_slice(&std::fs::read(root.join("damage").join(r)).unwrap())
                     .unwrap();
             for op in j["ops"].as_array().unwrap() {
-                assert_eq!(op["op"], "zero");
-                let off = op["offset"].as_u64().unwrap() as usize;
                 let len = op["len"].as_u64().unwrap() as usize;
-                img[off..off + len].fill(0);
+                match op["op"].as_str().unwrap() {
+                    "zero" => {
+                        let off = op["offset"].as_u64().unwrap() as usize;
+                        img[off..off + len].fill(0);
+                    }
+                    "truncate" => img.truncate(len),
+                    o => panic!("recipe op {o}"),
+                }
             }
         }
         let p = dir.join("main.img");
@@ -864,6 +890,27 @@ pub(crate) mod tests {
         assert!(crate::layout::mbr::read(&open(&p), &mut notes).is_none());
         assert_eq!(notes.len(), 1);
         assert!(notes[0].message.contains("protective"), "{}", notes[0]);
+    }
+
+    #[test]
+    fn fixture_trunc70() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = fixture(dir.path(), Some("trunc70.json"));
+        let (parts, notes) = read(&p);
+        let parts = parts.unwrap();
+        // The partition (1 MiB, 55574528 bytes) clipped at 40370176.
+        assert_eq!(parts.len(), 1);
+        assert_eq!(
+            (parts[0].start, parts[0].len),
+            (1048576, 40370176 - 1048576)
+        );
+        assert_eq!(parts[0].scheme, Scheme::Gpt);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert_eq!(notes[0].structure, "GPT backup header");
+        assert_eq!(notes[0].offset, 57671680 - 512);
+        assert!(notes[0].message.contains("past the end"), "{}", notes[0]);
+        assert_eq!(notes[1].structure, "GPT partition entry 1");
+        assert!(notes[1].message.contains("clipped"), "{}", notes[1]);
     }
 
     mod fuzz {
