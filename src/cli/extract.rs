@@ -30,6 +30,9 @@ struct Copied {
     kind: FileKind,
     size: u64,
     error: Option<String>,
+    /// Something to know about a copy that succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 pub fn run(
@@ -78,6 +81,9 @@ pub fn run(
         if let Some(e) = &c.error {
             failed += 1;
             eprintln!("warning: {}: {e}", c.path);
+        }
+        if let Some(n) = &c.note {
+            eprintln!("warning: {}: {n}", c.path);
         }
     }
     if json {
@@ -155,6 +161,7 @@ fn copy_tree(
                 kind: FileKind::Dir,
                 size: 0,
                 error: Some(format!("directory unreadable: {e}")),
+                note: None,
             })
         },
     );
@@ -172,6 +179,7 @@ fn failed(f: &Found, out: &Path, why: &str) -> Copied {
         kind: f.entry.kind.unwrap_or(FileKind::Unknown),
         size: 0,
         error: Some(why.to_string()),
+        note: None,
     }
 }
 
@@ -195,12 +203,29 @@ fn copy_one(image: &Image, inode: &Inode, shown: &str, dest: &Path) -> Copied {
         kind: inode.kind,
         size: 0,
         error: None,
+        note: None,
     };
     let r = match inode.kind {
         FileKind::Dir => fs::create_dir_all(dest),
         FileKind::Regular => (|| {
             let mut f = BufWriter::with_capacity(1 << 20, File::create(dest)?);
-            c.size = files::copy_to(image, inode, &mut f)?;
+            let mut buf = vec![0u8; 1 << 20];
+            let mut nonzero = false;
+            while c.size < inode.size {
+                let n = files::read_at(image, inode, c.size, &mut buf);
+                if n == 0 {
+                    break;
+                }
+                nonzero = nonzero || buf[..n].iter().any(|&b| b != 0);
+                f.write_all(&buf[..n])?;
+                c.size += n as u64;
+            }
+            if !nonzero && c.size > 0 && !inode.extents.is_empty() {
+                c.note = Some(format!(
+                    "all {} bytes read as zeros: its data blocks may have been wiped",
+                    c.size
+                ));
+            }
             f.flush()?;
             drop(f);
             set_times(dest, inode);

@@ -14,26 +14,57 @@ use std::process::Command as Proc;
 
 use assert_cmd::Command;
 
-/// The files of the data directory that went into every `main` image:
-/// path relative to the datadir → bytes.
-fn datadir() -> &'static BTreeMap<String, Vec<u8>> {
-    static D: std::sync::OnceLock<BTreeMap<String, Vec<u8>>> = std::sync::OnceLock::new();
-    D.get_or_init(|| {
-        let dir = common::unpack_datadir("main");
-        let mut out = BTreeMap::new();
-        let mut stack = vec![dir.path().to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    let rel = p.strip_prefix(dir.path()).unwrap().display().to_string();
-                    out.insert(rel, std::fs::read(&p).unwrap());
-                }
+type Files = BTreeMap<String, Vec<u8>>;
+
+/// Every file under `root`: path relative to it → bytes.
+fn read_tree(root: &Path) -> Files {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
             }
         }
+    }
+    out
+}
+
+/// The data directory that went into the images made from the committed
+/// `fixtures/main/datadir.tar.zst` (main-ext4-2018, -fragmented, -xfs).
+fn datadir() -> &'static Files {
+    static D: std::sync::OnceLock<Files> = std::sync::OnceLock::new();
+    D.get_or_init(|| {
+        let dir = common::unpack_datadir("main");
+        let out = read_tree(dir.path());
         assert!(out.len() > 50, "datadir has {} files", out.len());
+        out
+    })
+}
+
+/// `/var/lib/mysql` of `main-ext4-modern` (built with the instance before
+/// the tarball was cut, so with MariaDB's own system tables), as debugfs
+/// (e2fsprogs) dumps it from the intact image: the reference for that disk.
+fn modern_datadir() -> &'static Files {
+    static D: std::sync::OnceLock<Files> = std::sync::OnceLock::new();
+    D.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let img = disk(dir.path(), "images/main-ext4-modern.img.zst", None);
+        let dump = dir.path().join("dump");
+        std::fs::create_dir(&dump).unwrap();
+        let o = Proc::new("debugfs")
+            .arg("-R")
+            .arg(format!("rdump /var/lib/mysql {}", dump.display()))
+            .arg(format!("{}?offset=1048576", img.display()))
+            .output()
+            .expect("debugfs (Debian package e2fsprogs) must be installed");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = read_tree(&dump.join("mysql"));
+        assert!(out.len() > 200, "debugfs dumped {} files", out.len());
         out
     })
 }
@@ -85,7 +116,7 @@ fn salvage(args: &[&std::ffi::OsStr]) -> std::process::Output {
 /// with their sizes, and `extract` copies each out byte-exact, except the
 /// files in `lost` (their data blocks were zeroed by the damage). The image
 /// is unchanged afterwards.
-fn lists_and_extracts(img: &Path, lost: &[&str]) {
+fn lists_and_extracts(img: &Path, want: &Files, lost: &[&str]) -> String {
     let before = checksum(img);
     let o = salvage(&[
         "ls".as_ref(),
@@ -94,7 +125,12 @@ fn lists_and_extracts(img: &Path, lost: &[&str]) {
         "-r".as_ref(),
         "--json".as_ref(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let listed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let mut files = BTreeMap::new();
     for e in listed.as_array().unwrap() {
@@ -108,18 +144,20 @@ fn lists_and_extracts(img: &Path, lost: &[&str]) {
             files.insert(rel, e["size"].as_u64().unwrap());
         }
     }
-    // The images of the `main` instance built before the tarball was cut
-    // also hold MariaDB's own system tables: every tarball file must be
-    // there with its size, more files may be.
-    for (rel, bytes) in datadir() {
-        assert_eq!(
-            files.get(rel),
-            Some(&(bytes.len() as u64)),
-            "{rel} in ls of {} ({} files listed)",
-            img.display(),
-            files.len()
-        );
-    }
+    let sizes: BTreeMap<String, u64> = want
+        .iter()
+        .map(|(k, v)| (k.clone(), v.len() as u64))
+        .collect();
+    assert!(
+        files == sizes,
+        "ls of {} differs: {:?}",
+        img.display(),
+        files
+            .keys()
+            .filter(|k| !sizes.contains_key(*k))
+            .chain(sizes.keys().filter(|k| !files.contains_key(*k)))
+            .collect::<Vec<_>>()
+    );
 
     let out = tempfile::tempdir().unwrap();
     let o = salvage(&[
@@ -129,9 +167,14 @@ fn lists_and_extracts(img: &Path, lost: &[&str]) {
         "-o".as_ref(),
         out.path().as_os_str(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let mut differ = Vec::new();
-    for (rel, bytes) in datadir() {
+    for (rel, bytes) in want {
         let got = std::fs::read(out.path().join("mysql").join(rel))
             .unwrap_or_else(|e| panic!("{rel} not extracted from {}: {e}", img.display()));
         if &got != bytes {
@@ -140,38 +183,55 @@ fn lists_and_extracts(img: &Path, lost: &[&str]) {
     }
     assert_eq!(differ, lost, "files that differ from the datadir");
     assert_eq!(checksum(img), before, "the image was written");
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]
 fn ext4_today_lists_and_extracts_the_datadir() {
     let dir = tempfile::tempdir().unwrap();
-    lists_and_extracts(&disk(dir.path(), "images/main-ext4-modern.img.zst", None), &[]);
+    lists_and_extracts(
+        &disk(dir.path(), "images/main-ext4-modern.img.zst", None),
+        modern_datadir(),
+        &[],
+    );
 }
 
 #[test]
 fn ext4_2018_lists_and_extracts_the_datadir() {
     let dir = tempfile::tempdir().unwrap();
-    lists_and_extracts(&disk(dir.path(), "images/main-ext4-2018.img.zst", None), &[]);
+    lists_and_extracts(
+        &disk(dir.path(), "images/main-ext4-2018.img.zst", None),
+        datadir(),
+        &[],
+    );
 }
 
 #[test]
 fn ext4_fragmented_lists_and_extracts_the_datadir() {
     let dir = tempfile::tempdir().unwrap();
-    lists_and_extracts(&disk(dir.path(), "images/main-ext4-fragmented.img.zst", None), &[]);
+    lists_and_extracts(
+        &disk(dir.path(), "images/main-ext4-fragmented.img.zst", None),
+        datadir(),
+        &[],
+    );
 }
 
 #[test]
 fn xfs_lists_and_extracts_the_datadir() {
     let dir = tempfile::tempdir().unwrap();
-    lists_and_extracts(&disk(dir.path(), "images/main-xfs.img.zst", None), &[]);
+    lists_and_extracts(
+        &disk(dir.path(), "images/main-xfs.img.zst", None),
+        datadir(),
+        &[],
+    );
 }
 
 #[test]
 fn qcow2_copies_list_and_extract_the_datadir() {
     let dir = tempfile::tempdir().unwrap();
     let raw = disk(dir.path(), "images/main-ext4-fragmented.img.zst", None);
-    lists_and_extracts(&qcow2(&raw, false), &[]);
-    lists_and_extracts(&qcow2(&raw, true), &[]);
+    lists_and_extracts(&qcow2(&raw, false), datadir(), &[]);
+    lists_and_extracts(&qcow2(&raw, true), datadir(), &[]);
 }
 
 #[test]
@@ -182,7 +242,7 @@ fn ext4_without_primary_superblock_and_descriptors_uses_the_backups() {
         "images/main-ext4-2018.img.zst",
         Some("images/fsdamage/ext4-2018-sb-gdt-zeroed.json"),
     );
-    lists_and_extracts(&img, &[]);
+    lists_and_extracts(&img, datadir(), &[]);
 }
 
 #[test]
@@ -193,13 +253,13 @@ fn ext4_disk_without_gpt_is_found_by_its_superblock() {
         "images/main-ext4-modern.img.zst",
         Some("images/damage/gpt-zeroed.json"),
     );
-    lists_and_extracts(&img, &[]);
+    lists_and_extracts(&img, modern_datadir(), &[]);
     let img = disk(
         dir.path(),
         "images/main-ext4-fragmented.img.zst",
         Some("images/fsdamage/frag-gpt-zeroed.json"),
     );
-    lists_and_extracts(&img, &[]);
+    lists_and_extracts(&img, datadir(), &[]);
 }
 
 #[test]
@@ -210,7 +270,7 @@ fn xfs_without_gpt_is_found_by_its_superblock() {
         "images/main-xfs.img.zst",
         Some("images/fsdamage/xfs-gpt-zeroed.json"),
     );
-    lists_and_extracts(&img, &[]);
+    lists_and_extracts(&img, datadir(), &[]);
 }
 
 #[test]
@@ -223,10 +283,28 @@ fn xfs_without_ag0_headers_uses_a_secondary_superblock() {
     );
     // The recipe also zeroes AG 0's blocks 10-15, the data of these four
     // small files (fixtures/README.md): their bytes are gone, not misread.
-    lists_and_extracts(
+    let stderr = lists_and_extracts(
         &img,
-        &["shop/db.opt", "shop/events.frm", "shop/logs.frm", "shop/logs.par"],
+        datadir(),
+        &[
+            "shop/db.opt",
+            "shop/events.frm",
+            "shop/logs.frm",
+            "shop/logs.par",
+        ],
     );
+    // ... and extract says so, instead of passing zeros off as content.
+    for f in [
+        "shop/db.opt",
+        "shop/events.frm",
+        "shop/logs.frm",
+        "shop/logs.par",
+    ] {
+        assert!(
+            stderr.contains(&format!("{f}: all ")) && stderr.contains("read as zeros"),
+            "{f}: {stderr}"
+        );
+    }
 }
 
 #[test]
@@ -245,7 +323,7 @@ fn ls_long_shows_owner_size_and_type_and_extract_one_file_to_a_file() {
         .lines()
         .find(|l| l.ends_with("/var/lib/mysql/shop/users.ibd"))
         .unwrap_or_else(|| panic!("{text}"));
-    let size = datadir()["shop/users.ibd"].len().to_string();
+    let size = modern_datadir()["shop/users.ibd"].len().to_string();
     assert!(users.starts_with("-rw"), "{users}");
     assert!(users.split_whitespace().any(|w| w == size), "{users}");
     assert!(users.contains("p1:ext4"), "{users}");
@@ -258,8 +336,16 @@ fn ls_long_shows_owner_size_and_type_and_extract_one_file_to_a_file() {
         "-o".as_ref(),
         file.as_os_str(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(std::fs::read(&file).unwrap(), datadir()["shop/users.ibd"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        modern_datadir()["shop/users.ibd"]
+    );
 
     let o = salvage(&["ls".as_ref(), img.as_os_str(), "/no/such/dir".as_ref()]);
     assert_eq!(o.status.code(), Some(2));

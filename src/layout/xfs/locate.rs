@@ -68,25 +68,28 @@ pub fn secondary(image: &Image, start: u64, len: u64) -> Option<(Copy, u64, u64)
         }
         None
     };
-    // Every sector of the first SCAN_LIMIT bytes.
+    // Every sector of the first SCAN_LIMIT bytes that hold data (holes of a
+    // sparse image read as zeros and hold no superblock).
     let scan_end = start + len.min(SCAN_LIMIT);
-    let mut pos = start;
-    while pos < scan_end {
-        let want = (scan_end - pos).min(CHUNK);
-        let buf = image.bytes(pos, want as usize + TAIL);
-        let mut o = 0usize;
-        while (o as u64) < want && o + 4 <= buf.len() {
-            let at = pos + o as u64;
-            if &buf[o..o + 4] == MAGIC && at != start {
-                if let Some(c) = copy_at(&buf[o..]) {
-                    if let Some(hit) = consider(c, at) {
-                        return Some(hit);
+    for (d0, d1) in image.data_ranges(start, scan_end) {
+        let mut pos = start + (d0.saturating_sub(start)) / SECTOR * SECTOR;
+        while pos < d1 {
+            let want = (d1 - pos).min(CHUNK);
+            let buf = image.bytes(pos, want as usize + TAIL);
+            let mut o = 0usize;
+            while (o as u64) < want && o + 4 <= buf.len() {
+                let at = pos + o as u64;
+                if &buf[o..o + 4] == MAGIC && at != start {
+                    if let Some(c) = copy_at(&buf[o..]) {
+                        if let Some(hit) = consider(c, at) {
+                            return Some(hit);
+                        }
                     }
                 }
+                o += SECTOR as usize;
             }
-            o += SECTOR as usize;
+            pos += want;
         }
-        pos += want;
     }
     // Beyond: where mkfs puts AG boundaries for this size.
     for rel in guesses(len) {
