@@ -37,11 +37,19 @@ fn fragmented_disk_every_live_row_back() {
         let r = score_dirs(&out, &truth).unwrap();
         eprintln!("{r}");
         for t in r.tables.iter().filter(|t| !t.deleted) {
-            assert_eq!(t.matched_rows, t.truth_rows, "{} (schema {schema}): {t}", t.table);
+            assert_eq!(
+                t.matched_rows, t.truth_rows,
+                "{} (schema {schema}): {t}",
+                t.table
+            );
             assert_eq!(t.recovered_rows, t.matched_rows, "{}: extra rows", t.table);
         }
         for t in r.tables.iter().filter(|t| t.deleted) {
-            assert_eq!(t.recovered_rows, t.matched_rows, "{}: invented deleted rows", t.table);
+            assert_eq!(
+                t.recovered_rows, t.matched_rows,
+                "{}: invented deleted rows",
+                t.table
+            );
         }
         // The report says which file each table's pages came from.
         let report: serde_json::Value =
