@@ -4,8 +4,10 @@
 //! a copy follows every backup superblock (sparse_super groups; with
 //! meta_bg, each descriptor block lives in the first, second and last group
 //! of its meta group). Each descriptor is taken from the primary when it is
-//! in range and its checksum holds, else from the first backup copy where it
-//! does, else from the primary if only its checksum failed. A group 0 with
+//! in range and its checksum holds; when only its checksum fails, from the
+//! primary too (with a note) unless most of the table failed, in which case
+//! a backup copy where it holds is preferred; a descriptor out of range comes
+//! from the first backup copy where it is good. A group 0 with
 //! no usable descriptor anywhere is found by searching for the root inode
 //! ([`super::rebuild`]); with flex_bg its neighbours' tables follow it.
 //!
@@ -211,6 +213,11 @@ pub(super) fn load(fs: &Ext4) -> Vec<Option<Group>> {
             ),
         );
     }
+    // A few checksum failures: those descriptors are used as they are. Most
+    // of the table failing: the backup copies are preferred.
+    if pending.len() * 2 <= n as usize {
+        use_in_range(&mut out, &mut pending);
+    }
     // Backup copies, each tried for the groups still unresolved.
     for copy in 1..=MAX_COPIES {
         if pending.is_empty() {
@@ -246,16 +253,7 @@ pub(super) fn load(fs: &Ext4) -> Vec<Option<Group>> {
         }
     }
     // Primaries whose only fault is the checksum.
-    pending.retain(|&(g, d)| match d {
-        Some(d) => {
-            out[g as usize] = Some(Group {
-                itable: d.inode_table,
-                uninit: false,
-            });
-            false
-        }
-        None => true,
-    });
+    use_in_range(&mut out, &mut pending);
     if pending.first().is_some_and(|&(g, _)| g == 0) {
         if let Some(itable) = rebuild::find_inode_table(fs) {
             out[0] = Some(Group {
@@ -287,6 +285,21 @@ pub(super) fn load(fs: &Ext4) -> Vec<Option<Group>> {
         );
     }
     out
+}
+
+/// Takes the pending descriptors whose fields are in range (only their
+/// checksum failed) as they are.
+fn use_in_range(out: &mut [Option<Group>], pending: &mut Vec<(u64, Option<Desc>)>) {
+    pending.retain(|&(g, d)| match d {
+        Some(d) => {
+            out[g as usize] = Some(Group {
+                itable: d.inode_table,
+                uninit: false,
+            });
+            false
+        }
+        None => true,
+    });
 }
 
 fn primary_location(sb: &Superblock, g: u64) -> u64 {

@@ -11,17 +11,20 @@
 //!   the descriptor table, holding a root directory inode (checked by its
 //!   checksum with metadata_csum, else by its directory block).
 //!
-//! Every result is a guess and says so in a note; checksums cannot be
-//! verified on a rebuilt superblock (the seed came from the lost UUID).
+//! Every result is a guess and says so in a note. The checksum seed came
+//! from the lost UUID; an internal journal's superblock keeps a copy, and
+//! when the root inode's checksum holds with it, checksums are verified
+//! again.
 
+use super::csum;
 use super::group::Desc;
 use super::inode::{self, FL_EXTENTS, FL_INLINE_DATA};
 use super::superblock::{
     Superblock, INCOMPAT_64BIT, INCOMPAT_EXTENTS, INCOMPAT_FILETYPE, MAX_GROUPS,
-    RO_COMPAT_SPARSE_SUPER,
+    RO_COMPAT_GDT_CSUM, RO_COMPAT_METADATA_CSUM, RO_COMPAT_SPARSE_SUPER,
 };
 use super::Ext4;
-use crate::bytes::{le_u16, le_u32};
+use crate::bytes::{array, be_u32, le_u16, le_u32};
 use crate::image::Image;
 
 /// What the root directory's inode told.
@@ -191,7 +194,7 @@ fn assemble(
     let incompat = if root.filetype { INCOMPAT_FILETYPE } else { 0 }
         | if ds == 64 { INCOMPAT_64BIT } else { 0 }
         | if root.extents { INCOMPAT_EXTENTS } else { 0 };
-    let sb = Superblock {
+    let mut sb = Superblock {
         inodes_count: (groups * ipg).min(u64::from(u32::MAX)) as u32,
         blocks_count: total.min(first + groups * bpg),
         first_data_block: first as u32,
@@ -229,15 +232,77 @@ fn assemble(
             "ext2"
         }
     };
+    let checks = match checksums_from_journal(image, start, len, &mut sb, d0.inode_table) {
+        Some(what) => format!("{what} verified with the UUID of the journal superblock"),
+        None => "checksums not verified".to_string(),
+    };
     Rebuilt {
         sb,
         kind,
         message: format!(
             "no superblock copy found; layout rebuilt from the group descriptor table at offset \
              {gdt_at} and the root directory: {bs}-byte blocks, {isz}-byte inodes, {ds}-byte \
-             descriptors, {groups} group(s) of {ipg} inodes; checksums not verified"
+             descriptors, {groups} group(s) of {ipg} inodes; {checks}"
         ),
     }
+}
+
+/// The checksum seed of ext4 is the crc32c of the filesystem UUID, and an
+/// internal journal's superblock keeps a copy of that UUID. When the root
+/// inode's crc32c (metadata_csum) or descriptor 0's crc16 (gdt_csum) holds
+/// with it, the rebuilt superblock gets the UUID and that feature, so the
+/// checksums are verified again. Says which, or `None`.
+fn checksums_from_journal(
+    image: &Image,
+    start: u64,
+    len: u64,
+    sb: &mut Superblock,
+    itable: u64,
+) -> Option<&'static str> {
+    let bs = u64::from(sb.block_size());
+    let isz = u64::from(sb.inode_size);
+    let inode_at = |ino: u64| start + itable * bs + (ino - 1) * isz;
+    let journal = image.bytes(inode_at(8), isz as usize);
+    if le_u16(&journal, 0)? & 0xF000 != 0x8000 {
+        return None;
+    }
+    let iblock = journal.get(0x28..0x64)?;
+    let first = if le_u32(&journal, 0x20)? & FL_EXTENTS != 0 {
+        first_leaf_block(image, start, len, bs, iblock)?
+    } else {
+        u64::from(le_u32(iblock, 0)?)
+    };
+    let rel = first.checked_mul(bs)?;
+    if first == 0 || rel.checked_add(1024)? > len {
+        return None;
+    }
+    let jsb = image.bytes(start + rel, 1024);
+    // jbd2 superblock: big-endian magic, block type 3 or 4 (v1, v2).
+    if be_u32(&jsb, 0)? != 0xC03B_3998 || !matches!(be_u32(&jsb, 4)?, 3 | 4) {
+        return None;
+    }
+    let uuid: [u8; 16] = array(&jsb, 0x30)?;
+    let seed = csum::crc32c_raw(!0, &uuid);
+    let root = image.bytes(inode_at(2), isz as usize);
+    if inode::checksum_ok(seed, 2, &root) == Some(true) {
+        sb.uuid = uuid;
+        sb.ro_compat |= RO_COMPAT_METADATA_CSUM;
+        return Some("metadata checksums");
+    }
+    let ds = usize::from(sb.desc_size);
+    let d0 = image.bytes(start + (u64::from(sb.first_data_block) + 1) * bs, ds);
+    let mut crc = csum::crc16(!0, &uuid);
+    crc = csum::crc16(crc, &[0; 4]);
+    crc = csum::crc16(crc, d0.get(..0x1E)?);
+    if ds > 32 {
+        crc = csum::crc16(crc, d0.get(0x20..ds)?);
+    }
+    if crc == le_u16(&d0, 0x1E)? {
+        sb.uuid = uuid;
+        sb.ro_compat |= RO_COMPAT_GDT_CSUM;
+        return Some("group descriptor checksums");
+    }
+    None
 }
 
 /// Inodes per group from an inode bitmap: mke2fs and the kernel set the

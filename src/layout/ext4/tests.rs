@@ -416,6 +416,22 @@ fn one_k_blocks_backup_superblock_and_descriptors() {
             None
         );
     }
+    // One descriptor's free-blocks count changed: its checksum fails, it is
+    // still used (its fields are in range).
+    let mut f = fs::OpenOptions::new().write(true).open(&m.img).unwrap();
+    f.seek(SeekFrom::Start(2048 + 2 * 64 + 0xC)).unwrap();
+    f.write_all(&[0x5A]).unwrap();
+    drop(f);
+    {
+        let image = open_image(&m.img);
+        let fs = whole(&image);
+        check_against_source(&fs, &image, &m.src);
+        let notes = fs.notes();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].structure, "ext4 group descriptor 2");
+        assert_eq!(notes[0].offset, 2048 + 2 * 64);
+        assert!(notes[0].message.contains("checksum"));
+    }
     // Primary superblock and the primary descriptor table (block 2) zeroed.
     zero(&m.img, 1024, 1024);
     zero(&m.img, 2048, 1024);
@@ -701,7 +717,7 @@ fn fixture_reads_the_same_through_superblock_and_descriptor_damage() {
         let (got, notes) = mysql_files(&image);
         assert_eq!(got, want, "{recipe}");
         let want_note = match recipe {
-            "sb-zeroed.json" => "layout rebuilt from the group descriptor table",
+            "sb-zeroed.json" => "metadata checksums verified with the UUID of the journal",
             _ => "inode table found at block 40 by its root directory inode",
         };
         assert!(
