@@ -75,14 +75,43 @@ impl<'a> Xfs<'a> {
         let notes = Notes::default();
         let head = image.bytes(start, 32768);
         let (sb, start) = match Superblock::parse(&head) {
+            Ok(sb) if sb_crc_ok(&sb, &head) => (sb, start),
             Ok(sb) => {
-                check_sb_crc(&sb, &head, start, &notes);
-                (sb, start)
+                // A v5 primary whose CRC fails: a secondary that passes
+                // and names the same start is trusted more.
+                match locate::secondary(image, start, len) {
+                    Some((copy, at, s))
+                        if s == start && sb_crc_ok(&copy.sb, &image.bytes(at, 32768)) =>
+                    {
+                        notes.push(
+                            "xfs superblock",
+                            start,
+                            format!(
+                                "CRC mismatch; using the secondary superblock of AG {} at offset {at}",
+                                copy.ag
+                            ),
+                        );
+                        (copy.sb, start)
+                    }
+                    _ => {
+                        notes.push(
+                            "xfs superblock",
+                            start,
+                            "CRC mismatch (superblock used anyway)",
+                        );
+                        (sb, start)
+                    }
+                }
             }
             Err(why) => match locate::secondary(image, start, len) {
                 Some((copy, at, fs_start)) => {
-                    let b = image.bytes(at, usize::from(copy.sb.sectsize));
-                    check_sb_crc(&copy.sb, &b, at, &notes);
+                    if !sb_crc_ok(&copy.sb, &image.bytes(at, 32768)) {
+                        notes.push(
+                            "xfs superblock",
+                            at,
+                            "CRC mismatch (secondary superblock used anyway)",
+                        );
+                    }
                     notes.push(
                         "xfs superblock",
                         start,
@@ -310,18 +339,13 @@ impl<'a> Xfs<'a> {
     }
 }
 
-fn check_sb_crc(sb: &Superblock, b: &[u8], at: u64, notes: &Notes) {
+/// The superblock's CRC holds (always true on v4, which has none).
+fn sb_crc_ok(sb: &Superblock, b: &[u8]) -> bool {
     if !sb.is_v5() {
-        return;
+        return true;
     }
     let b = slice(b, 0, usize::from(sb.sectsize)).unwrap_or(b);
-    if crc_ok(b, superblock::CRC_OFF) == Some(false) {
-        notes.push(
-            "xfs superblock",
-            at,
-            "CRC mismatch (superblock used anyway)",
-        );
-    }
+    crc_ok(b, superblock::CRC_OFF) != Some(false)
 }
 
 impl Filesystem for Xfs<'_> {

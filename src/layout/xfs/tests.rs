@@ -538,6 +538,16 @@ fn v4_image_matches_its_source_tree() {
     check_against_tree(&b, false);
 }
 
+#[test]
+fn v5_nrext64_image_matches_its_source_tree() {
+    // 64-bit extent counters (di_big_nextents over the v2 padding).
+    let b = build(tree(false, 3000), &["-i", "nrext64=1"]);
+    let out = xfs_db(&b.img, &["sb 0".into(), "p features_incompat".into()]);
+    let incompat = u32::from_str_radix(out.trim().rsplit("0x").next().unwrap(), 16).unwrap();
+    assert_ne!(incompat & (1 << 5), 0, "NREXT64 set: {out}");
+    check_against_tree(&b, true);
+}
+
 /// Rewrites a record of an extents-format inode with xfs_db -x.
 fn db_write(img: &Path, cmds: &[String]) {
     let mut c = Command::new("xfs_db");
@@ -951,6 +961,27 @@ fn demo_fixture_agrees_with_xfs_db_and_survives_zeroed_ag0() {
             "{p} with AG 0 zeroed"
         );
     }
+    drop(fs);
+    drop(image);
+
+    // A primary whose root inode number is damaged (CRC now fails): the
+    // secondary that passes its CRC is used instead.
+    let f = zeroed_copy(&img, 0, 0);
+    {
+        let w = OpenOptions::new().write(true).open(&f).unwrap();
+        w.write_all_at(&[0x7f], PART + 56 + 6).unwrap();
+    }
+    let image = open(&f);
+    let fs = Xfs::open(&image, PART, len).unwrap();
+    assert_eq!(fs.root(), 128);
+    let notes = fs.notes();
+    assert!(
+        notes.iter().any(|n| n
+            .message
+            .starts_with("CRC mismatch; using the secondary superblock of AG 1")),
+        "{notes:?}"
+    );
+    assert_eq!(mysql_files(&fs, &image).len(), before.len());
 }
 
 /// xorshift64 for the damage loop.
