@@ -22,19 +22,21 @@
 //! the L1 table stays in memory, and L2 tables and inflated clusters go
 //! through two small bounded caches (together at most 64 MiB).
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use super::{Image, ImageError, SECTOR};
+use super::{Image, ImageError};
 
 mod cache;
 mod compress;
 mod header;
 mod l2;
+mod notes;
+mod ranges;
+mod read;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -43,6 +45,7 @@ mod tests_hostile;
 use cache::Cache;
 use header::Compression;
 use l2::{Entry, Layout, OFFSET_MASK};
+use notes::{Kind, Notes};
 
 /// The first four bytes of a qcow2 file.
 pub const MAGIC: [u8; 4] = *b"QFI\xfb";
@@ -191,28 +194,25 @@ impl Qcow2 {
             });
         }
         lay.l1 = (l1_off, l1_off.saturating_add(declared * 8));
-        let mut raw = vec![0u8; (n * 8) as usize];
-        let got = read_upto(&file, &mut raw, l1_off).map_err(io_err)?;
-        if got < raw.len() {
+        // Only what the file holds is read; entries past its end are lost.
+        let mut raw = vec![0u8; (n * 8).min(file_size.saturating_sub(l1_off)) as usize];
+        let got = read_upto(&file, &mut raw, l1_off).map_err(io_err)? as u64 / 8;
+        if got < n {
             notes.add(Kind::Header, l1_off, || {
                 format!(
                     "qcow2: the L1 table at {l1_off:#x} is cut short by the end of the file: \
                      {} of {n} entries are lost",
-                    n - got as u64 / 8
+                    n - got
                 )
             });
         }
-        let mut l1 = Vec::with_capacity(n as usize);
+        let mut l1 = vec![L1_DAMAGED; n as usize];
         for (i, e) in raw.chunks_exact(8).enumerate() {
             let at = l1_off + i as u64 * 8;
-            if i * 8 + 8 > got {
-                l1.push(L1_DAMAGED);
-                continue;
-            }
             let word = u64::from_be_bytes(e.try_into().unwrap_or_default());
             let off = word & OFFSET_MASK;
             if off == 0 {
-                l1.push(0);
+                l1[i] = 0;
                 continue;
             }
             let why = if !off.is_multiple_of(cluster) {
@@ -229,9 +229,8 @@ impl Qcow2 {
                         (i as u64 + 1) * span
                     )
                 });
-                l1.push(L1_DAMAGED);
             } else {
-                l1.push(off);
+                l1[i] = off;
             }
         }
         lay.l2_starts = l1
@@ -402,158 +401,6 @@ impl Qcow2 {
         let bytes = value.as_ref().map_or(64, |d| d.len() + 64);
         Some(self.clusters.insert(host, value, bytes))
     }
-
-    /// Fills `buf` with virtual bytes from `off`. Damaged or unreadable parts
-    /// read as zeros and are pushed onto `holes` (virtual offset, length).
-    pub fn read_at(&self, off: u64, buf: &mut [u8], holes: &mut Vec<(u64, u64)>) {
-        let c = self.lay.cluster();
-        let mut out = Filler {
-            q: self,
-            off,
-            buf,
-            holes,
-            run: None,
-        };
-        let total = out.buf.len();
-        let mut cur = None;
-        let mut pos = 0usize;
-        while pos < total {
-            let Some(v) = off.checked_add(pos as u64).filter(|&v| v < self.size) else {
-                out.push(Seg::Zero, pos, total - pos);
-                break;
-            };
-            let within = v & (c - 1);
-            let n = (c - within).min((total - pos) as u64).min(self.size - v) as usize;
-            match self.entry(v / c, &mut cur) {
-                Entry::Unallocated => out.push(Seg::Backing, pos, n),
-                Entry::Zero => out.push(Seg::Zero, pos, n),
-                Entry::Damaged => out.push(Seg::Hole, pos, n),
-                Entry::Data(h) => out.push(Seg::Host(h + within), pos, n),
-                Entry::Compressed { host, len } => {
-                    let w = within as usize;
-                    match self.inflated(host, len, v).as_deref() {
-                        Some(Some(data)) => {
-                            out.flush();
-                            out.buf[pos..pos + n].copy_from_slice(&data[w..w + n]);
-                        }
-                        _ => out.push(Seg::Hole, pos, n),
-                    }
-                }
-                Entry::Sub { host, alloc, zero } => {
-                    let sub = c / 32;
-                    let mut w = within;
-                    let end = within + n as u64;
-                    while w < end {
-                        let k = (w / sub) as u32;
-                        let m = ((k as u64 + 1) * sub).min(end) - w;
-                        let seg = if alloc >> k & 1 != 0 {
-                            Seg::Host(host + w)
-                        } else if zero >> k & 1 != 0 {
-                            Seg::Zero
-                        } else {
-                            Seg::Backing
-                        };
-                        out.push(seg, pos + (w - within) as usize, m as usize);
-                        w += m;
-                    }
-                }
-            }
-            pos += n;
-        }
-        out.flush();
-    }
-
-    /// Virtual ranges in `start..end` that may hold data, sorted and merged:
-    /// allocated, compressed or damaged clusters (damage reads as holes, so
-    /// the scanner reports it), and where clusters are unallocated, the
-    /// backing image's own data ranges. Zero clusters hold nothing.
-    pub fn data_ranges(&self, start: u64, end: u64) -> Vec<(u64, u64)> {
-        let end = end.min(self.size);
-        if start >= end {
-            return Vec::new();
-        }
-        let c = self.lay.cluster();
-        let span = self.span();
-        let per = self.lay.l2_entries();
-        let mut data = Ranges::default();
-        let mut back = Ranges::default();
-        let mut v = start - start % c;
-        while v < end {
-            let i = v / span;
-            let t_end = (i + 1).saturating_mul(span).min(end);
-            let Some(&l1e) = self.l1.get(i as usize) else {
-                back.add(v, end);
-                break;
-            };
-            if l1e == 0 {
-                back.add(v, t_end);
-            } else if l1e == L1_DAMAGED {
-                data.add(v, t_end);
-            } else if let Some(t) = self.table(i as usize) {
-                while v < t_end {
-                    let e = t.entries.get((v / c % per) as usize);
-                    let ce = (v + c).min(t_end);
-                    match e.copied().unwrap_or(Entry::Damaged) {
-                        Entry::Unallocated => back.add(v, ce),
-                        Entry::Zero => {}
-                        Entry::Data(_) | Entry::Compressed { .. } | Entry::Damaged => {
-                            data.add(v, ce)
-                        }
-                        Entry::Sub { alloc, zero, .. } => {
-                            let sub = c / 32;
-                            for k in 0..32u32 {
-                                let a = v + u64::from(k) * sub;
-                                let b = (a + sub).min(ce);
-                                if a >= b {
-                                    break;
-                                }
-                                if alloc >> k & 1 != 0 {
-                                    data.add(a, b);
-                                } else if zero >> k & 1 == 0 {
-                                    back.add(a, b);
-                                }
-                            }
-                        }
-                    }
-                    v = ce;
-                }
-            }
-            v = t_end;
-        }
-        if let Some(b) = &self.backing {
-            let bend = end.min(b.size());
-            if start < bend && !back.0.is_empty() {
-                let bd = b.data_ranges(start, bend);
-                let (mut x, mut y) = (0, 0);
-                while x < back.0.len() && y < bd.len() {
-                    let (a0, a1) = back.0[x];
-                    let (b0, b1) = bd[y];
-                    let (lo, hi) = (a0.max(b0), a1.min(b1));
-                    if lo < hi {
-                        data.0.push((lo, hi));
-                    }
-                    if a1 < b1 {
-                        x += 1;
-                    } else {
-                        y += 1;
-                    }
-                }
-            }
-        }
-        data.0.sort_unstable();
-        let mut out: Vec<(u64, u64)> = Vec::with_capacity(data.0.len());
-        for (a, b) in data.0 {
-            let (a, b) = (a.max(start), b.min(end));
-            if a >= b {
-                continue;
-            }
-            match out.last_mut() {
-                Some(last) if last.1 >= a => last.1 = last.1.max(b),
-                _ => out.push((a, b)),
-            }
-        }
-        out
-    }
 }
 
 impl std::fmt::Debug for Qcow2 {
@@ -563,139 +410,6 @@ impl std::fmt::Debug for Qcow2 {
             .field("size", &self.size)
             .field("cluster", &self.lay.cluster())
             .finish()
-    }
-}
-
-/// Sorted ranges, merged as they are added in order.
-#[derive(Default)]
-struct Ranges(Vec<(u64, u64)>);
-
-impl Ranges {
-    fn add(&mut self, a: u64, b: u64) {
-        if a >= b {
-            return;
-        }
-        match self.0.last_mut() {
-            Some(last) if last.1 == a => last.1 = b,
-            _ => self.0.push((a, b)),
-        }
-    }
-}
-
-/// What a stretch of the caller's buffer is filled from.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Seg {
-    Zero,
-    /// Zeros, reported as a hole.
-    Hole,
-    /// The backing image (zeros without one).
-    Backing,
-    /// The file, from this host offset.
-    Host(u64),
-}
-
-/// Fills the caller's buffer in runs: neighbouring clusters of the same kind
-/// (and, for the file, contiguous on the host) are read at once.
-struct Filler<'a, 'h> {
-    q: &'a Qcow2,
-    off: u64,
-    buf: &'a mut [u8],
-    holes: &'h mut Vec<(u64, u64)>,
-    /// The pending run: its kind, buffer position and length.
-    run: Option<(Seg, usize, usize)>,
-}
-
-impl Filler<'_, '_> {
-    fn push(&mut self, seg: Seg, pos: usize, len: usize) {
-        let seg = match seg {
-            Seg::Backing if self.q.backing.is_none() => Seg::Zero,
-            s => s,
-        };
-        if let Some((s, p, l)) = &mut self.run {
-            let joins = *p + *l == pos
-                && match (*s, seg) {
-                    (Seg::Host(a), Seg::Host(b)) => a + *l as u64 == b,
-                    (a, b) => a == b,
-                };
-            if joins {
-                *l += len;
-                return;
-            }
-        }
-        self.flush();
-        self.run = Some((seg, pos, len));
-    }
-
-    fn flush(&mut self) {
-        let Some((seg, pos, len)) = self.run.take() else {
-            return;
-        };
-        let v = self.off + pos as u64;
-        let dst = &mut self.buf[pos..pos + len];
-        match seg {
-            Seg::Zero => dst.fill(0),
-            Seg::Hole => {
-                dst.fill(0);
-                push_hole(self.holes, v, len as u64);
-            }
-            Seg::Backing => {
-                if let Some(b) = &self.q.backing {
-                    let mut tmp = Vec::new();
-                    let got = b.read(v, len, &mut tmp, self.holes);
-                    dst[..got.len()].copy_from_slice(got);
-                    dst[got.len()..].fill(0);
-                } else {
-                    dst.fill(0);
-                }
-            }
-            Seg::Host(h) => self.q.read_host(h, dst, v, self.holes),
-        }
-    }
-}
-
-impl Qcow2 {
-    /// Reads file bytes at `h` into `dst` (virtual offset `v`): bytes past
-    /// the end of the file or in sectors that fail to read are zeros and holes.
-    fn read_host(&self, h: u64, dst: &mut [u8], v: u64, holes: &mut Vec<(u64, u64)>) {
-        let mut done = 0usize;
-        while done < dst.len() {
-            match self.file.read_at(&mut dst[done..], h + done as u64) {
-                Ok(0) => {
-                    dst[done..].fill(0);
-                    push_hole(holes, v + done as u64, (dst.len() - done) as u64);
-                    return;
-                }
-                Ok(n) => done += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.notes.add(Kind::Io, 0, || {
-                        format!(
-                            "qcow2: read error at file offset {:#x}: {e}",
-                            h + done as u64
-                        )
-                    });
-                    // Sector by sector; what stays unreadable is a hole.
-                    while done < dst.len() {
-                        let at = h + done as u64;
-                        let n = ((SECTOR - at % SECTOR) as usize).min(dst.len() - done);
-                        let piece = &mut dst[done..done + n];
-                        if !matches!(super::read_full(&self.file, piece, at), Ok(())) {
-                            piece.fill(0);
-                            push_hole(holes, v + done as u64, n as u64);
-                        }
-                        done += n;
-                    }
-                    return;
-                }
-            }
-        }
-    }
-}
-
-fn push_hole(holes: &mut Vec<(u64, u64)>, at: u64, len: u64) {
-    match holes.last_mut() {
-        Some((s, l)) if *s + *l == at => *l += len,
-        _ => holes.push((at, len)),
     }
 }
 
@@ -713,47 +427,4 @@ fn read_upto(file: &File, buf: &mut [u8], off: u64) -> io::Result<usize> {
     }
     buf[done..].fill(0);
     Ok(done)
-}
-
-/// Which structure a note is about (with its offset, the dedup key).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Kind {
-    Header,
-    L1,
-    L2,
-    Short,
-    Compressed,
-    Io,
-}
-
-#[derive(Default)]
-struct NoteList {
-    list: Vec<String>,
-    seen: HashSet<(Kind, u64)>,
-    dropped: u64,
-}
-
-#[derive(Default)]
-struct Notes(Mutex<NoteList>);
-
-impl Notes {
-    fn lock(&self) -> std::sync::MutexGuard<'_, NoteList> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Records the note `text()` once for (`kind`, `at`).
-    fn add(&self, kind: Kind, at: u64, text: impl FnOnce() -> String) {
-        let mut g = self.lock();
-        if g.seen.contains(&(kind, at)) {
-            return;
-        }
-        if g.list.len() >= MAX_NOTES {
-            // Bounded: later structures are only counted (repeats included).
-            g.dropped += 1;
-            return;
-        }
-        if g.seen.insert((kind, at)) {
-            g.list.push(text());
-        }
-    }
 }
