@@ -835,29 +835,75 @@ pub(crate) mod tests {
         assert_eq!(notes[0].offset, 4096);
     }
 
-    /// The committed fixture and its damage recipe.
+    /// main-ext4-modern, damaged by `damage/<recipe>` if given.
     pub(crate) fn fixture(dir: &Path, recipe: Option<&str>) -> std::path::PathBuf {
+        match recipe {
+            Some(r) => from_recipe(dir, &format!("damage/{r}")),
+            None => decompress(dir, "images/main-ext4-modern.img.zst", &[]),
+        }
+    }
+
+    /// A committed image with the damage of a recipe (a path under
+    /// fixtures/images) applied, as its "base" names it.
+    pub(crate) fn from_recipe(dir: &Path, recipe: &str) -> std::path::PathBuf {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images");
-        let z = std::fs::read(root.join("main-ext4-modern.img.zst")).unwrap();
-        let mut img = zstd::stream::decode_all(&z[..]).unwrap();
-        if let Some(r) = recipe {
-            let j: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(root.join("damage").join(r)).unwrap())
-                    .unwrap();
-            for op in j["ops"].as_array().unwrap() {
-                let len = op["len"].as_u64().unwrap() as usize;
-                match op["op"].as_str().unwrap() {
-                    "zero" => {
-                        let off = op["offset"].as_u64().unwrap() as usize;
-                        img[off..off + len].fill(0);
-                    }
-                    "truncate" => img.truncate(len),
-                    o => panic!("recipe op {o}"),
-                }
+        let j: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.join(recipe)).unwrap()).unwrap();
+        let ops = j["ops"].as_array().unwrap().clone();
+        decompress(dir, j["base"].as_str().unwrap(), &ops)
+    }
+
+    /// Decompresses `fixtures/<base>` into a sparse file (all-zero 4 KiB
+    /// blocks left as holes), applying recipe ops ("zero", "truncate").
+    fn decompress(dir: &Path, base: &str, ops: &[serde_json::Value]) -> std::path::PathBuf {
+        use std::io::Read;
+        use std::os::unix::fs::FileExt;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let z = std::fs::File::open(root.join(base)).unwrap();
+        let mut dec = zstd::stream::read::Decoder::new(z).unwrap();
+        let p = dir
+            .join(Path::new(base).file_name().unwrap())
+            .with_extension("");
+        let out = std::fs::File::create(&p).unwrap();
+        let mut zero = Vec::new();
+        let mut cut = u64::MAX;
+        for op in ops {
+            let len = op["len"].as_u64().unwrap();
+            match op["op"].as_str().unwrap() {
+                "zero" => zero.push((op["offset"].as_u64().unwrap(), len)),
+                "truncate" => cut = cut.min(len),
+                o => panic!("recipe op {o}"),
             }
         }
-        let p = dir.join("main.img");
-        std::fs::write(&p, img).unwrap();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut pos = 0u64;
+        loop {
+            let mut n = 0;
+            while n < buf.len() {
+                match dec.read(&mut buf[n..]).unwrap() {
+                    0 => break,
+                    k => n += k,
+                }
+            }
+            if n == 0 {
+                break;
+            }
+            let chunk = &mut buf[..n];
+            for &(off, len) in &zero {
+                let a = off.max(pos);
+                let b = (off + len).min(pos + n as u64);
+                if a < b {
+                    chunk[(a - pos) as usize..(b - pos) as usize].fill(0);
+                }
+            }
+            for (i, block) in chunk.chunks(4096).enumerate() {
+                if block.iter().any(|&x| x != 0) {
+                    out.write_all_at(block, pos + (i * 4096) as u64).unwrap();
+                }
+            }
+            pos += n as u64;
+        }
+        out.set_len(pos.min(cut)).unwrap();
         p
     }
 

@@ -44,14 +44,22 @@ pub struct Finder {
     pub uuid_at: Option<usize>,
 }
 
-/// The finders of the filesystems `open_fs` reads. The UUID offset is
-/// `s_uuid` of the ext4 superblock.
-const FINDERS: [Finder; 1] = [Finder {
-    kind: "ext4",
-    hit: super::ext4::sweep_hit,
-    primary_at: 1024,
-    uuid_at: Some(0x68),
-}];
+/// The finders of the filesystems `open_fs` reads. The UUID offsets are
+/// `s_uuid` of the ext4 superblock and `sb_uuid` of the XFS one.
+const FINDERS: [Finder; 2] = [
+    Finder {
+        kind: "ext4",
+        hit: super::ext4::sweep_hit,
+        primary_at: 1024,
+        uuid_at: Some(0x68),
+    },
+    Finder {
+        kind: "xfs",
+        hit: super::xfs::sweep_hit,
+        primary_at: 0,
+        uuid_at: Some(0x20),
+    },
+];
 
 /// Filesystems found by signature, as partitions of scheme `Sweep`.
 pub fn find(image: &Image, notes: &mut Vec<Note>) -> Vec<Partition> {
@@ -388,6 +396,53 @@ mod tests {
         assert_eq!(layout.volumes[0].fs.kind(), "ext4");
     }
 
+    /// The other committed disks with both GPT copies zeroed: XFS (AG 0 and
+    /// its secondaries vote) and the fragmented ext4, each at 1 MiB.
+    #[test]
+    fn fixtures_xfs_and_fragmented_gpt_zeroed() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images");
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.join("MANIFEST.json")).unwrap()).unwrap();
+        for (recipe, name, kind) in [
+            ("fsdamage/xfs-gpt-zeroed.json", "main-xfs", "xfs"),
+            (
+                "fsdamage/frag-gpt-zeroed.json",
+                "main-ext4-fragmented",
+                "ext4",
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let p = crate::layout::gpt::tests::from_recipe(dir.path(), recipe);
+            let image = open(&p, ReadMode::Mmap);
+            let start = m[name]["partition_offset"].as_u64().unwrap();
+            assert_eq!(image.size(), m[name]["disk_bytes"].as_u64().unwrap());
+            let mut notes = Vec::new();
+            assert!(crate::layout::gpt::read(&image, &mut notes).is_none());
+            assert!(crate::layout::mbr::read(&image, &mut notes).is_none());
+            let mut notes = Vec::new();
+            let parts = find(&image, &mut notes);
+            assert_eq!(
+                summary(&parts),
+                vec![(1, start, image.size() - start, kind.into())],
+                "{recipe}"
+            );
+            assert!(
+                notes[0].message.contains("primary superblock"),
+                "{}",
+                notes[0]
+            );
+            let layout = crate::layout::open(&image);
+            // XFS: `open` finds it first as a whole-image filesystem (the
+            // XFS reader locates the start by its secondaries), so the
+            // sweep is not reached; ext4 takes the sweep.
+            if kind == "ext4" {
+                assert_eq!(layout.partitions, parts);
+            }
+            assert_eq!(layout.volumes.len(), 1);
+            assert_eq!(layout.volumes[0].fs.kind(), kind);
+        }
+    }
+
     fn run(cmd: &str, args: &[&str]) -> String {
         let out = Command::new(cmd).args(args).output().unwrap();
         assert!(
@@ -433,7 +488,7 @@ mod tests {
             .set_len(300 * MIB)
             .unwrap();
         run("mkfs.xfs", &["-q", "-f", x.to_str().unwrap()]);
-        let _agcount: u32 = run(
+        let agcount: u32 = run(
             "xfs_db",
             &["-r", "-c", "sb 0", "-c", "p agcount", x.to_str().unwrap()],
         )
@@ -452,13 +507,26 @@ mod tests {
         let image = open(&p, ReadMode::Mmap);
         let mut notes = Vec::new();
         let parts = find(&image, &mut notes);
-        assert_eq!(summary(&parts), vec![(1, MIB, 379 * MIB, "ext4".into())]);
+        assert_eq!(
+            summary(&parts),
+            vec![
+                (1, MIB, 69 * MIB, "ext4".into()),
+                (2, 70 * MIB, 310 * MIB, "xfs".into()),
+            ]
+        );
         assert!(
             notes[0]
                 .message
                 .contains(&format!("({} superblock(s) agree)", backups + 1)),
             "{}",
             notes[0]
+        );
+        assert!(
+            notes[1]
+                .message
+                .contains(&format!("({agcount} superblock(s) agree)")),
+            "{}",
+            notes[1]
         );
 
         // The primaries zeroed: the backups alone still agree on the starts.
@@ -469,7 +537,13 @@ mod tests {
         let image = open(&p, ReadMode::Pread);
         let mut notes = Vec::new();
         let parts = find(&image, &mut notes);
-        assert_eq!(summary(&parts), vec![(1, MIB, 379 * MIB, "ext4".into())]);
+        assert_eq!(
+            summary(&parts),
+            vec![
+                (1, MIB, 69 * MIB, "ext4".into()),
+                (2, 70 * MIB, 310 * MIB, "xfs".into()),
+            ]
+        );
         assert!(
             notes
                 .iter()
