@@ -10,8 +10,8 @@
 //!
 //! Refused at open with a clear error: encryption, external data files,
 //! unknown incompatible features, an L1 table over 32 MiB (QEMU's own limit).
-//! zstd-compressed clusters need a zstd decoder, which is not built in
-//! ([`compress::decompress_zstd`]): they read as holes, with a note.
+//! zstd-compressed clusters (compression type 1, QEMU 5.1+) are inflated
+//! like zlib ones ([`compress::decompress_zstd`]).
 //!
 //! Damage (entries pointing outside the file, at the header, the L1 table or
 //! an L2 table; compressed data that does not inflate to one cluster; a file
@@ -145,13 +145,6 @@ impl Qcow2 {
                     .into()
             }),
             _ => {}
-        }
-        if h.compression == Compression::Zstd {
-            notes.add(Kind::Header, 104, || {
-                "qcow2: compression type zstd (offset 104): compressed clusters cannot be inflated by this \
-                 build and read as holes (convert with qemu-img convert -O raw)"
-                    .into()
-            });
         }
 
         // The L1 table, capped by what the virtual size needs.

@@ -130,8 +130,13 @@ pub fn open(image: &Image) -> Layout<'_> {
         }
     }
     if volumes.is_empty() {
-        // A bare filesystem (partition image) first, then a sweep.
-        if let Ok(fs) = open_fs(image, 0, size) {
+        // A bare filesystem (partition image) whose primary superblock is
+        // there; otherwise a sweep, whose superblock copies say where their
+        // filesystems start (at 0 or elsewhere).
+        let head = image.bytes(0, 1084);
+        let primary_at_0 = head.get(..4) == Some(b"XFSB".as_slice())
+            || head.get(1080..1082) == Some([0x53, 0xEF].as_slice());
+        if let Some(fs) = primary_at_0.then(|| open_fs(image, 0, size).ok()).flatten() {
             let p = Partition {
                 number: 1,
                 start: 0,

@@ -36,12 +36,21 @@ fn inflate(src: &[u8], dst: &mut [u8]) -> Result<usize, String> {
 }
 
 /// Decompresses one zstd frame from `src` into `dst`, returning the bytes
-/// written. Not built in: the `zstd` crate is only a dev-dependency of
-/// salvage, so zstd-compressed clusters read as holes (with a note).
-pub(super) fn decompress_zstd(_src: &[u8], _dst: &mut [u8]) -> Result<usize, String> {
-    Err(
-        "zstd decompression is not built into salvage; convert the image with \
-         qemu-img convert -O raw first"
-            .into(),
-    )
+/// written. The compressed extent of a qcow2 cluster is rounded up to whole
+/// sectors, so bytes after the frame are ignored; a frame that would give
+/// more than `dst` holds is an error, never a bigger allocation.
+pub(super) fn decompress_zstd(src: &[u8], dst: &mut [u8]) -> Result<usize, String> {
+    use std::io::Read;
+    let mut d = zstd::stream::read::Decoder::with_buffer(src)
+        .map_err(|e| format!("bad zstd frame ({e})"))?
+        .single_frame();
+    let mut n = 0;
+    while n < dst.len() {
+        match d.read(&mut dst[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) => return Err(format!("bad zstd frame ({e})")),
+        }
+    }
+    Ok(n)
 }
