@@ -35,17 +35,20 @@ const CRC_OFF: usize = 64;
 /// One decoded extent record (blocks, not bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rec {
+    /// Image offset of the record (for notes).
+    pub at: u64,
     pub startoff: u64,
     pub startblock: u64,
     pub blockcount: u64,
     pub unwritten: bool,
 }
 
-/// Decodes the 16-byte record at `off` of `b`.
+/// Decodes the 16-byte record at `off` of `b` (`at` is left 0).
 pub fn decode(b: &[u8], off: usize) -> Option<Rec> {
     let l0 = be_u64(b, off)?;
     let l1 = be_u64(b, off + 8)?;
     Some(Rec {
+        at: 0,
         unwritten: l0 >> 63 != 0,
         startoff: (l0 >> 9) & ((1 << 54) - 1),
         startblock: ((l0 & 0x1ff) << 43) | (l1 >> 21),
@@ -59,20 +62,24 @@ pub fn list(fs: &Xfs, ino: u64, fork: &[u8], nextents: u64, at: u64, out: &mut V
     let fit = (fork.len() / 16) as u64;
     if nextents > fit {
         fs.note(
-            format!("xfs inode {ino}"),
+            format!("xfs data fork of inode {ino}"),
             at,
             format!("{nextents} extents do not fit in the data fork ({fit} read)"),
         );
     }
     for i in 0..nextents.min(fit) as usize {
         if let Some(r) = decode(fork, i * 16) {
-            out.push(r);
+            out.push(Rec {
+                at: at + (i * 16) as u64,
+                ..r
+            });
         }
     }
 }
 
 /// The records of a btree-format fork whose root (`struct xfs_bmdr_block`)
-/// is `fork`, found by visiting every pointer depth-first.
+/// is `fork` (at image offset `at`), found by visiting every pointer
+/// depth-first. Notes name the pointer or field at fault.
 pub fn btree(fs: &Xfs, ino: u64, fork: &[u8], at: u64, out: &mut Vec<Rec>) {
     let what = format!("xfs bmbt root of inode {ino}");
     let (Some(level), Some(numrecs)) = (be_u16(fork, 0), be_u16(fork, 2)) else {
@@ -87,8 +94,8 @@ pub fn btree(fs: &Xfs, ino: u64, fork: &[u8], at: u64, out: &mut Vec<Rec>) {
     let n = usize::from(numrecs);
     if n > maxrecs {
         fs.note(
-            what.clone(),
-            at,
+            what,
+            at + 2,
             format!("{n} pointers, room for {maxrecs}: the rest skipped"),
         );
     }
@@ -99,8 +106,9 @@ pub fn btree(fs: &Xfs, ino: u64, fork: &[u8], at: u64, out: &mut Vec<Rec>) {
         out,
     };
     for i in 0..n.min(maxrecs) {
-        if let Some(ptr) = be_u64(fork, 4 + maxrecs * 8 + i * 8) {
-            walk.visit(ptr, level - 1);
+        let p = 4 + maxrecs * 8 + i * 8;
+        if let Some(ptr) = be_u64(fork, p) {
+            walk.visit(ptr, level - 1, at + p as u64);
         }
     }
 }
@@ -113,13 +121,15 @@ struct Walk<'w, 'a> {
 }
 
 impl Walk<'_, '_> {
-    fn visit(&mut self, fsb: u64, level: u16) {
+    /// Visits block `fsb`, expected at `level`, named by the pointer at
+    /// image offset `from`.
+    fn visit(&mut self, fsb: u64, level: u16, from: u64) {
         let fs = self.fs;
         let what = format!("xfs bmbt block of inode {}", self.ino);
         if self.out.len() >= MAX_RECORDS {
             fs.note(
                 what,
-                0,
+                from,
                 format!("more than {MAX_RECORDS} extents: the rest skipped"),
             );
             return;
@@ -127,13 +137,17 @@ impl Walk<'_, '_> {
         let Some(off) = fs.fsb_offset(fsb) else {
             fs.note(
                 what,
-                fs.start,
+                from,
                 format!("pointer to block {fsb} outside the filesystem, skipped"),
             );
             return;
         };
         if !self.seen.insert(fsb) {
-            fs.note(what, off, "visited twice (a loop in the btree), skipped");
+            fs.note(
+                what,
+                from,
+                format!("pointer to block {fsb}, visited before (a loop in the btree), skipped"),
+            );
             return;
         }
         let bs = fs.sb.block_size as usize;
@@ -157,19 +171,23 @@ impl Walk<'_, '_> {
         }
         if hdr == HDR_V5 {
             if crc_ok(&b, CRC_OFF) == Some(false) {
-                fs.note(what.clone(), off, "CRC mismatch (block used anyway)");
+                fs.note(
+                    what.clone(),
+                    off + CRC_OFF as u64,
+                    "CRC mismatch (block used anyway)",
+                );
             }
             if be_u64(&b, OWNER_OFF) != Some(self.ino) {
                 fs.note(
                     what.clone(),
-                    off,
+                    off + OWNER_OFF as u64,
                     "owned by another inode (block used anyway)",
                 );
             }
             if be_u64(&b, BLKNO_OFF) != Some((off - fs.start) / 512) {
                 fs.note(
                     what.clone(),
-                    off,
+                    off + BLKNO_OFF as u64,
                     "records another address (block used anyway)",
                 );
             }
@@ -178,7 +196,7 @@ impl Walk<'_, '_> {
         if blevel != level {
             fs.note(
                 what,
-                off,
+                off + 4,
                 format!("level {blevel} where {level} was expected, skipped"),
             );
             return;
@@ -188,7 +206,7 @@ impl Walk<'_, '_> {
         if n > maxrecs {
             fs.note(
                 what.clone(),
-                off,
+                off + 6,
                 format!("{n} records, room for {maxrecs}: the rest skipped"),
             );
             n = maxrecs;
@@ -199,16 +217,22 @@ impl Walk<'_, '_> {
                     break;
                 }
                 if let Some(r) = decode(&b, hdr + i * 16) {
-                    self.out.push(r);
+                    self.out.push(Rec {
+                        at: off + (hdr + i * 16) as u64,
+                        ..r
+                    });
                 }
             }
         } else {
-            let ptrs: Vec<u64> = (0..n)
-                .filter_map(|i| be_u64(&b, hdr + maxrecs * 8 + i * 8))
+            let ptrs: Vec<(u64, u64)> = (0..n)
+                .filter_map(|i| {
+                    let p = hdr + maxrecs * 8 + i * 8;
+                    be_u64(&b, p).map(|v| (v, off + p as u64))
+                })
                 .collect();
             drop(b);
-            for p in ptrs {
-                self.visit(p, level - 1);
+            for (p, from) in ptrs {
+                self.visit(p, level - 1, from);
             }
         }
     }

@@ -18,7 +18,8 @@
 //! overwritten, so the name and the low half of the inode number survive
 //! until the space is reused. Such remains are offered as deleted entries
 //! when they parse cleanly (printable name, type byte in range, tag equal
-//! to the offset, an inode that exists).
+//! to the offset, an inode that exists and, if in use again, has the
+//! recorded type).
 
 use super::superblock::crc_ok;
 use super::Xfs;
@@ -167,14 +168,14 @@ pub fn data_block(
         if be_u64(b, OWNER_OFF) != Some(ino) {
             fs.note(
                 what.clone(),
-                at,
+                at + OWNER_OFF as u64,
                 "owned by another inode (block used anyway)",
             );
         }
         if be_u64(b, BLKNO_OFF) != Some(at.saturating_sub(fs.start) / 512) {
             fs.note(
                 what.clone(),
-                at,
+                at + BLKNO_OFF as u64,
                 "records another address (block used anyway)",
             );
         }
@@ -187,7 +188,7 @@ pub fn data_block(
         if count > room {
             fs.note(
                 what.clone(),
-                at,
+                at + (b.len() - 8) as u64,
                 format!("block tail counts {count} leaf entries, impossible"),
             );
             end = b.len().saturating_sub(8);
@@ -362,7 +363,12 @@ fn remain_at(
     } else {
         (u64::from(hi) << 32) | lo
     };
-    if ino == 0 || !fs.inode_exists(ino) {
+    if ino == 0 {
+        return None;
+    }
+    // The inode exists; if it is in use again, it has the recorded type.
+    let mode = fs.inode_mode(ino)?;
+    if ftype && mode != 0 && kind_of(t) != Some(FileKind::from_mode(mode)) {
         return None;
     }
     Some((

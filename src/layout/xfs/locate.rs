@@ -114,9 +114,11 @@ fn guesses(len: u64) -> Vec<u64> {
         let bs = 1u64 << log;
         let blocks = len / bs;
         for n in 2..=64u64 {
-            let per = blocks / n * bs;
-            for k in 1..=3u64.min(n - 1) {
-                out.push(per * k);
+            // AG size rounded down or (mkfs's choice) up.
+            for per in [blocks / n, blocks.div_ceil(n)] {
+                for k in 1..=3u64.min(n - 1) {
+                    out.push(per * bs * k);
+                }
             }
         }
     }
@@ -154,6 +156,9 @@ mod tests {
         let len = 100u64 << 30;
         let g = guesses(len);
         assert!(g.contains(&(25 << 30)));
+        // 10 GiB + 1 block: mkfs rounds the AG size up.
+        let g = guesses((10 << 30) + 4096);
+        assert!(g.contains(&(((10 << 30) / 4096 / 4 + 1) * 4096)));
         assert!(g.iter().all(|&r| r >= SCAN_LIMIT && r < len));
         // 8 TiB: AGs of 1 TiB.
         assert!(guesses(8 << 40).contains(&(1 << 40)));

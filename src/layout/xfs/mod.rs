@@ -207,15 +207,18 @@ impl<'a> Xfs<'a> {
         Some(off + slot * u64::from(self.sb.inodesize))
     }
 
-    /// Inode `ino` lies in the filesystem and carries the inode magic.
-    fn inode_exists(&self, ino: u64) -> bool {
-        self.ino_offset(ino)
-            .is_some_and(|off| self.read(off, 2).as_ref() == inode::MAGIC.to_be_bytes())
+    /// The mode of inode `ino`, if its number lies in the filesystem and
+    /// it carries the inode magic.
+    fn inode_mode(&self, ino: u64) -> Option<u16> {
+        let off = self.ino_offset(ino)?;
+        let b = self.read(off, 4);
+        (crate::bytes::be_u16(&b, 0)? == inode::MAGIC).then(|| crate::bytes::be_u16(&b, 2))?
     }
 
     /// A record as an extent in image bytes, if its blocks lie in one AG of
-    /// the filesystem (else noted and dropped).
-    fn extent(&self, r: &Rec, ino: u64, at: u64) -> Option<Extent> {
+    /// the filesystem (else noted at the record and dropped).
+    fn extent(&self, r: &Rec, ino: u64) -> Option<Extent> {
+        let at = r.at;
         let bs = u64::from(self.sb.block_size);
         let what = || format!("xfs inode {ino}");
         if r.blockcount == 0 {
@@ -313,7 +316,11 @@ impl<'a> Xfs<'a> {
                     self.note(what.clone(), at, "CRC mismatch (block used anyway)");
                 }
                 if be_u64(&b, SYMLINK_OWNER_OFF) != Some(ino) {
-                    self.note(what, at, "owned by another inode (block used anyway)");
+                    self.note(
+                        what,
+                        at + SYMLINK_OWNER_OFF as u64,
+                        "owned by another inode (block used anyway)",
+                    );
                 }
                 let bytes = be_u32(&b, 8).map_or(usize::MAX, |v| v as usize);
                 let n = left.min(bs - SYMLINK_HDR).min(bytes);
@@ -383,7 +390,7 @@ impl Filesystem for Xfs<'_> {
             if d.own_ino != Some(ino) {
                 self.note(
                     &what,
-                    off,
+                    off + 152,
                     format!(
                         "records inode number {} (inode used anyway)",
                         d.own_ino.unwrap_or(0)
@@ -407,7 +414,11 @@ impl Filesystem for Xfs<'_> {
             deleted: d.mode == 0 || d.nlink == 0,
         };
         if d.size > i64::MAX as u64 {
-            self.note(&what, off, format!("impossible size {}, read as 0", d.size));
+            self.note(
+                &what,
+                off + 56,
+                format!("impossible size {}, read as 0", d.size),
+            );
             out.size = 0;
         }
         let fork = d.data_fork(&b);
@@ -419,7 +430,7 @@ impl Filesystem for Xfs<'_> {
                 if out.size > fork.len() as u64 {
                     self.note(
                         &what,
-                        off,
+                        fork_at,
                         format!(
                             "local data of {} bytes in a fork of {}: the rest reads as zeros",
                             out.size,
@@ -432,20 +443,17 @@ impl Filesystem for Xfs<'_> {
             }
             inode::FMT_EXTENTS => bmap::list(self, ino, fork, d.nextents, fork_at, &mut recs),
             inode::FMT_BTREE => bmap::btree(self, ino, fork, fork_at, &mut recs),
-            f => self.note(&what, off, format!("unknown data fork format {f}")),
+            f => self.note(&what, off + 5, format!("unknown data fork format {f}")),
         }
         if d.realtime && !recs.is_empty() {
             self.note(
                 &what,
-                off,
+                off + 90,
                 "realtime file: its blocks are on the realtime device, not read",
             );
             recs.clear();
         }
-        out.extents = recs
-            .iter()
-            .filter_map(|r| self.extent(r, ino, fork_at))
-            .collect();
+        out.extents = recs.iter().filter_map(|r| self.extent(r, ino)).collect();
         files::normalize(&mut out.extents);
         if kind == FileKind::Symlink && out.inline.is_none() && !out.extents.is_empty() {
             out.inline = Some(self.remote_symlink(ino, &out.extents, out.size));

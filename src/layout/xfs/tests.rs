@@ -1193,3 +1193,88 @@ fn bmbt_record_unpacking() {
     );
     assert!(super::bmap::decode(&b, 1).is_none());
 }
+
+#[test]
+fn damaged_bmbt_is_noted_and_skipped() {
+    let mut t = tree(false, 3000);
+    t.retain(|p, _| p == "many" || p.starts_with("many/"));
+    let b = build(t, &[]);
+    let (ino_off, leaf_fsb, leaf_off, bs, isz) = {
+        let image = open(&b.img);
+        let fs = Xfs::open(&image, 0, image.size()).unwrap();
+        let many = files::lookup(&fs, &image, "/many").unwrap();
+        assert_eq!(fs.read_dir(&many, false).unwrap().len(), 3000);
+        let out = xfs_db(&b.img, &[format!("inode {}", many.ino), "p u3.bmbt".into()]);
+        assert!(out.contains("u3.bmbt.level = 1"), "{out}");
+        let fsb: u64 = out
+            .lines()
+            .find_map(|l| l.strip_prefix("u3.bmbt.ptrs[1] = "))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let sb = fs.superblock();
+        (
+            fs.ino_offset(many.ino).unwrap(),
+            fsb,
+            fs.fsb_offset(fsb).unwrap(),
+            u64::from(sb.block_size),
+            u64::from(sb.inodesize),
+        )
+    };
+    // The root's only pointer: after maxrecs keys of the fork (no attr fork).
+    let fork = ino_off + 176;
+    let maxrecs = (isz - 176 - 4) / 16;
+    let root_ptr = fork + 4 + maxrecs * 8;
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&b.img)
+        .unwrap();
+    let mut saved = vec![0u8; 8];
+    f.read_exact_at(&mut saved, root_ptr).unwrap();
+    assert_eq!(
+        u64::from_be_bytes(saved.clone().try_into().unwrap()),
+        leaf_fsb
+    );
+    let read = || {
+        let image = open(&b.img);
+        let fs = Xfs::open(&image, 0, image.size()).unwrap();
+        let many = files::lookup(&fs, &image, "/many").unwrap();
+        let n = fs.read_dir(&many, false).unwrap().len();
+        let notes: Vec<String> = fs.notes().iter().map(|n| n.to_string()).collect();
+        (n, notes)
+    };
+    let noted = |what: &str| {
+        let (n, notes) = read();
+        assert!(notes.iter().any(|n| n.contains(what)), "{what}: {notes:?}");
+        n
+    };
+
+    // A pointer outside the filesystem.
+    f.write_all_at(&(1u64 << 40).to_be_bytes(), root_ptr)
+        .unwrap();
+    assert_eq!(noted("outside the filesystem"), 0);
+    f.write_all_at(&saved, root_ptr).unwrap();
+
+    // The root says 2 levels: its child, a leaf, is not at level 1.
+    f.write_all_at(&2u16.to_be_bytes(), fork).unwrap();
+    assert_eq!(noted("level 0 where 1 was expected"), 0);
+
+    // ... and the child made a level-1 node pointing at itself: a loop.
+    let mut leaf = vec![0u8; bs as usize];
+    f.read_exact_at(&mut leaf, leaf_off).unwrap();
+    let mut node = leaf.clone();
+    node[4..6].copy_from_slice(&1u16.to_be_bytes());
+    node[6..8].copy_from_slice(&1u16.to_be_bytes());
+    let node_max = (bs as usize - 72) / 16;
+    node[72 + node_max * 8..80 + node_max * 8].copy_from_slice(&leaf_fsb.to_be_bytes());
+    f.write_all_at(&node, leaf_off).unwrap();
+    assert_eq!(noted("visited before"), 0);
+    assert_eq!(noted("CRC mismatch"), 0);
+
+    // Restored: all names again.
+    f.write_all_at(&leaf, leaf_off).unwrap();
+    f.write_all_at(&1u16.to_be_bytes(), fork).unwrap();
+    assert_eq!(read(), (3000, Vec::new()));
+}
