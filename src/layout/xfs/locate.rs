@@ -51,22 +51,14 @@ fn start_of(c: &Copy, offset: u64) -> Option<u64> {
     offset.checked_sub(u64::from(c.ag) * c.sb.ag_bytes())
 }
 
-/// A secondary superblock for the filesystem of the partition
-/// `start..start+len` whose primary is unusable: the first copy found whose
-/// computed start lies in the partition, preferring one that puts it
-/// exactly at `start`. Returns the copy, its offset and the start.
+/// A secondary superblock for the filesystem that starts at `start` (a
+/// partition of `len` bytes) and whose primary is unusable: the first copy
+/// found whose AG number puts its filesystem's start exactly there. (A
+/// filesystem starting elsewhere is the partition sweep's to find, with
+/// [`sweep_hit`].) Returns the copy, its offset and the start.
 pub fn secondary(image: &Image, start: u64, len: u64) -> Option<(Copy, u64, u64)> {
-    let end = start.saturating_add(len);
-    let mut fallback = None;
-    let mut consider = |c: Copy, at: u64| -> Option<(Copy, u64, u64)> {
-        let s = start_of(&c, at)?;
-        if s == start {
-            return Some((c, at, s));
-        }
-        if s > start && s < end && fallback.is_none() {
-            fallback = Some((c, at, s));
-        }
-        None
+    let consider = |c: Copy, at: u64| -> Option<(Copy, u64, u64)> {
+        (start_of(&c, at)? == start).then_some((c, at, start))
     };
     // Every sector of the first SCAN_LIMIT bytes that hold data (holes of a
     // sparse image read as zeros and hold no superblock).
@@ -101,7 +93,7 @@ pub fn secondary(image: &Image, start: u64, len: u64) -> Option<(Copy, u64, u64)
             }
         }
     }
-    fallback
+    None
 }
 
 /// Offsets past [`SCAN_LIMIT`] where AG 1..3 would start: mkfs's default

@@ -60,8 +60,9 @@ pub struct Xfs<'a> {
 
 impl<'a> Xfs<'a> {
     /// Opens the filesystem at absolute offset `start` (`len` bytes, clipped
-    /// to the image). When the primary superblock is unusable, a secondary
-    /// one is searched for; its AG number gives the start (noted).
+    /// to the image). When the primary superblock is unusable (or fails its
+    /// CRC), a secondary one whose AG number puts its filesystem at `start`
+    /// is searched for and used (noted).
     pub fn open(image: &'a Image, start: u64, len: u64) -> Result<Xfs<'a>, FsError> {
         let size = image.size();
         if start >= size {
@@ -120,13 +121,6 @@ impl<'a> Xfs<'a> {
                             copy.ag
                         ),
                     );
-                    if fs_start != start {
-                        notes.push(
-                            "xfs superblock",
-                            at,
-                            format!("the filesystem starts at offset {fs_start}, not at the partition start {start}"),
-                        );
-                    }
                     (copy.sb, fs_start)
                 }
                 None => {

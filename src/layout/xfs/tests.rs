@@ -862,9 +862,9 @@ fn main_fixture_matches_its_datadir_and_survives_zeroed_ag0() {
         assert!(*data == want, "{p} with AG 0 zeroed");
     }
     assert!(hit >= 1, "some file had data in the zeroed range");
-    // Also found from the whole image (start 0), as a bare-filesystem probe would.
-    let whole = Xfs::open(&image, 0, image.size()).unwrap();
-    assert_eq!(whole.start(), PART);
+    // Not taken for a filesystem at 0 (the bare-image probe): its copies
+    // name 1 MiB, which is the sweep's to find.
+    assert!(Xfs::open(&image, 0, image.size()).is_err());
     // The layout stage finds it through the intact GPT.
     let layout = crate::layout::open(&image);
     assert_eq!(layout.volumes.len(), 1);
@@ -940,6 +940,15 @@ fn demo_fixture_agrees_with_xfs_db_and_survives_zeroed_ag0() {
     assert_eq!(sweep_hit(&image.bytes(0, 8192), 0), None);
     drop(fs);
     drop(image);
+
+    // A partition image (the filesystem at 0) with AG 0's headers zeroed.
+    let zp = zeroed_copy(&part, 0, 64 << 10);
+    let pimage = open(&zp);
+    let pfs = Xfs::open(&pimage, 0, pimage.size()).unwrap();
+    assert_eq!(pfs.start(), 0);
+    assert_eq!(walk_all(&pfs, false).len(), all.len());
+    drop(pfs);
+    drop(pimage);
 
     let z = zeroed_copy(&img, PART, 64 << 10);
     let image = open(&z);
