@@ -9,6 +9,7 @@
 //! * [`inode`] — the dinode core (v2 100 bytes, v3 176 bytes with CRC).
 //! * [`bmap`] — data fork block maps: extent lists and bmbt btrees.
 //! * [`dir`] — shortform, block, leaf and node directories.
+//! * [`symlink`] — symlink targets stored in blocks.
 //!
 //! Addresses: a filesystem block number is `(agno << agblklog) | agbno` and
 //! lies at byte `(agno * agblocks + agbno) * blocksize` of the filesystem;
@@ -22,6 +23,7 @@ pub mod dir;
 pub mod inode;
 pub mod locate;
 pub mod superblock;
+pub mod symlink;
 
 #[cfg(test)]
 mod tests;
@@ -30,7 +32,7 @@ use std::borrow::Cow;
 
 use super::files;
 use super::fs::{DirEntry, Extent, FileKind, Filesystem, FsError, Inode, Note, Notes};
-use crate::bytes::{be_u32, be_u64, slice};
+use crate::bytes::slice;
 use crate::image::Image;
 use bmap::Rec;
 use inode::Dinode;
@@ -40,15 +42,6 @@ pub use locate::sweep_hit;
 
 /// Directory blocks read per directory at most.
 const MAX_DIR_BLOCKS: usize = 1 << 20;
-/// The longest symlink target read from blocks (XFS allows 1024).
-const MAX_SYMLINK: u64 = 4096;
-/// Remote symlink block header (v5): magic, offset, bytes, crc, uuid,
-/// owner, blkno, lsn.
-const SYMLINK_MAGIC: &[u8; 4] = b"XSLM";
-const SYMLINK_HDR: usize = 56;
-const SYMLINK_CRC_OFF: usize = 12;
-const SYMLINK_OWNER_OFF: usize = 32;
-
 /// An XFS filesystem opened on the image.
 pub struct Xfs<'a> {
     image: &'a Image,
@@ -289,55 +282,6 @@ impl<'a> Xfs<'a> {
         let x = extents.get(i)?;
         (x.logical <= off).then(|| x.physical + (off - x.logical))
     }
-
-    /// A symlink target stored in blocks: on v5 each block starts with an
-    /// `XSLM` header that is skipped (a block without one is read bare).
-    fn remote_symlink(&self, ino: u64, extents: &[Extent], size: u64) -> Vec<u8> {
-        let bs = self.sb.block_size as usize;
-        let want = size.min(MAX_SYMLINK) as usize;
-        let v5 = self.sb.is_v5();
-        let mut out = Vec::with_capacity(want);
-        let mut lb = 0u64;
-        while out.len() < want && lb < 64 {
-            let off = lb * bs as u64;
-            let b = self.read_logical(extents, off, bs);
-            let at = Self::physical(extents, off).unwrap_or(self.start);
-            let left = want - out.len();
-            let header = v5 && b.get(..4) == Some(SYMLINK_MAGIC.as_slice());
-            if header {
-                let what = format!("xfs symlink block of inode {ino}");
-                if crc_ok(&b, SYMLINK_CRC_OFF) == Some(false) {
-                    self.note(what.clone(), at, "CRC mismatch (block used anyway)");
-                }
-                if be_u64(&b, SYMLINK_OWNER_OFF) != Some(ino) {
-                    self.note(
-                        what,
-                        at + SYMLINK_OWNER_OFF as u64,
-                        "owned by another inode (block used anyway)",
-                    );
-                }
-                let bytes = be_u32(&b, 8).map_or(usize::MAX, |v| v as usize);
-                let n = left.min(bs - SYMLINK_HDR).min(bytes);
-                if n == 0 {
-                    break;
-                }
-                out.extend_from_slice(slice(&b, SYMLINK_HDR, n).unwrap_or(&[]));
-            } else {
-                if v5 {
-                    // mkfs.xfs -p of xfsprogs 6.1 writes v5 remote symlinks
-                    // without the header; the kernel writes it.
-                    self.note(
-                        format!("xfs symlink block of inode {ino}"),
-                        at,
-                        "no XSLM header: read as a bare target",
-                    );
-                }
-                out.extend_from_slice(&b[..left.min(bs)]);
-            }
-            lb += 1;
-        }
-        out
-    }
 }
 
 /// The superblock's CRC holds (always true on v4, which has none).
@@ -450,7 +394,7 @@ impl Filesystem for Xfs<'_> {
         out.extents = recs.iter().filter_map(|r| self.extent(r, ino)).collect();
         files::normalize(&mut out.extents);
         if kind == FileKind::Symlink && out.inline.is_none() && !out.extents.is_empty() {
-            out.inline = Some(self.remote_symlink(ino, &out.extents, out.size));
+            out.inline = Some(symlink::remote(self, ino, &out.extents, out.size));
         }
         Ok(out)
     }
