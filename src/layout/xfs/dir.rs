@@ -201,7 +201,8 @@ pub fn data_block(
     while pos + 8 <= end {
         if be_u16(b, pos) == Some(FREE_TAG) {
             let len = usize::from(be_u16(b, pos + 2).unwrap_or(0));
-            if len >= 8 && len % 8 == 0 && pos + len <= end {
+            let tag_ok = || be_u16(b, pos + len - 2).map(usize::from) == Some(pos);
+            if len >= 8 && len % 8 == 0 && pos + len <= end && tag_ok() {
                 if deleted {
                     remains(fs, b, pos, pos + len, ftype, dead);
                 }
@@ -211,7 +212,7 @@ pub fn data_block(
             fs.note(
                 what.clone(),
                 at + pos as u64,
-                format!("unused region of impossible length {len}"),
+                format!("unused region of impossible length {len} (or its tag is wrong)"),
             );
         } else if let Some(e) = entry_at(b, pos, end, ftype) {
             if e.tag_ok {

@@ -235,10 +235,26 @@ impl<'a> Xfs<'a> {
             );
             return None;
         }
+        let len = r.blockcount * bs;
+        let Some(logical) = r
+            .startoff
+            .checked_mul(bs)
+            .filter(|l| l.checked_add(len).is_some_and(|e| e <= i64::MAX as u64))
+        else {
+            self.note(
+                what(),
+                at,
+                format!(
+                    "extent at file block {} lies past 8 EiB, skipped",
+                    r.startoff
+                ),
+            );
+            return None;
+        };
         Some(Extent {
-            logical: r.startoff * bs,
+            logical,
             physical: self.start + (agno * u64::from(self.sb.agblocks) + agbno) * bs,
-            len: r.blockcount * bs,
+            len,
             unwritten: r.unwritten,
         })
     }

@@ -105,7 +105,10 @@ impl Superblock {
             return Err(format!("inode size {}", sb.inodesize));
         }
         let inopblock = sb.block_size / u32::from(sb.inodesize);
-        if u32::from(get16(106)) != inopblock || 1u32 << sb.inopblog != inopblock {
+        if u32::from(get16(106)) != inopblock
+            || u32::from(sb.inopblog) >= 32
+            || 1u32 << sb.inopblog != inopblock
+        {
             return Err(format!("inodes per block {}", get16(106)));
         }
         if sb.agblocks < 16 || sb.agcount == 0 || sb.agblklog > 31 {
@@ -129,6 +132,14 @@ impl Superblock {
                 "{} blocks do not fill {} AGs of {} blocks",
                 sb.dblocks, sb.agcount, sb.agblocks
             ));
+        }
+        // At most 8 EiB (offsets stay below 2^63).
+        if sb
+            .dblocks
+            .checked_mul(u64::from(sb.block_size))
+            .is_none_or(|b| b > i64::MAX as u64)
+        {
+            return Err(format!("{} blocks: larger than 8 EiB", sb.dblocks));
         }
         if u32::from(sb.blocklog) + u32::from(sb.dirblklog) > 16 {
             return Err(format!("directory block log {}", sb.dirblklog));

@@ -1053,7 +1053,20 @@ fn exercise(image: &Image, start: u64, rng: &mut Rng) -> usize {
 
 #[test]
 fn random_metadata_damage_never_panics() {
-    let b = build(tree(false, 3000), &[]);
+    damage_loop(&[], 250, 0x5eed_1234_abcd_0001);
+    // v4: no CRCs, v2 inodes, no entry types.
+    damage_loop(
+        &["-m", "crc=0", "-i", "size=256", "-n", "ftype=0"],
+        150,
+        0x5eed_1234_abcd_0002,
+    );
+}
+
+/// `rounds` rounds of random changes to the metadata of an image made with
+/// `extra` mkfs options, each followed by a walk and reads of everything,
+/// then the image restored.
+fn damage_loop(extra: &[&str], rounds: u64, seed: u64) {
+    let b = build(tree(false, 3000), extra);
     // Where the metadata is: AG headers, every inode, every directory and
     // symlink block, the bmbt blocks of btree forks.
     let mut regions: Vec<(u64, u64)> = Vec::new();
@@ -1075,14 +1088,20 @@ fn random_metadata_damage_never_panics() {
         let many = &all["many"].1;
         let out = xfs_db(
             &b.img,
-            &[format!("inode {}", many.ino), "p u3.bmbt.ptrs".into()],
+            &[
+                format!("inode {}", many.ino),
+                if sb.is_v5() {
+                    "p u3.bmbt.ptrs"
+                } else {
+                    "p u.bmbt.ptrs"
+                }
+                .into(),
+            ],
         );
-        for w in out
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|w| !w.is_empty())
-            .skip(1)
-        {
-            let fsb: u64 = w.parse().unwrap();
+        // "u3.bmbt.ptrs[1-2] = 1:34185 2:34190" (or "[1] = 34185").
+        let list = out.split_once(" = ").unwrap().1;
+        for w in list.split_whitespace() {
+            let fsb: u64 = w.rsplit(':').next().unwrap().parse().unwrap();
             if let Some(off) = fs.fsb_offset(fsb) {
                 regions.push((off, u64::from(sb.block_size)));
             }
@@ -1096,8 +1115,10 @@ fn random_metadata_damage_never_panics() {
         .write(true)
         .open(&b.img)
         .unwrap();
-    let mut rng = Rng(0x5eed_1234_abcd_0001);
-    for round in 0..250 {
+    // SALVAGE_FUZZ_ROUNDS / SALVAGE_FUZZ_SEED run a longer or other loop.
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+    let mut rng = Rng(env("SALVAGE_FUZZ_SEED").unwrap_or(seed));
+    for round in 0..env("SALVAGE_FUZZ_ROUNDS").unwrap_or(rounds) {
         // 1-16 changes, or on every 25th round a few hundred.
         let count = if round % 25 == 24 {
             300
