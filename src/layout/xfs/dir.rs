@@ -356,10 +356,14 @@ fn remain_at(
         return None;
     }
     // The high half of the inode number is gone where a free header was
-    // written over it; otherwise it is still there.
+    // written over it (it was 0 unless the filesystem has inode numbers
+    // above 2^32, where it cannot be told); otherwise it is still there.
     let hi = be_u32(b, pos)?;
     let lo = u64::from(be_u32(b, pos + 4)?);
-    let ino = if hi == 0 || be_u16(b, pos) == Some(FREE_TAG) {
+    let ino = if be_u16(b, pos) == Some(FREE_TAG) {
+        if fs.ino_bits() > 32 {
+            return None;
+        }
         lo
     } else {
         (u64::from(hi) << 32) | lo

@@ -194,6 +194,12 @@ impl<'a> Xfs<'a> {
         Some(off + slot * u64::from(self.sb.inodesize))
     }
 
+    /// Bits an inode number of this filesystem may use.
+    fn ino_bits(&self) -> u32 {
+        let agno_bits = u32::BITS - (self.sb.agcount - 1).leading_zeros();
+        agno_bits + u32::from(self.sb.agblklog) + u32::from(self.sb.inopblog)
+    }
+
     /// The mode of inode `ino`, if its number lies in the filesystem and
     /// it carries the inode magic.
     fn inode_mode(&self, ino: u64) -> Option<u16> {
