@@ -38,7 +38,10 @@ const BIGTIME_EPOCH_OFFSET: i64 = 1 << 31;
 #[derive(Debug, Clone)]
 pub struct Dinode {
     pub mode: u16,
+    /// The inode version the core was read as (3 on v5, else 1 or 2).
     pub version: u8,
+    /// The inode's own version byte.
+    pub version_byte: u8,
     pub format: u8,
     pub uid: u32,
     pub gid: u32,
@@ -57,17 +60,22 @@ pub struct Dinode {
 }
 
 impl Dinode {
-    /// Decodes the inode in `b` (the whole `inodesize` bytes). Fails when
-    /// the magic, version or fork geometry is impossible.
-    pub fn parse(b: &[u8]) -> Result<Dinode, String> {
+    /// Decodes the inode in `b` (the whole `inodesize` bytes) with the core
+    /// layout of the filesystem's version (v3 on a v5 filesystem, else
+    /// v1/v2), whatever the inode's own version byte says (see
+    /// [`Dinode::version_ok`]). Fails when the magic or the fork geometry is
+    /// impossible.
+    pub fn parse(b: &[u8], v5: bool) -> Result<Dinode, String> {
         if be_u16(b, 0) != Some(MAGIC) {
             return Err("no IN magic".into());
         }
-        let version = b.get(4).copied().unwrap_or(0);
-        let core = match version {
-            1 | 2 => CORE_V2,
-            3 => CORE_V3,
-            v => return Err(format!("inode version {v}")),
+        let byte = b.get(4).copied().unwrap_or(0);
+        let (version, core) = if v5 {
+            (3, CORE_V3)
+        } else if byte == 1 {
+            (1, CORE_V2)
+        } else {
+            (2, CORE_V2)
         };
         if b.len() <= core {
             return Err(format!("inode of {} bytes", b.len()));
@@ -104,6 +112,7 @@ impl Dinode {
         Ok(Dinode {
             mode: be_u16(b, 2).unwrap_or(0),
             version,
+            version_byte: byte,
             format: b.get(5).copied().unwrap_or(0),
             uid: get32(8),
             gid: get32(12),
@@ -117,6 +126,11 @@ impl Dinode {
             fork_off: core,
             fork_len,
         })
+    }
+
+    /// The version byte agrees with the layout it was read with.
+    pub fn version_ok(&self) -> bool {
+        self.version_byte == self.version
     }
 
     /// The data fork bytes of the inode buffer `b` this was parsed from.

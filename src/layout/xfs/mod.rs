@@ -342,7 +342,19 @@ impl Filesystem for Xfs<'_> {
         if b.len() < isz {
             return Err(FsError::new(what, off, "past the end of the image"));
         }
-        let d = Dinode::parse(&b).map_err(|e| FsError::new(&what, off, e))?;
+        let d = Dinode::parse(&b, self.sb.is_v5()).map_err(|e| FsError::new(&what, off, e))?;
+        if !d.version_ok() {
+            self.note(
+                &what,
+                off + 4,
+                format!(
+                    "inode version {} on a v{} filesystem (read as version {})",
+                    d.version_byte,
+                    if self.sb.is_v5() { 5 } else { 4 },
+                    d.version
+                ),
+            );
+        }
         if d.version == 3 {
             if crc_ok(&b, inode::CRC_OFF) == Some(false) {
                 self.note(&what, off, "CRC mismatch (inode used anyway)");
