@@ -42,14 +42,24 @@ fn run(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// `xfs_db -r -c cmd... img` (times printed in UTC).
+/// `xfs_db -r -c cmd... img` (times printed in UTC); xfs_db must not
+/// report a CRC error or corruption in what it read.
 fn xfs_db(img: &Path, cmds: &[String]) -> String {
     let mut c = Command::new("xfs_db");
     c.env("TZ", "UTC").arg("-r");
     for cmd in cmds {
         c.arg("-c").arg(cmd);
     }
-    run(c.arg(img))
+    let out = c
+        .arg(img)
+        .output()
+        .expect("xfs_db runs (xfsprogs installed?)");
+    let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(
+        out.status.success() && !err.contains("crc error") && !err.contains("corrupt"),
+        "{c:?}: {err}"
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// What one path of the source tree is.
@@ -617,6 +627,143 @@ fn holes_and_unwritten_extents() {
         runs.iter().map(|r| (r.0, r.2)).collect::<Vec<_>>(),
         vec![(0, 100 * 4096), (1000 * 4096, 4000 * 4096)]
     );
+    assert!(fs.notes().is_empty(), "{:?}", fs.notes());
+}
+
+/// A packed bmbt record.
+fn bmbt_rec(startoff: u64, startblock: u64, count: u64, unwritten: bool) -> [u8; 16] {
+    let l0 = (u64::from(unwritten) << 63) | (startoff << 9) | (startblock >> 43);
+    let l1 = (startblock << 21) | count;
+    let mut r = [0u8; 16];
+    r[..8].copy_from_slice(&l0.to_be_bytes());
+    r[8..].copy_from_slice(&l1.to_be_bytes());
+    r
+}
+
+/// A v5 long-format bmbt block header (`BMA3`), CRC left to [`seal`].
+#[allow(clippy::too_many_arguments)]
+fn bmbt_block(
+    level: u16,
+    n: u16,
+    left: u64,
+    right: u64,
+    fsb: u64,
+    uuid: &[u8],
+    owner: u64,
+) -> Vec<u8> {
+    let mut b = vec![0u8; 4096];
+    b[..4].copy_from_slice(b"BMA3");
+    b[4..6].copy_from_slice(&level.to_be_bytes());
+    b[6..8].copy_from_slice(&n.to_be_bytes());
+    b[8..16].copy_from_slice(&left.to_be_bytes());
+    b[16..24].copy_from_slice(&right.to_be_bytes());
+    b[24..32].copy_from_slice(&(fsb * 8).to_be_bytes()); // 512-byte address (AG 0)
+    b[40..56].copy_from_slice(uuid);
+    b[56..64].copy_from_slice(&owner.to_be_bytes());
+    b
+}
+
+/// Sets the little-endian CRC32C at `off` of `b`.
+fn seal(b: &mut [u8], off: usize) {
+    b[off..off + 4].fill(0);
+    let c = crc32c::crc32c(b);
+    b[off..off + 4].copy_from_slice(&c.to_le_bytes());
+}
+
+#[test]
+fn two_level_bmbt_written_by_hand_agrees_with_xfs_db() {
+    // mkfs.xfs -p (6.1) cannot write a file of many extents, so a 2-level
+    // bmbt is built here over a real file's blocks: 490 extents of 5 blocks
+    // every 10 blocks (every 7th unwritten), in two leaves under one node,
+    // the node under the inode's root. xfs_db must map it the same way.
+    let mut t = BTreeMap::new();
+    t.insert(
+        "data.bin".to_string(),
+        Spec::File {
+            data: pattern(11, 5000 * 4096),
+            perm: 0o644,
+            uid: 0,
+            gid: 0,
+        },
+    );
+    let b = build(t, &[]);
+    let (ino, ino_off, base, uuid) = {
+        let image = open(&b.img);
+        let fs = Xfs::open(&image, 0, image.size()).unwrap();
+        let i = files::lookup(&fs, &image, "/data.bin").unwrap();
+        assert_eq!(i.extents.len(), 1);
+        assert!(i.extents[0].physical < fs.superblock().ag_bytes(), "AG 0");
+        (
+            i.ino,
+            fs.ino_offset(i.ino).unwrap(),
+            i.extents[0].physical / 4096,
+            fs.superblock().uuid,
+        )
+    };
+    let recs: Vec<(u64, u64, u64, bool)> = (0..490u64)
+        .map(|i| (10 * i, base + 10 * i, 5, i % 7 == 3))
+        .collect();
+    let (node, leaves) = (base + 4997, [base + 4998, base + 4999]);
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&b.img)
+        .unwrap();
+    let null = u64::MAX;
+    let leaf_max = (4096 - 72) / 16;
+    for (k, chunk) in recs.chunks(245).enumerate() {
+        let (left, right) = if k == 0 {
+            (null, leaves[1])
+        } else {
+            (leaves[0], null)
+        };
+        let mut blk = bmbt_block(0, chunk.len() as u16, left, right, leaves[k], &uuid, ino);
+        for (j, r) in chunk.iter().enumerate() {
+            blk[72 + 16 * j..88 + 16 * j].copy_from_slice(&bmbt_rec(r.0, r.1, r.2, r.3));
+        }
+        seal(&mut blk, 64);
+        f.write_all_at(&blk, leaves[k] * 4096).unwrap();
+    }
+    let mut blk = bmbt_block(1, 2, null, null, node, &uuid, ino);
+    for k in 0..2 {
+        blk[72 + 8 * k..80 + 8 * k].copy_from_slice(&recs[245 * k].0.to_be_bytes());
+        let p = 72 + leaf_max * 8 + 8 * k;
+        blk[p..p + 8].copy_from_slice(&leaves[k].to_be_bytes());
+    }
+    seal(&mut blk, 64);
+    f.write_all_at(&blk, node * 4096).unwrap();
+    // The inode: btree format, 490 extents, root of level 2 with one pointer.
+    let mut di = vec![0u8; 512];
+    f.read_exact_at(&mut di, ino_off).unwrap();
+    assert_eq!(di[82], 0, "no attribute fork");
+    di[5] = 3;
+    di[76..80].copy_from_slice(&490u32.to_be_bytes());
+    let fork = &mut di[176..];
+    fork.fill(0);
+    fork[..2].copy_from_slice(&2u16.to_be_bytes());
+    fork[2..4].copy_from_slice(&1u16.to_be_bytes());
+    let root_max = (336 - 4) / 16;
+    fork[4 + root_max * 8..12 + root_max * 8].copy_from_slice(&node.to_be_bytes());
+    seal(&mut di, 100);
+    f.write_all_at(&di, ino_off).unwrap();
+    drop(f);
+
+    let out = xfs_db(&b.img, &[format!("inode {ino}"), "bmap".into()]);
+    let image = open(&b.img);
+    let fs = Xfs::open(&image, 0, image.size()).unwrap();
+    let i = fs.inode(ino).unwrap();
+    let db = db_bmap(&out, 4096, u64::from(fs.superblock().agblocks), 0);
+    assert_eq!(db.len(), 490, "{out}");
+    assert_eq!(i.extents, db);
+    let Spec::File { data, .. } = &b.tree["data.bin"] else {
+        unreachable!()
+    };
+    let mut want = vec![0u8; data.len()];
+    for r in recs.iter().filter(|r| !r.3) {
+        let (s, e) = (r.0 as usize * 4096, (r.0 + r.2) as usize * 4096);
+        want[s..e].copy_from_slice(&data[s..e]);
+    }
+    assert!(read_all(&image, &i) == want);
     assert!(fs.notes().is_empty(), "{:?}", fs.notes());
 }
 
