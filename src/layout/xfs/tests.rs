@@ -641,7 +641,6 @@ fn bmbt_rec(startoff: u64, startblock: u64, count: u64, unwritten: bool) -> [u8;
 }
 
 /// A v5 long-format bmbt block header (`BMA3`), CRC left to [`seal`].
-#[allow(clippy::too_many_arguments)]
 fn bmbt_block(
     level: u16,
     n: u16,
