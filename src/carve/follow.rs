@@ -85,7 +85,7 @@ pub fn innodb_files(layout: &Layout, image: &Image) -> Vec<TablespaceFile> {
                 let runs = files::runs(inode, 0, inode.size);
                 let fragments = runs
                     .windows(2)
-                    .filter(|w| w[0].1 + w[0].2 != w[1].1)
+                    .filter(|w| w[0].1.saturating_add(w[0].2) != w[1].1)
                     .count()
                     + 1;
                 out.push(TablespaceFile {
@@ -116,6 +116,8 @@ pub struct FileIndex {
     /// Virtual start of each file (see [`Overlay`]), when attached.
     virt_starts: Vec<u64>,
     virt_base: u64,
+    /// File index by the space id its first page names (the first such file).
+    by_space: std::collections::BTreeMap<u32, usize>,
 }
 
 impl FileIndex {
@@ -127,7 +129,14 @@ impl FileIndex {
             }
         }
         extents.sort_unstable();
+        let mut by_space = std::collections::BTreeMap::new();
+        for (i, f) in files.iter().enumerate() {
+            if let Some(s) = f.space_id {
+                by_space.entry(s).or_insert(i);
+            }
+        }
         FileIndex {
+            by_space,
             files,
             extents,
             virt_starts: overlay.map(|o| o.starts.clone()).unwrap_or_default(),
@@ -150,7 +159,7 @@ impl FileIndex {
             .partition_point(|e| e.0 <= off)
             .checked_sub(1)?;
         let (io, l, i, fo) = self.extents[k];
-        (off < io + l).then_some((i as usize, fo + (off - io)))
+        (off < io.saturating_add(l)).then_some((i as usize, fo.saturating_add(off - io)))
     }
 
     /// `(path, file page number)` of a page copy, when a file holds it.
@@ -162,7 +171,7 @@ impl FileIndex {
 
     /// The file whose first page names `space_id`.
     pub fn file_of_space(&self, space_id: u32) -> Option<&TablespaceFile> {
-        self.files.iter().find(|f| f.space_id == Some(space_id))
+        self.by_space.get(&space_id).map(|&i| &self.files[i])
     }
 
     /// Whether offset `off` was read through a file's block map (not found
@@ -200,7 +209,7 @@ pub fn boundary_windows(files: &[TablespaceFile], overlay: &Overlay) -> Vec<(u64
                 None if fo > 0 => boundaries.push(fo),
                 None => {}
             }
-            prev_end = Some((fo + l, io + l));
+            prev_end = Some((fo.saturating_add(l), io.saturating_add(l)));
         }
         if let Some((fe, _)) = prev_end {
             if fe < f.size {
@@ -245,29 +254,40 @@ pub fn merge_file_pages(
     }
     let found = scan::scan_windows(image, &windows, &|_| {});
     let good = |p: &PageRecord| p.status != Status::Damaged;
-    // Good copies the raw pass already has (a sparse page it reassembled in
-    // place is the same page): not added twice.
-    let mut have: Vec<(u32, u32, u64)> = raw
-        .pages
-        .iter()
-        .filter(|p| good(p))
-        .map(|p| (p.space_id, p.page_no, p.lsn))
-        .collect();
-    have.sort_unstable();
-    let mut added: Vec<PageRecord> = found
+    let straddling: Vec<PageRecord> = found
         .pages
         .into_iter()
         .filter(|p| !contiguous(overlay, p.offset, p.phys_size))
-        .filter(|p| have.binary_search(&(p.space_id, p.page_no, p.lsn)).is_err())
         .collect();
-    added.sort_by_key(|p| p.offset);
-    added.dedup_by_key(|p| p.offset);
-    let mut healed: Vec<(u32, u32, u64)> = added
+    // The raw pass's broken halves of these pages (same space, page and
+    // LSN) are dropped: the whole page is here.
+    let mut healed: Vec<(u32, u32, u64)> = straddling
         .iter()
         .filter(|p| good(p))
         .map(|p| (p.space_id, p.page_no, p.lsn))
         .collect();
     healed.sort_unstable();
+    healed.dedup();
+    // A sparse page the raw pass already reassembled in place (its first
+    // byte where the file's is) is the same copy: not added twice.
+    let mut in_place: Vec<(u32, u32, u64, u64)> = raw
+        .pages
+        .iter()
+        .filter(|p| good(p))
+        .map(|p| (p.space_id, p.page_no, p.lsn, p.offset))
+        .collect();
+    in_place.sort_unstable();
+    let first_byte = |off: u64| overlay.runs(off, 1).first().map_or(off, |r| r.0);
+    let mut added: Vec<PageRecord> = straddling
+        .into_iter()
+        .filter(|p| {
+            in_place
+                .binary_search(&(p.space_id, p.page_no, p.lsn, first_byte(p.offset)))
+                .is_err()
+        })
+        .collect();
+    added.sort_by_key(|p| p.offset);
+    added.dedup_by_key(|p| p.offset);
     let is_healed = |p: &PageRecord| {
         healed
             .binary_search(&(p.space_id, p.page_no, p.lsn))
