@@ -73,38 +73,17 @@ pub fn chunks(image: &Image, range: ScanRange) -> Vec<(u64, u64)> {
 /// Scans `range` of `image` on the current rayon pool. `progress` is called
 /// with the bytes finished so far, from worker threads.
 pub fn scan(image: &Image, range: ScanRange, progress: &(dyn Fn(u64) + Sync)) -> ScanOutput {
-    let chunks = chunks(image, range);
-    let done = AtomicU64::new(0);
-    let outs: Vec<ChunkOut> = chunks
-        .par_iter()
-        .map_init(ThreadState::default, |st, &(c0, c1)| {
-            let out = scan_chunk(image, c0, c1, range.end, st);
-            let d = done.fetch_add(c1 - c0, Ordering::Relaxed) + (c1 - c0);
-            progress(d);
-            out
-        })
+    let windows: Vec<(u64, u64, u64)> = chunks(image, range)
+        .into_iter()
+        .map(|(c0, c1)| (c0, c1, range.end))
         .collect();
-    let mut result = ScanOutput {
-        bytes_scanned: chunks.iter().map(|(a, b)| b - a).sum(),
-        ..Default::default()
-    };
-    for o in outs {
-        result.pages.extend(o.pages);
-        result.candidates.extend(o.candidates);
-        result.frm_offsets.extend(o.frms);
-        for h in o.unreadable {
-            match result.unreadable.last_mut() {
-                Some((s, l)) if *s + *l == h.0 => *l += h.1,
-                _ => result.unreadable.push(h),
-            }
-        }
-    }
-    result
+    scan_windows(image, &windows, progress)
 }
 
-/// Scans explicit windows `(chunk_start, chunk_end, window_end)`: pages that
-/// start in `chunk_start..chunk_end` and end by `window_end`. Used for the
-/// fragment boundaries of files read through their block maps.
+/// Scans windows `(chunk_start, chunk_end, window_end)`: pages that start in
+/// `chunk_start..chunk_end` and end by `window_end`, merged in window order.
+/// [`scan`] gives the chunks of a range; the fragment boundaries of files
+/// read through their block maps are windows too.
 pub fn scan_windows(
     image: &Image,
     windows: &[(u64, u64, u64)],
@@ -120,13 +99,19 @@ pub fn scan_windows(
         })
         .collect();
     let mut result = ScanOutput {
-        bytes_scanned: windows.iter().map(|w| w.2 - w.0).sum(),
+        bytes_scanned: windows.iter().map(|w| w.1 - w.0).sum(),
         ..Default::default()
     };
     for o in outs {
         result.pages.extend(o.pages);
         result.candidates.extend(o.candidates);
         result.frm_offsets.extend(o.frms);
+        for h in o.unreadable {
+            match result.unreadable.last_mut() {
+                Some((s, l)) if *s + *l == h.0 => *l += h.1,
+                _ => result.unreadable.push(h),
+            }
+        }
     }
     result
 }
