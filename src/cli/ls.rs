@@ -278,19 +278,8 @@ pub fn mode_string(kind: FileKind, mode: u16) -> String {
 
 /// Seconds since the epoch as `YYYY-MM-DD HH:MM:SS` (UTC), proleptic Gregorian.
 pub fn utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
+    let (y, m, d) = salvage::innodb::types::civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant's algorithm, public domain description).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
         rem / 3600,
