@@ -35,7 +35,7 @@ impl Overlay {
         let mut at = base;
         for f in &files {
             starts.push(at);
-            at = at.saturating_add(f.size.div_ceil(ALIGN).max(1) * ALIGN);
+            at = at.saturating_add(f.size.div_ceil(ALIGN).max(1).saturating_mul(ALIGN));
         }
         Overlay {
             base,
@@ -68,15 +68,19 @@ impl Overlay {
         };
         let f = &self.files[i];
         let end = (off + len as u64).min(f.size);
-        let first = f.runs.partition_point(|r| r.0 + r.2 <= off);
+        let first = f.runs.partition_point(|r| r.0.saturating_add(r.2) <= off);
         for &(fo, io, l) in &f.runs[first..] {
             if fo >= end {
                 break;
             }
             let s = fo.max(off);
-            let e = (fo + l).min(end);
+            let e = fo.saturating_add(l).min(end);
             if s < e {
-                out.push((io + (s - fo), (s - off) as usize, (e - s) as usize));
+                out.push((
+                    io.saturating_add(s - fo),
+                    (s - off) as usize,
+                    (e - s) as usize,
+                ));
             }
         }
         out

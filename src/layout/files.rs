@@ -210,7 +210,7 @@ pub fn read_at(image: &Image, inode: &Inode, off: u64, buf: &mut [u8]) -> usize 
         if s >= e {
             continue;
         }
-        let bytes = image.bytes(x.physical + (s - x.logical), (e - s) as usize);
+        let bytes = image.bytes(x.physical.saturating_add(s - x.logical), (e - s) as usize);
         let at = (s - off) as usize;
         buf[at..at + bytes.len()].copy_from_slice(&bytes);
     }
@@ -250,7 +250,7 @@ pub fn runs(inode: &Inode, off: u64, len: u64) -> Vec<(u64, u64, u64)> {
         let s = x.logical.max(off);
         let e = x.logical.saturating_add(x.len).min(end);
         if s < e {
-            out.push((s, x.physical + (s - x.logical), e - s));
+            out.push((s, x.physical.saturating_add(s - x.logical), e - s));
         }
     }
     out
