@@ -23,3 +23,5 @@ pub mod layout;
 pub mod recover;
 pub mod schema;
 pub mod score;
+#[cfg(test)]
+mod testutil;
