@@ -29,6 +29,14 @@ pub enum Status {
     /// Structurally a page, but the checksum fails or header and trailer
     /// disagree. Kept, never treated as good.
     Damaged,
+    /// The checksum holds once one damaged byte (or a 2-byte burst), found
+    /// from the checksum's syndrome, is put back ([`Reason::Repaired`]).
+    /// Counts as good.
+    Repaired,
+    /// Bytes of a copy brought up to date by the redo log (they are not in
+    /// the image as such: the copy lives in the image's memory region).
+    /// Counts as good.
+    Redone,
 }
 
 impl Status {
@@ -37,6 +45,8 @@ impl Status {
             Status::Ok => "ok",
             Status::Reassembled => "reassembled",
             Status::Damaged => "damaged",
+            Status::Repaired => "repaired",
+            Status::Redone => "redone",
         }
     }
 }
@@ -67,6 +77,20 @@ pub enum Reason {
     Holes {
         mask: u64,
         granularity: u32,
+    },
+    /// Syndrome repair: `len` (1 or 2) bytes at byte `at` of the physical
+    /// page were `old` on disk and are `new` in the repaired page.
+    Repaired {
+        at: u32,
+        len: u8,
+        old: [u8; 2],
+        new: [u8; 2],
+    },
+    /// Redo applied: the base copy had LSN `from_lsn`; `records` log
+    /// records were applied to it.
+    Redo {
+        from_lsn: u64,
+        records: u32,
     },
 }
 
@@ -128,6 +152,18 @@ impl PageRecord {
                     blocks.join(",")
                 ))
             }
+            Reason::Repaired { at, len, old, new } => {
+                let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+                let n = (len as usize).min(2);
+                Some(format!(
+                    "repaired: {n} byte(s) at page offset {at} were 0x{} on disk, 0x{} by the checksum",
+                    hex(&old[..n]),
+                    hex(&new[..n])
+                ))
+            }
+            Reason::Redo { from_lsn, records } => Some(format!(
+                "redo log applied: {records} record(s) on the copy of LSN {from_lsn}"
+            )),
         }
     }
 }

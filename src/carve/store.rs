@@ -99,6 +99,8 @@ impl PageStore {
                 Status::Ok => s.ok += 1,
                 Status::Reassembled => s.reassembled += 1,
                 Status::Damaged => s.damaged += 1,
+                Status::Repaired => s.repaired += 1,
+                Status::Redone => s.redone += 1,
             }
             *s.checksums.entry(p.checksum.as_str()).or_default() += 1;
             if p.logical_size != 0 {
@@ -160,7 +162,9 @@ impl PageStore {
 /// Good copies sort before damaged ones.
 fn rank(p: &PageRecord) -> u8 {
     match p.status {
-        Status::Ok => 2,
+        // A repaired copy is proven by its checksum like an intact one, and
+        // a redone copy is the newest state of its page: the LSN decides.
+        Status::Ok | Status::Redone | Status::Repaired => 2,
         Status::Reassembled => 1,
         Status::Damaged => 0,
     }
@@ -183,6 +187,10 @@ pub struct SpaceSummary {
     pub ok: u64,
     pub reassembled: u64,
     pub damaged: u64,
+    /// Copies repaired from their checksum's syndrome.
+    pub repaired: u64,
+    /// Copies brought up to date by the redo log.
+    pub redone: u64,
     pub max_page_no: u32,
     /// Distinct pages by type name.
     pub page_types: BTreeMap<&'static str, u64>,
@@ -207,6 +215,8 @@ impl SpaceSummary {
             ok: 0,
             reassembled: 0,
             damaged: 0,
+            repaired: 0,
+            redone: 0,
             max_page_no: 0,
             page_types: BTreeMap::new(),
             checksums: BTreeMap::new(),
