@@ -4,6 +4,8 @@
 #
 #   scripts/make-fixtures.sh                  # everything (about 3 minutes on 2 cores)
 #   scripts/make-fixtures.sh instances        # only the MariaDB instances and their truth
+#   scripts/make-fixtures.sh edges            # only the `edges` instance (temporal boundary
+#                                             # values in every row format; scripts/fixtures/edges.py)
 #   scripts/make-fixtures.sh images           # only images (needs a previous 'instances' run
 #                                             # with the same WORKDIR)
 #   scripts/make-fixtures.sh fsimages         # only main-ext4-2018, main-ext4-fragmented, main-xfs
@@ -49,6 +51,9 @@ mkdir -p "$WORKDIR" "$FX"
 start=$(date +%s)
 if [ "$what" = all ] || [ "$what" = instances ]; then
   python3 "$HERE/instances.py" "$WORKDIR" "$FX"
+fi
+if [ "$what" = all ] || [ "$what" = edges ]; then
+  python3 "$HERE/edges.py" "$WORKDIR" "$FX"
 fi
 if [ "$what" = all ] || [ "$what" = images ]; then
   python3 "$HERE/images.py" "$WORKDIR" "$FX"

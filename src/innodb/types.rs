@@ -89,21 +89,16 @@ pub fn fixed_len(col: &Column, compact: bool) -> Option<usize> {
         ColumnType::Date => 3,
         ColumnType::DateTime { fsp, old_format } => {
             if *old_format {
-                8
+                HIRES_DATETIME_BYTES[(*fsp).min(6) as usize]
             } else {
                 5 + frac_bytes(*fsp)
             }
         }
-        ColumnType::Timestamp { fsp, old_format } => {
-            if *old_format {
-                4
-            } else {
-                4 + frac_bytes(*fsp)
-            }
-        }
+        // TIMESTAMP2 and MariaDB's hires TIMESTAMP have the same sizes.
+        ColumnType::Timestamp { fsp, .. } => 4 + frac_bytes(*fsp),
         ColumnType::Time { fsp, old_format } => {
             if *old_format {
-                3
+                HIRES_TIME_BYTES[(*fsp).min(6) as usize]
             } else {
                 3 + frac_bytes(*fsp)
             }
@@ -182,6 +177,16 @@ fn set_len(members: usize) -> usize {
 fn frac_bytes(fsp: u32) -> usize {
     (fsp.min(6) as usize).div_ceil(2)
 }
+
+/// Bytes of a pre-MySQL 5.6 TIME by fsp: the 3-byte `HHMMSS` integer at
+/// fsp 0, MariaDB 5.3's "hires" TIME above (MariaDB `field.cc`,
+/// `time_hires_bytes`).
+const HIRES_TIME_BYTES: [usize; 7] = [3, 4, 4, 5, 5, 5, 6];
+
+/// Bytes of a pre-MySQL 5.6 DATETIME by fsp: the 8-byte
+/// `YYYYMMDDHHMMSS` integer at fsp 0 (MariaDB keeps that form for
+/// DATETIME(0)), MariaDB's hires DATETIME above (`datetime_hires_bytes`).
+const HIRES_DATETIME_BYTES: [usize; 7] = [8, 6, 6, 7, 7, 7, 8];
 
 const DIG2BYTES: [usize; 10] = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4];
 
@@ -279,21 +284,17 @@ fn write_value(col: &Column, b: &[u8], out: &mut String) -> W {
             push_ymd(out, y, m, d);
             Ok(())
         }
-        ColumnType::DateTime { fsp, old_format } => {
-            if *old_format {
-                old_datetime(b, out)
-            } else {
-                datetime2(b, *fsp, out)
-            }
-        }
+        ColumnType::DateTime { fsp, old_format } => match (*old_format, *fsp) {
+            (true, 0) => old_datetime(b, out),
+            (true, fsp) => hires_datetime(b, fsp, out),
+            (false, fsp) => datetime2(b, fsp, out),
+        },
         ColumnType::Timestamp { fsp, old_format } => timestamp(b, *fsp, *old_format, out),
-        ColumnType::Time { fsp, old_format } => {
-            if *old_format {
-                old_time(b, out)
-            } else {
-                time2(b, *fsp, out)
-            }
-        }
+        ColumnType::Time { fsp, old_format } => match (*old_format, *fsp) {
+            (true, 0) => old_time(b, out),
+            (true, fsp) => hires_time(b, fsp, out),
+            (false, fsp) => time2(b, fsp, out),
+        },
         ColumnType::Char { .. } => {
             let t = trim_char_padding(b, col.charset);
             text_into(t, col.charset, out)
@@ -1035,33 +1036,15 @@ fn push_frac(out: &mut String, usec: u64, fsp: u32) {
     push_padded(out, usec / 10u64.pow(6 - fsp), fsp as usize);
 }
 
-/// Fractional part of DATETIME2/TIME2/TIMESTAMP2 (big-endian, signed for
-/// TIME2) → (value as stored, in units of 10^-fsp rounded to usec scale).
-fn read_frac(b: &[u8], fsp: u32, signed: bool) -> Result<i64, ValueError> {
+/// Fractional part of DATETIME2/TIMESTAMP2 (big-endian: hundredths in one
+/// byte at fsp 1-2, units of 100 µs in two at fsp 3-4, µs in three at
+/// fsp 5-6), in µs.
+fn read_frac(b: &[u8], fsp: u32) -> Result<i64, ValueError> {
     let v = match fsp {
         0 => 0,
-        1 | 2 => {
-            let x = i64::from(b[0]);
-            let x = if signed && x >= 0x80 { x - 0x100 } else { x };
-            x * 10_000
-        }
-        3 | 4 => {
-            let x = be_uint(&b[..2]) as i64;
-            let x = if signed && x >= 0x8000 {
-                x - 0x10000
-            } else {
-                x
-            };
-            x * 100
-        }
-        5 | 6 => {
-            let x = be_uint(&b[..3]) as i64;
-            if signed && x >= 0x80_0000 {
-                x - 0x100_0000
-            } else {
-                x
-            }
-        }
+        1 | 2 => i64::from(b[0]) * 10_000,
+        3 | 4 => be_uint(&b[..2]) as i64 * 100,
+        5 | 6 => be_uint(&b[..3]) as i64,
         _ => {
             return Err(ValueError::Range {
                 ty: "fsp",
@@ -1076,7 +1059,7 @@ fn datetime2(b: &[u8], fsp: u32, out: &mut String) -> W {
     let fsp = fsp.min(6);
     need("DATETIME", b, 5 + frac_bytes(fsp))?;
     let int = be_uint(&b[..5]) as i64 - 0x80_0000_0000;
-    let frac = read_frac(&b[5..], fsp, false)?;
+    let frac = read_frac(&b[5..], fsp)?;
     if int < 0 || !(0..1_000_000).contains(&frac) {
         return Err(ValueError::Range {
             ty: "DATETIME",
@@ -1108,10 +1091,15 @@ fn old_datetime(b: &[u8], out: &mut String) -> W {
 }
 
 fn timestamp(b: &[u8], fsp: u32, old: bool, out: &mut String) -> W {
-    let fsp = if old { 0 } else { fsp.min(6) };
+    let fsp = fsp.min(6);
     need("TIMESTAMP", b, 4 + frac_bytes(fsp))?;
     let secs = be_uint(&b[..4]);
-    let frac = read_frac(&b[4..], fsp, false)?;
+    let frac = if old {
+        // MariaDB's hires TIMESTAMP: the fraction in units of 10^-fsp s.
+        be_uint(&b[4..4 + frac_bytes(fsp)]) as i64 * 10i64.pow(6 - fsp)
+    } else {
+        read_frac(&b[4..], fsp)?
+    };
     if !(0..1_000_000).contains(&frac) {
         return Err(ValueError::Range {
             ty: "TIMESTAMP",
@@ -1155,6 +1143,12 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// TIME2 (MySQL 5.6.4+ and MariaDB 10.1+), as `my_time_packed_from_binary`
+/// reads it: a 3-byte hour/minute/second part offset by 0x800000, then
+/// for fsp 1-4 an unsigned fraction (hundredths in one byte, or units of
+/// 100 µs in two) which, for a negative time, counts down from the next
+/// whole second: -00:00:00.01 is int part -1 with fraction 0xFF. At fsp
+/// 5-6 all 6 bytes are the packed value offset by 0x800000000000.
 fn time2(b: &[u8], fsp: u32, out: &mut String) -> W {
     let fsp = fsp.min(6);
     need("TIME", b, 3 + frac_bytes(fsp))?;
@@ -1162,16 +1156,16 @@ fn time2(b: &[u8], fsp: u32, out: &mut String) -> W {
         be_uint(&b[..6]) as i64 - 0x8000_0000_0000
     } else {
         let mut int = be_uint(&b[..3]) as i64 - 0x80_0000;
-        let mut frac = read_frac(&b[3..], fsp, true)?;
+        let (mut frac, span, unit) = match fsp {
+            0 => (0, 1, 0),
+            1 | 2 => (i64::from(b[3]), 0x100, 10_000),
+            _ => (be_uint(&b[3..5]) as i64, 0x1_0000, 100),
+        };
         if int < 0 && frac != 0 {
             int += 1;
-            frac -= if fsp <= 2 {
-                0x100 * 10_000
-            } else {
-                0x10000 * 100
-            };
+            frac -= span;
         }
-        (int << 24) + frac
+        (int << 24) + frac * unit
     };
     let neg = packed < 0;
     let p = packed.unsigned_abs();
@@ -1189,6 +1183,58 @@ fn time2(b: &[u8], fsp: u32, out: &mut String) -> W {
     }
     push_hms(out, h, mi, s);
     push_frac(out, frac, fsp);
+    Ok(())
+}
+
+/// MariaDB 5.3's hires TIME (fsp 1-6, tables made with
+/// `mysql56_temporal_format=OFF`, MariaDB `Field_time_hires`): the signed
+/// microsecond count (hours * 3600 + minutes * 60 + seconds) * 10^6 + µs,
+/// cut to fsp digits (divided by 10^(6-fsp)), plus the same cut of
+/// 3,020,400 s (one second past 838:59:59), big-endian in
+/// `HIRES_TIME_BYTES[fsp]` bytes.
+fn hires_time(b: &[u8], fsp: u32, out: &mut String) -> W {
+    let fsp = fsp.min(6);
+    let n = HIRES_TIME_BYTES[fsp as usize];
+    need("TIME", b, n)?;
+    let zero = 3_020_400 * 10i64.pow(fsp);
+    let v = be_uint(&b[..n]) as i64 - zero;
+    let usec = v.unsigned_abs() * 10u64.pow(6 - fsp);
+    let (secs, frac) = (usec / 1_000_000, usec % 1_000_000);
+    let (h, mi, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 838 {
+        return Err(ValueError::Range {
+            ty: "TIME",
+            detail: format!("hires {v}"),
+        });
+    }
+    if v < 0 {
+        out.push('-');
+    }
+    push_hms(out, h, mi, s);
+    push_frac(out, frac, fsp);
+    Ok(())
+}
+
+/// MariaDB 5.3's hires DATETIME (fsp 1-6, `Field_datetime_hires`): MariaDB's
+/// `pack_time`, ((((year * 13 + month) * 32 + day) * 24 + hour) * 60 +
+/// minute) * 60 + second, times 10^6 plus µs, cut to fsp digits,
+/// big-endian in `HIRES_DATETIME_BYTES[fsp]` bytes.
+fn hires_datetime(b: &[u8], fsp: u32, out: &mut String) -> W {
+    let fsp = fsp.min(6);
+    let n = HIRES_DATETIME_BYTES[fsp as usize];
+    need("DATETIME", b, n)?;
+    let v = u128::from(be_uint(&b[..n])) * 10u128.pow(6 - fsp);
+    let frac = (v % 1_000_000) as u64;
+    let mut rest = v / 1_000_000;
+    let mut part = |m: u128| {
+        let x = (rest % m) as u64;
+        rest /= m;
+        x
+    };
+    let (s, mi, h, d, m) = (part(60), part(60), part(24), part(32), part(13));
+    let y = u64::try_from(rest).unwrap_or(u64::MAX);
+    check_ymd("DATETIME", y, m, d)?;
+    push_datetime(out, y, m, d, h, mi, s, frac, fsp);
     Ok(())
 }
 
@@ -1451,6 +1497,83 @@ mod tests {
             decode_value(&c, &v.to_be_bytes()[1..]).unwrap(),
             "-838:59:59"
         );
+    }
+
+    /// TIME2 at fsp 1-4: a negative value's fraction counts down from the
+    /// next second (bytes as MariaDB 10.11 wrote them, fixtures/edges).
+    #[test]
+    fn time2_negative_fractions() {
+        let t = |fsp, b: &[u8]| {
+            let c = col(ColumnType::Time {
+                fsp,
+                old_format: false,
+            });
+            decode_value(&c, b).unwrap()
+        };
+        // -00:00:00.01: int part -1, fraction 0xFF.
+        assert_eq!(t(2, &[0x7F, 0xFF, 0xFF, 0xFF]), "-00:00:00.01");
+        assert_eq!(t(1, &[0x7F, 0xFF, 0xFF, 0xCE]), "-00:00:00.5");
+        assert_eq!(t(2, &[0x7F, 0xFF, 0xFF, 0x00]), "-00:00:01.00");
+        // -838:59:59.999 at fsp 3: int part -(838:59:59) - 1, fraction
+        // 0x10000 - 9990.
+        let hms = (838u32 << 12) | (59 << 6) | 59;
+        let int = (0x80_0000 - hms - 1).to_be_bytes();
+        let frac = (0x1_0000u32 - 9990).to_be_bytes();
+        let b = [int[1], int[2], int[3], frac[2], frac[3]];
+        assert_eq!(t(3, &b), "-838:59:59.999");
+        assert_eq!(t(4, &b), "-838:59:59.9990");
+        let pos = (0x80_0000 + hms).to_be_bytes();
+        let b = [pos[1], pos[2], pos[3], 0x27, 0x06];
+        assert_eq!(t(3, &b), "838:59:59.999");
+        assert_eq!(t(0, &[0x80, 0, 0]), "00:00:00");
+    }
+
+    /// MariaDB 5.3 hires TIME/DATETIME/TIMESTAMP (`mysql56_temporal_format
+    /// =OFF`), bytes found in edges_old/t_redundant.ibd of fixtures/edges.
+    #[test]
+    fn mariadb_hires_temporal() {
+        let v = |ty, h: &str| {
+            let b: Vec<u8> = (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                .collect();
+            decode_value(&col(ty), &b).unwrap()
+        };
+        let time = |fsp| ColumnType::Time {
+            fsp,
+            old_format: true,
+        };
+        let dt = |fsp| ColumnType::DateTime {
+            fsp,
+            old_format: true,
+        };
+        let ts = |fsp| ColumnType::Timestamp {
+            fsp,
+            old_format: true,
+        };
+        assert_eq!(v(time(6), "02c9c9c4a214"), "12:34:56.789012");
+        assert_eq!(v(time(5), "4760fa1035"), "12:34:56.78901");
+        assert_eq!(v(time(3), "00b6bad215"), "12:34:56.789");
+        assert_eq!(v(time(1), "01d3c9c7"), "12:34:56.7");
+        // The smallest: one unit above zero.
+        assert_eq!(v(time(1), "00000001"), "-838:59:59.9");
+        assert_eq!(v(time(6), "000000000001"), "-838:59:59.999999");
+        assert_eq!(v(time(0), "81e240"), "12:34:56");
+        assert_eq!(v(dt(6), "04fcee3943bfffff"), "9999-12-31 23:59:59.999999");
+        assert_eq!(v(dt(1), "0344d965ffff"), "9999-12-31 23:59:59.9");
+        assert_eq!(v(dt(3), "0146e4ebd7ffff"), "9999-12-31 23:59:59.999");
+        assert_eq!(v(ts(3), "7fffffff03e7"), "2038-01-19 03:14:07.999");
+        assert_eq!(v(ts(1), "7fffffff09"), "2038-01-19 03:14:07.9");
+        assert_eq!(v(ts(6), "7fffffff0f423f"), "2038-01-19 03:14:07.999999");
+        for (ty, n) in [
+            (time(5), 5),
+            (dt(5), 7),
+            (dt(0), 8),
+            (ts(5), 7),
+            (time(0), 3),
+        ] {
+            assert_eq!(fixed_len(&col(ty), true), Some(n));
+        }
     }
 
     #[test]
