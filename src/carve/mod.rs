@@ -10,6 +10,7 @@
 pub mod detect;
 pub mod follow;
 pub mod pages;
+pub mod redo;
 pub mod scan;
 pub mod store;
 
@@ -176,6 +177,8 @@ pub struct Carved {
     pub store: store::PageStore,
     pub files: follow::FileIndex,
     pub layout: crate::layout::Summary,
+    /// What the redo log did, when one was found ([`redo`]).
+    pub redo: Option<redo::RedoReport>,
 }
 
 /// The layout stage, then the carver: partitions and filesystems are read
@@ -189,23 +192,43 @@ pub fn carve_disk(
     layout: bool,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Carved {
+    carve_disk_with(
+        image,
+        range,
+        layout,
+        &redo::RedoOptions::default(),
+        progress,
+    )
+}
+
+/// [`carve_disk`], then the redo log applied to the pages found
+/// ([`redo::apply`]) as `redo_opts` says.
+pub fn carve_disk_with(
+    image: &Image,
+    range: scan::ScanRange,
+    layout: bool,
+    redo_opts: &redo::RedoOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Carved {
     let whole = range.start == 0 && range.end == image.size();
-    let (files, summary) = if whole && layout {
-        let layout = crate::layout::open(image);
-        let files = follow::attach(image, &layout);
-        (files, layout.summary())
-    } else {
-        (Vec::new(), crate::layout::Summary::default())
+    let layout = (whole && layout).then(|| crate::layout::open(image));
+    let (files, summary) = match &layout {
+        Some(l) => (follow::attach(image, l), l.summary()),
+        None => (Vec::new(), crate::layout::Summary::default()),
     };
     let mut raw = scan::scan(image, range, progress);
     if let Some(overlay) = image.overlay() {
         follow::merge_file_pages(image, overlay, &files, &mut raw);
     }
     let index = follow::FileIndex::new(files, image.overlay());
+    let carved_logs = std::mem::take(&mut raw.redo_offsets);
+    let mut store = store::PageStore::build(raw);
+    let redo = redo::apply(image, layout.as_ref(), &carved_logs, &mut store, redo_opts);
     Carved {
-        store: store::PageStore::build(raw),
+        store,
         files: index,
         layout: summary,
+        redo,
     }
 }
 

@@ -39,6 +39,9 @@ pub struct ScanOutput {
     /// Offsets of what looks like a `.frm` file (table definitions of
     /// MySQL 5.x / MariaDB), noted in the same pass.
     pub frm_offsets: Vec<u64>,
+    /// Offsets of redo log file headers (`ib_logfile0`, found by their
+    /// magic and checksum), noted in the same pass.
+    pub redo_offsets: Vec<u64>,
 }
 
 #[derive(Default)]
@@ -47,6 +50,7 @@ struct ChunkOut {
     candidates: Vec<Candidate>,
     unreadable: Vec<(u64, u64)>,
     frms: Vec<u64>,
+    logs: Vec<u64>,
 }
 
 #[derive(Default)]
@@ -106,6 +110,7 @@ pub fn scan_windows(
         result.pages.extend(o.pages);
         result.candidates.extend(o.candidates);
         result.frm_offsets.extend(o.frms);
+        result.redo_offsets.extend(o.logs);
         for h in o.unreadable {
             match result.unreadable.last_mut() {
                 Some((s, l)) if *s + *l == h.0 => *l += h.1,
@@ -146,6 +151,11 @@ fn scan_chunk(image: &Image, c0: u64, c1: u64, end: u64, st: &mut ThreadState) -
                 && crate::innodb::frm::looks_like_frm(w)
             {
                 out.frms.push(w0 + p as u64);
+            }
+            if matches!(w.first(), Some(0x50 | 0xd0))
+                && crate::innodb::redo::header::looks_like_log(w)
+            {
+                out.logs.push(w0 + p as u64);
             }
             match detect(w, w0 + p as u64, scratch) {
                 Some(Detection::Page(r)) => {

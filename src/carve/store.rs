@@ -34,23 +34,14 @@ impl PageStore {
             unreadable,
             bytes_scanned,
             frm_offsets,
+            redo_offsets: _,
         } = scan;
         let resolved = resolve_candidates(&pages, &candidates);
         if !resolved.is_empty() {
             pages.extend(resolved);
             pages.sort_by_key(|p| p.offset);
         }
-        let mut by_id: Vec<u32> = (0..pages.len() as u32).collect();
-        by_id.sort_by(|&a, &b| {
-            let (x, y) = (&pages[a as usize], &pages[b as usize]);
-            (x.space_id, x.page_no, rank(y), y.lsn, x.offset).cmp(&(
-                y.space_id,
-                y.page_no,
-                rank(x),
-                x.lsn,
-                y.offset,
-            ))
-        });
+        let by_id = index_by_id(&pages);
         PageStore {
             pages,
             by_id,
@@ -58,6 +49,17 @@ impl PageStore {
             bytes_scanned,
             frm_offsets,
         }
+    }
+
+    /// Adds copies made after the scan (the pages the redo log brought up
+    /// to date, at virtual offsets above the image) and re-indexes.
+    pub fn add_pages(&mut self, extra: Vec<PageRecord>) {
+        if extra.is_empty() {
+            return;
+        }
+        self.pages.extend(extra);
+        self.pages.sort_by_key(|p| p.offset);
+        self.by_id = index_by_id(&self.pages);
     }
 
     /// All copies of one page, best first (good before damaged, then newest).
@@ -157,6 +159,22 @@ impl PageStore {
     pub fn damaged(&self) -> impl Iterator<Item = &PageRecord> {
         self.pages.iter().filter(|p| p.status == Status::Damaged)
     }
+}
+
+/// Indices of `pages` by (space id, page no, best first).
+fn index_by_id(pages: &[PageRecord]) -> Vec<u32> {
+    let mut by_id: Vec<u32> = (0..pages.len() as u32).collect();
+    by_id.sort_by(|&a, &b| {
+        let (x, y) = (&pages[a as usize], &pages[b as usize]);
+        (x.space_id, x.page_no, rank(y), y.lsn, x.offset).cmp(&(
+            y.space_id,
+            y.page_no,
+            rank(x),
+            x.lsn,
+            y.offset,
+        ))
+    });
+    by_id
 }
 
 /// Good copies sort before damaged ones.

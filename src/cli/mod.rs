@@ -61,9 +61,24 @@ pub struct ImageArgs {
     /// (no file names, and pages split across file fragments stay split).
     #[arg(long)]
     pub no_layout: bool,
+    /// A redo log (ib_logfile0) to apply to the pages found, when it is not
+    /// in the image (by default a log in the image is found and applied).
+    #[arg(long, value_name = "FILE")]
+    pub redo: Option<PathBuf>,
+    /// Do not apply any redo log: the pages as the image has them.
+    #[arg(long, conflicts_with = "redo")]
+    pub no_redo: bool,
 }
 
 impl ImageArgs {
+    /// What `--redo` / `--no-redo` ask for.
+    pub fn redo_options(&self) -> salvage::carve::redo::RedoOptions {
+        salvage::carve::redo::RedoOptions {
+            enabled: !self.no_redo,
+            log_file: self.redo.clone(),
+        }
+    }
+
     /// Opens the image read-only (qcow2 detected by its magic).
     pub fn open(&self) -> Result<salvage::image::Image, Fatal> {
         let mode = if self.no_mmap {
@@ -110,6 +125,8 @@ impl FsImageArgs {
             threads: None,
             backing: self.backing.clone(),
             no_layout: false,
+            redo: None,
+            no_redo: false,
         }
     }
 }

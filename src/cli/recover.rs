@@ -89,6 +89,7 @@ pub fn run(
     });
     bar.finish_and_clear();
     rec.schema_errors.extend(warnings);
+    rec.redo = carved.redo.clone();
     // On the same pool: -t bounds the CSV formatting too.
     pool.install(|| salvage::export::write_all(out, &rec))
         .map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;

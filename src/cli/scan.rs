@@ -29,11 +29,24 @@ pub fn carve_image(args: &ImageArgs) -> Result<(Image, ScanRange, Carved), Fatal
     let pool = pool(args.threads)?;
     let bar = progress::bytes(length, "scanning");
     let carved = pool.install(|| {
-        carve::carve_disk(&image, range, !args.no_layout, &|done| {
-            bar.set_position(done)
-        })
+        carve::carve_disk_with(
+            &image,
+            range,
+            !args.no_layout,
+            &args.redo_options(),
+            &|done| bar.set_position(done),
+        )
     });
     bar.finish_and_clear();
+    if let Some(r) = &carved.redo {
+        eprintln!("{}", r.line());
+        for w in &r.summary.warnings {
+            eprintln!(
+                "{}: {w}",
+                "warning".if_supports_color(Stream::Stderr, |t| t.yellow())
+            );
+        }
+    }
     for (who, n) in &carved.layout.notes {
         eprintln!(
             "{}: {who}: {n}",
@@ -133,6 +146,9 @@ struct ScanReport<'a> {
     indexes: Vec<IndexSummary>,
     damaged: Vec<PageLine<'a>>,
     unreadable: Vec<[u64; 2]>,
+    /// The redo log applied, if one was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redo: Option<&'a carve::redo::RedoReport>,
 }
 
 pub fn run(args: &ImageArgs, json: bool, list_pages: bool, stats: bool) -> Result<ExitCode, Fatal> {
@@ -174,6 +190,7 @@ pub fn run(args: &ImageArgs, json: bool, list_pages: bool, stats: bool) -> Resul
                 .map(|p| PageLine::new(p, files, &image))
                 .collect(),
             unreadable: store.unreadable.iter().map(|&(o, l)| [o, l]).collect(),
+            redo: carved.redo.as_ref(),
         };
         serde_json::to_writer_pretty(&mut out, &report)?;
         out.write_all(b"\n")?;

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
 
+pub mod memory;
 pub mod overlay;
 pub mod qcow2;
 
@@ -56,6 +57,8 @@ pub struct Image {
     qcow2: Option<qcow2::Qcow2>,
     /// Files read through their block maps, at virtual offsets above `size`.
     overlay: std::sync::OnceLock<overlay::Overlay>,
+    /// Pages made in memory (redo applied), at [`memory::BASE`].
+    memory: std::sync::OnceLock<memory::Memory>,
 }
 
 impl Image {
@@ -106,6 +109,7 @@ impl Image {
                 map: None,
                 qcow2: Some(q),
                 overlay: Default::default(),
+                memory: Default::default(),
             });
         }
         let map = if mode == ReadMode::Mmap && size > 0 {
@@ -133,6 +137,7 @@ impl Image {
             map,
             qcow2: None,
             overlay: Default::default(),
+            memory: Default::default(),
         })
     }
 
@@ -148,10 +153,27 @@ impl Image {
         self.overlay.get()
     }
 
+    /// Places `data` at [`memory::BASE`] (once; later calls are ignored)
+    /// and returns the region.
+    pub fn attach_memory(&self, data: Vec<u8>) -> &memory::Memory {
+        self.memory.get_or_init(|| memory::Memory { data })
+    }
+
+    /// The memory region, if any.
+    pub fn memory(&self) -> Option<&memory::Memory> {
+        self.memory.get()
+    }
+
     /// Virtual bytes `off..off+len` of an attached file (zeros in its holes;
-    /// clipped at the end of the file).
+    /// clipped at the end of the file) or of the memory region.
     fn read_virtual<'a>(&self, off: u64, len: usize, buf: &'a mut Vec<u8>) -> &'a [u8] {
         buf.clear();
+        if off >= memory::BASE {
+            if let Some(m) = self.memory.get() {
+                buf.extend_from_slice(m.get(off, len));
+            }
+            return &buf[..];
+        }
         let Some(o) = self.overlay.get() else {
             return &buf[..];
         };

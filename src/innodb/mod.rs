@@ -16,6 +16,8 @@ pub mod page_compressed;
 pub mod page_header;
 pub mod page_zip;
 pub mod record;
+pub mod redo;
 pub mod rows;
 pub mod sdi;
 pub mod types;
+pub mod undo;

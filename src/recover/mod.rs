@@ -156,6 +156,10 @@ pub struct Recovery {
     /// Schemas that could not be tied to any pages.
     pub tables_without_pages: Vec<String>,
     pub schema_errors: Vec<String>,
+    /// The redo log applied before recovery, if one was found (set by the
+    /// caller from [`crate::carve::Carved::redo`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redo: Option<crate::carve::redo::RedoReport>,
 }
 
 /// Runs recovery on a carved image. Deterministic: the same image gives the
@@ -183,5 +187,6 @@ pub fn recover(
         ),
         tables,
         schema_errors: schemas.errors,
+        redo: None,
     }
 }

@@ -1,0 +1,413 @@
+//! Crash recovery in memory: the log from the checkpoint to its end,
+//! mini-transaction by mini-transaction, applied to the pages it names.
+//!
+//! As `recv_recover_page` does, a page's records are applied only when
+//! their mini-transaction started at or after the page's own FIL_PAGE_LSN
+//! (an older one is already in the page), on the newest good copy of the
+//! page, or on a zero page after INIT_PAGE. The result carries the end LSN
+//! of the last mini-transaction applied as its FIL_PAGE_LSN and a fresh
+//! checksum. Only touched pages are held, up to [`Options::max_pages`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::innodb::redo::apply::{apply, Applied};
+use crate::innodb::redo::header::{self, Checkpoint, HeaderError, LogHeader, START_OFFSET};
+use crate::innodb::redo::mtr::{self, End, LogSource, Ring};
+use crate::innodb::redo::record::{self, Item, FILE_DELETE, FILE_RENAME};
+
+/// A page as the store has it, before the log.
+pub struct Base {
+    /// The logical page (uncompressed), of its page size.
+    pub bytes: Vec<u8>,
+    /// Its FIL_PAGE_LSN.
+    pub lsn: u64,
+    /// Whether it uses the full_crc32 page format (else the classic crc32
+    /// trailer is written).
+    pub full_crc32: bool,
+}
+
+/// What the page store has for a page the log names.
+pub enum Lookup {
+    Page(Base),
+    /// No good copy.
+    Missing,
+    /// A copy in a form the log cannot be applied to (ROW_FORMAT=COMPRESSED).
+    Unsupported(&'static str),
+}
+
+/// The pages the log is applied to.
+pub trait BasePages {
+    fn lookup(&self, space: u32, page: u32) -> Lookup;
+    /// Page size and format (full_crc32?) of a tablespace, for pages the
+    /// log creates from nothing.
+    fn space_format(&self, space: u32) -> Option<(usize, bool)>;
+}
+
+pub struct Options {
+    /// Most pages held in memory at once (each one page size).
+    pub max_pages: usize,
+    /// How far past a failed mini-transaction to look for a valid one (to
+    /// tell a damaged log from its end).
+    pub resync_limit: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            max_pages: 1 << 18,
+            resync_limit: 1 << 20,
+        }
+    }
+}
+
+/// What was applied, for the report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub creator: String,
+    pub log_size: u64,
+    pub first_lsn: u64,
+    pub checkpoint_lsn: u64,
+    /// Where the log ends (the first LSN not applied).
+    pub end_lsn: u64,
+    /// Why it ends there.
+    pub end: &'static str,
+    /// Bytes of log read from the checkpoint to the end.
+    pub log_bytes: u64,
+    pub mtrs: u64,
+    /// Page records applied.
+    pub records: u64,
+    /// Page records already in their page (page LSN newer).
+    pub records_already_applied: u64,
+    pub pages_redone: u64,
+    /// Pages the log names that have no good copy and that it does not
+    /// create: their records are left out.
+    pub pages_skipped: u64,
+    /// Pages whose records could not be applied (the page did not match).
+    pub pages_failed: u64,
+    pub pages_freed: u64,
+    /// Tablespace file names from FILE_MODIFY / FILE_CREATE / FILE_RENAME.
+    pub files: BTreeMap<u32, String>,
+    pub warnings: Vec<String>,
+}
+
+/// A page brought up to date.
+pub struct RedonePage {
+    pub space: u32,
+    pub page: u32,
+    pub bytes: Vec<u8>,
+    /// FIL_PAGE_LSN of the copy the log was applied to (0: created).
+    pub from_lsn: u64,
+    pub records: u32,
+    pub full_crc32: bool,
+}
+
+pub struct Outcome {
+    pub summary: Summary,
+    pub pages: Vec<RedonePage>,
+}
+
+const MAX_WARNINGS: usize = 40;
+
+#[derive(Default)]
+struct PageState {
+    buf: Option<Vec<u8>>,
+    base_lsn: u64,
+    from_lsn: u64,
+    full_crc32: bool,
+    records: u32,
+    end_lsn: u64,
+    missing: bool,
+    unsupported: bool,
+    skipped: bool,
+    failed: bool,
+    freed: bool,
+}
+
+fn warn(s: &mut Summary, w: String) {
+    if s.warnings.len() < MAX_WARNINGS {
+        s.warnings.push(w);
+    } else if s.warnings.len() == MAX_WARNINGS {
+        s.warnings.push("(more warnings left out)".to_string());
+    }
+}
+
+/// Reads the log header and checkpoint.
+pub fn open(src: &dyn LogSource) -> Result<(LogHeader, Checkpoint), HeaderError> {
+    let mut head = vec![0u8; START_OFFSET as usize];
+    let n = src.read_at(0, &mut head);
+    head.truncate(n);
+    let h = header::parse_header(&head)?;
+    if h.encrypted {
+        return Err(HeaderError::Encrypted);
+    }
+    let b1 = head.get(4096..4096 + 64).unwrap_or(&[]);
+    let b2 = head.get(8192..8192 + 64).unwrap_or(&[]);
+    let c = header::newest_checkpoint(b1, b2, h.first_lsn)?;
+    Ok((h, c))
+}
+
+/// Applies the log in `src` to the pages of `base`.
+pub fn replay(
+    src: &dyn LogSource,
+    base: &dyn BasePages,
+    opts: &Options,
+) -> Result<Outcome, HeaderError> {
+    let (h, cp) = open(src)?;
+    let mut s = Summary {
+        creator: h.creator.clone(),
+        log_size: src.size(),
+        first_lsn: h.first_lsn,
+        checkpoint_lsn: cp.lsn,
+        ..Default::default()
+    };
+    let mut ring = Ring::new(src, h.first_lsn).ok_or(HeaderError::Invalid("log file too short"))?;
+    let mut pages: HashMap<(u32, u32), PageState> = HashMap::new();
+    let mut lsn = cp.lsn;
+    let end = loop {
+        let len = match mtr::scan(&mut ring, lsn) {
+            Ok(len) => len,
+            Err(e) => break e,
+        };
+        let mtr_end = lsn + (len + mtr::TAIL) as u64;
+        let recs = ring.bytes(lsn, len);
+        match record::parse(recs, 65536) {
+            Err(m) => warn(
+                &mut s,
+                format!(
+                    "redo log: malformed record ({}) in the mini-transaction at LSN {lsn} \
+                     (log file offset {}): that mini-transaction is left out",
+                    m.what,
+                    START_OFFSET + (lsn - h.first_lsn) % ring.capacity() + m.at as u64
+                ),
+            ),
+            Ok(items) => {
+                let mut last_offset = 0usize;
+                for it in items {
+                    match it {
+                        Item::Page(r) => {
+                            let st = pages
+                                .entry((r.space, r.page))
+                                .or_insert_with(|| load(base, r.space, r.page));
+                            apply_one(&mut s, st, &r, lsn, mtr_end, base, &mut last_offset);
+                        }
+                        Item::File {
+                            op,
+                            space,
+                            name,
+                            name2,
+                        } => {
+                            let n = if op == FILE_RENAME { name2 } else { Some(name) };
+                            match (op, n) {
+                                (FILE_DELETE, _) => {
+                                    s.files.remove(&space);
+                                }
+                                (_, Some(n)) => {
+                                    s.files
+                                        .insert(space, String::from_utf8_lossy(n).into_owned());
+                                }
+                                _ => {}
+                            }
+                        }
+                        Item::Checkpoint(_) => {}
+                    }
+                }
+            }
+        }
+        s.mtrs += 1;
+        lsn = mtr_end;
+        if pages.len() > opts.max_pages {
+            warn(
+                &mut s,
+                format!(
+                    "redo log: more than {} pages touched; the log is applied up to LSN {lsn} \
+                     only (memory bound)",
+                    opts.max_pages
+                ),
+            );
+            break End::Truncated;
+        }
+    };
+    s.end_lsn = lsn;
+    s.log_bytes = lsn - cp.lsn;
+    s.end = match end {
+        End::Empty => "end of the written log",
+        End::Sequence => "tail of an earlier pass over the file",
+        End::Checksum => "checksum mismatch (torn write at the end)",
+        End::Truncated => "end of the readable log",
+        End::Malformed => "malformed record length",
+    };
+    if matches!(end, End::Checksum | End::Malformed | End::Sequence) {
+        if let Some(next) = mtr::resync(&mut ring, lsn, opts.resync_limit) {
+            let off = ring.offset(lsn);
+            let why = s.end;
+            warn(
+                &mut s,
+                format!(
+                    "redo log damaged: {} in the mini-transaction at LSN {lsn} (log file offset \
+                     {off}); valid log follows at LSN {next}, but recovery stops at the damage, \
+                     as InnoDB does: the log after it is not used",
+                    why
+                ),
+            );
+            s.end = "damaged mini-transaction";
+        }
+    }
+    let mut out = Vec::new();
+    let mut keys: Vec<(u32, u32)> = pages.keys().copied().collect();
+    keys.sort_unstable();
+    let mut skipped = Vec::new();
+    for k in keys {
+        let st = pages.remove(&k).expect("key from the map");
+        if st.freed {
+            s.pages_freed += 1;
+        }
+        if st.failed {
+            s.pages_failed += 1;
+            continue;
+        }
+        if st.skipped {
+            s.pages_skipped += 1;
+            skipped.push(k);
+        }
+        let Some(mut buf) = st.buf else { continue };
+        if st.records == 0 || st.freed {
+            continue;
+        }
+        finish_page(&mut buf, st.end_lsn, st.full_crc32);
+        s.pages_redone += 1;
+        out.push(RedonePage {
+            space: k.0,
+            page: k.1,
+            bytes: buf,
+            from_lsn: st.from_lsn,
+            records: st.records,
+            full_crc32: st.full_crc32,
+        });
+    }
+    if !skipped.is_empty() {
+        let list: Vec<String> = skipped
+            .iter()
+            .take(10)
+            .map(|(a, b)| format!("{a}:{b}"))
+            .collect();
+        warn(
+            &mut s,
+            format!(
+                "redo log names {} page(s) that are not in the image and that it does not \
+                 create; their records are left out (space:page {}{})",
+                skipped.len(),
+                list.join(", "),
+                if skipped.len() > 10 { ", ..." } else { "" }
+            ),
+        );
+    }
+    Ok(Outcome {
+        summary: s,
+        pages: out,
+    })
+}
+
+fn load(base: &dyn BasePages, space: u32, page: u32) -> PageState {
+    match base.lookup(space, page) {
+        Lookup::Page(b) => {
+            let size = b.bytes.len();
+            if !(4096..=65536).contains(&size) || !size.is_power_of_two() {
+                return PageState {
+                    unsupported: true,
+                    ..Default::default()
+                };
+            }
+            PageState {
+                base_lsn: b.lsn,
+                from_lsn: b.lsn,
+                full_crc32: b.full_crc32,
+                buf: Some(b.bytes),
+                ..Default::default()
+            }
+        }
+        Lookup::Missing => PageState {
+            missing: true,
+            ..Default::default()
+        },
+        Lookup::Unsupported(_) => PageState {
+            unsupported: true,
+            ..Default::default()
+        },
+    }
+}
+
+fn apply_one(
+    s: &mut Summary,
+    st: &mut PageState,
+    r: &record::PageRec<'_>,
+    start_lsn: u64,
+    end_lsn: u64,
+    base: &dyn BasePages,
+    last_offset: &mut usize,
+) {
+    if st.failed || st.unsupported {
+        return;
+    }
+    if start_lsn < st.base_lsn {
+        s.records_already_applied += 1;
+        return;
+    }
+    if r.op == record::INIT_PAGE && st.buf.is_none() {
+        let (size, fcrc) = base.space_format(r.space).unwrap_or((16384, true));
+        st.buf = Some(vec![0u8; size]);
+        st.full_crc32 = fcrc;
+        st.freed = false;
+        st.skipped = false;
+    }
+    let Some(buf) = st.buf.as_mut() else {
+        if st.missing && r.op != record::FREE_PAGE {
+            st.skipped = true;
+        }
+        return;
+    };
+    match apply(buf, r, last_offset) {
+        Ok(Applied::Changed) => {
+            st.records += 1;
+            st.end_lsn = end_lsn;
+            st.freed = false;
+            s.records += 1;
+        }
+        Ok(Applied::Freed) => {
+            st.freed = true;
+            st.records += 1;
+            st.end_lsn = end_lsn;
+            s.records += 1;
+        }
+        Ok(Applied::Ignored) => {}
+        Err(e) => {
+            st.failed = true;
+            warn(
+                s,
+                format!(
+                    "redo log: record for page {}:{} in the mini-transaction at LSN {start_lsn} \
+                     not applied ({e}); the page is left as the image has it",
+                    r.space, r.page
+                ),
+            );
+        }
+    }
+}
+
+/// Sets FIL_PAGE_LSN and the trailer to `lsn` and recomputes the checksum.
+pub fn finish_page(page: &mut [u8], lsn: u64, full_crc32: bool) {
+    use crate::innodb::checksum::{crc32_page, crc32c};
+    let n = page.len();
+    page[16..24].copy_from_slice(&lsn.to_be_bytes());
+    if full_crc32 {
+        page[n - 8..n - 4].copy_from_slice(&(lsn as u32).to_be_bytes());
+        let c = crc32c(&page[..n - 4]);
+        page[n - 4..].copy_from_slice(&c.to_be_bytes());
+    } else {
+        page[n - 8..].copy_from_slice(&lsn.to_be_bytes());
+        let c = crc32_page(page).to_be_bytes();
+        page[..4].copy_from_slice(&c);
+        page[n - 8..n - 4].copy_from_slice(&c);
+    }
+}
