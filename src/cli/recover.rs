@@ -122,6 +122,9 @@ fn summary(w: &mut impl Write, rec: &Recovery, out: &Path) -> io::Result<()> {
             "{:<40} {:>9} rows  {:>7} deleted  {:>6} partial  {:>6} pages",
             name, t.rows_written, t.deleted_rows, t.partial_rows, t.leaf_pages
         );
+        if t.uncertain_rows > 0 {
+            line.push_str(&format!("  {} uncertain", t.uncertain_rows));
+        }
         if t.leaf_pages_damaged > 0 {
             line.push_str(&format!("  {} pages damaged", t.leaf_pages_damaged));
         }

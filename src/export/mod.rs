@@ -1,5 +1,6 @@
 //! Writers of recovered data: CSV per table (the exact convention of
-//! DESIGN.md), `schema.sql`, `load.sql` and `report.json`.
+//! DESIGN.md: `<table>.csv`, `.deleted.csv`, `.uncertain.csv`, `.partial.csv`),
+//! `schema.sql`, `load.sql` and `report.json`.
 
 pub mod csv;
 pub mod sql;
@@ -38,7 +39,8 @@ pub fn table_path(out: &Path, db: &str, table: &str, suffix: &str) -> PathBuf {
 pub fn write_all(out: &Path, rec: &Recovery) -> io::Result<()> {
     std::fs::create_dir_all(out)?;
     for t in &rec.tables {
-        if t.leaf_pages == 0 && t.rows.is_empty() && t.deleted.is_empty() {
+        if t.leaf_pages == 0 && t.rows.is_empty() && t.deleted.is_empty() && t.uncertain.is_empty()
+        {
             continue;
         }
         std::fs::create_dir_all(out.join(path_component(&t.db)))?;
@@ -70,6 +72,14 @@ pub fn write_all(out: &Path, rec: &Recovery) -> io::Result<()> {
             t.deleted.len(),
             |i| shown(t.deleted[i]),
         )?;
+        if !t.uncertain.is_empty() {
+            csv::write_file(
+                &table_path(out, &t.db, &t.table, ".uncertain.csv"),
+                &header,
+                t.uncertain.len(),
+                |i| shown(t.uncertain[i]),
+            )?;
+        }
         if !t.partial.is_empty() {
             csv::write_file(
                 &table_path(out, &t.db, &t.table, ".partial.csv"),

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::export::path_component;
-use crate::recover::Recovery;
+use crate::recover::{Recovery, TableRecovery};
 use crate::schema::{Charset, Column, ColumnType, TableDef};
 
 fn ident(s: &str) -> String {
@@ -199,47 +199,77 @@ pub fn load_sql(rec: &Recovery) -> String {
         if t.rows.is_empty() || is_system_db(&t.db) {
             continue;
         }
-        let n_visible = t.def.columns.iter().filter(|c| c.is_visible()).count();
-        let vars: Vec<String> = (0..n_visible).map(|i| format!("@c{i}")).collect();
-        let sets: Vec<String> = t
-            .def
-            .columns
-            .iter()
-            .filter(|c| c.is_visible())
-            .enumerate()
-            .map(|(i, c)| {
-                let v = format!("NULLIF(@c{i}, '\\\\N')");
-                let expr = match c.ty {
-                    ColumnType::Binary { .. }
-                    | ColumnType::VarBinary { .. }
-                    | ColumnType::Blob
-                    | ColumnType::Geometry
-                    | ColumnType::Vector { .. } => {
-                        format!("UNHEX(SUBSTRING({v}, 3))")
-                    }
-                    ColumnType::Text | ColumnType::Char { .. } | ColumnType::VarChar { .. }
-                        if c.charset == Charset::Binary =>
-                    {
-                        format!("UNHEX(SUBSTRING({v}, 3))")
-                    }
-                    ColumnType::Bit { .. } => format!("CAST({v} AS UNSIGNED)"),
-                    _ => v,
-                };
-                format!("{} = {expr}", ident(&c.name))
-            })
-            .collect();
-        let file = format!("{}/{}.csv", path_component(&t.db), path_component(&t.table));
-        let _ = writeln!(
-            s,
-            "LOAD DATA LOCAL INFILE {} INTO TABLE {}.{} CHARACTER SET utf8mb4\n  \
-             FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY ''\n  \
-             LINES TERMINATED BY '\\n' IGNORE 1 LINES\n  ({})\n  SET {};",
-            sql_string(&file),
-            ident(&t.db),
-            ident(&t.table),
-            vars.join(", "),
-            sets.join(",\n      ")
-        );
+        s.push_str(&load_statement(t, ".csv"));
     }
+    let uncertain: Vec<&TableRecovery> = rec
+        .tables
+        .iter()
+        .filter(|t| !t.uncertain.is_empty() && !is_system_db(&t.db))
+        .collect();
+    if !uncertain.is_empty() {
+        s.push_str(
+            "\n-- Uncertain rows: found on the disk, but nothing proves them live or deleted\n\
+             -- (pages that fail their checksum, old page copies where the live pages are lost,\n\
+             -- transactions active at the crash; see report.json). No key is in both files.\n\
+             -- To load them too, remove the leading '-- ' of the statements below.\n",
+        );
+        for t in uncertain {
+            for line in load_statement(t, ".uncertain.csv").lines() {
+                let _ = writeln!(s, "-- {line}");
+            }
+        }
+    }
+    s
+}
+
+/// The LOAD DATA statement of one table's CSV file (`suffix`: `.csv`,
+/// `.uncertain.csv`).
+fn load_statement(t: &TableRecovery, suffix: &str) -> String {
+    let mut s = String::new();
+    let n_visible = t.def.columns.iter().filter(|c| c.is_visible()).count();
+    let vars: Vec<String> = (0..n_visible).map(|i| format!("@c{i}")).collect();
+    let sets: Vec<String> = t
+        .def
+        .columns
+        .iter()
+        .filter(|c| c.is_visible())
+        .enumerate()
+        .map(|(i, c)| {
+            let v = format!("NULLIF(@c{i}, '\\\\N')");
+            let expr = match c.ty {
+                ColumnType::Binary { .. }
+                | ColumnType::VarBinary { .. }
+                | ColumnType::Blob
+                | ColumnType::Geometry
+                | ColumnType::Vector { .. } => {
+                    format!("UNHEX(SUBSTRING({v}, 3))")
+                }
+                ColumnType::Text | ColumnType::Char { .. } | ColumnType::VarChar { .. }
+                    if c.charset == Charset::Binary =>
+                {
+                    format!("UNHEX(SUBSTRING({v}, 3))")
+                }
+                ColumnType::Bit { .. } => format!("CAST({v} AS UNSIGNED)"),
+                _ => v,
+            };
+            format!("{} = {expr}", ident(&c.name))
+        })
+        .collect();
+    let file = format!(
+        "{}/{}{suffix}",
+        path_component(&t.db),
+        path_component(&t.table)
+    );
+    let _ = writeln!(
+        s,
+        "LOAD DATA LOCAL INFILE {} INTO TABLE {}.{} CHARACTER SET utf8mb4\n  \
+         FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY ''\n  \
+         LINES TERMINATED BY '\\n' IGNORE 1 LINES\n  ({})\n  SET {};",
+        sql_string(&file),
+        ident(&t.db),
+        ident(&t.table),
+        vars.join(", "),
+        sets.join(",\n      ")
+    );
     s
 }

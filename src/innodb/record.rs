@@ -617,6 +617,72 @@ pub fn walk_free(page: &[u8], g: &PageGeom) -> ListWalk {
     walk_list(page, g, g.free, false)
 }
 
+/// Every record reachable on a page that cannot be proven whole (its
+/// checksum fails): the live list from the infimum, and then, where a
+/// damaged link broke it, the list again from each page directory slot's
+/// owner record, so one bad `next` loses only the records up to the next
+/// slot. Each record is taken once (by origin), every step checked as in
+/// [`walk_list`]; bounded by `n_heap` records in all. `broken` tells why the
+/// infimum's walk stopped, if it did.
+pub fn walk_unproven(page: &[u8], g: &PageGeom) -> ListWalk {
+    let mut out = walk_records(page, g);
+    if out.broken.is_none() {
+        return out;
+    }
+    let n_slots = PageHeader::parse(page).map_or(0, |h| usize::from(h.n_dir_slots));
+    let dir_end = page.len().saturating_sub(FIL_PAGE_DATA_END);
+    let mut seen_heap = vec![false; usize::from(g.n_heap)];
+    let mut seen_at = std::collections::HashSet::new();
+    for h in &out.headers {
+        if let Some(x) = seen_heap.get_mut(usize::from(h.heap_no)) {
+            *x = true;
+        }
+        seen_at.insert(h.origin);
+    }
+    // Slot 0 (the infimum) is the last two bytes before the trailer.
+    let max_slots = n_slots.min(dir_end.saturating_sub(g.heap_top) / 2);
+    let extra = if g.compact {
+        REC_N_NEW_EXTRA_BYTES
+    } else {
+        REC_N_OLD_EXTRA_BYTES
+    };
+    for slot in 1..max_slots {
+        let Some(mut cur) = dir_end
+            .checked_sub(2 * (slot + 1))
+            .and_then(|at| be_u16(page, at))
+            .map(usize::from)
+        else {
+            continue;
+        };
+        while out.headers.len() < usize::from(g.n_heap) {
+            if cur == g.supremum || seen_at.contains(&cur) {
+                break;
+            }
+            if cur < g.user_start + extra || cur >= g.heap_top {
+                break;
+            }
+            let h = if g.compact {
+                compact_header(page, cur)
+            } else {
+                redundant_header(page, cur)
+            };
+            let Some(h) = h else { break };
+            let hn = usize::from(h.heap_no);
+            if hn < 2 || hn >= seen_heap.len() || seen_heap[hn] {
+                break;
+            }
+            if g.compact && h.status != REC_STATUS_ORDINARY && h.status != REC_STATUS_NODE_PTR {
+                break;
+            }
+            seen_heap[hn] = true;
+            seen_at.insert(cur);
+            out.headers.push(h);
+            cur = h.next;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

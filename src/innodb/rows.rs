@@ -15,7 +15,7 @@ use crate::innodb::lob::{read_extern, ExternRef, PageSource, EXTERN_REF_SIZE};
 use crate::innodb::page_header::PAGE_GARBAGE;
 use crate::innodb::record::{
     compact_extra, compact_fields_into, redundant_fields, redundant_fields_into, walk_free,
-    walk_records, FieldPos, FieldSpec, PageGeom, RecHeader, RecordError, RecordKind,
+    walk_records, walk_unproven, FieldPos, FieldSpec, PageGeom, RecHeader, RecordError, RecordKind,
     REC_N_NEW_EXTRA_BYTES, REC_STATUS_INSTANT, REC_STATUS_NODE_PTR,
 };
 use crate::innodb::types::{decode_value_into, fixed_len, max_len_and_big};
@@ -848,6 +848,38 @@ pub fn decode_leaf_page(page: &[u8], table: &TableDef, pages: &dyn PageSource) -
 
 /// [`decode_leaf_page`] with the values of all records in one buffer.
 pub fn decode_leaf_page_text(page: &[u8], table: &TableDef, pages: &dyn PageSource) -> PageText {
+    decode_leaf(page, table, pages, false)
+}
+
+/// The records that can still be read from a leaf page its checksum does
+/// not prove (damaged, torn, or with blocks lost): the live list walked
+/// from the infimum and, past a broken link, from the page directory's
+/// slots ([`walk_unproven`]); each record kept only when its header, links
+/// and field lengths are consistent, every column decodes, and none of its
+/// bytes lie in an all-zero 512-byte sector (a block that was lost or
+/// never written). No free-list records, no heap accounting (the header
+/// fields it needs may be the damaged bytes). What comes back is found,
+/// not proven: callers write it as uncertain.
+pub fn decode_unproven_page_text(
+    page: &[u8],
+    table: &TableDef,
+    pages: &dyn PageSource,
+) -> PageText {
+    decode_leaf(page, table, pages, true)
+}
+
+/// Whether `start..end` of `page` touches a 512-byte sector that is all zeros.
+fn touches_zero_sector(page: &[u8], start: usize, end: usize) -> bool {
+    const SECTOR: usize = 512;
+    let first = start / SECTOR;
+    let last = end.saturating_sub(1) / SECTOR;
+    (first..=last).any(|i| {
+        page.get(i * SECTOR..((i + 1) * SECTOR).min(page.len()))
+            .is_some_and(|b| b.iter().all(|&x| x == 0))
+    })
+}
+
+fn decode_leaf(page: &[u8], table: &TableDef, pages: &dyn PageSource, unproven: bool) -> PageText {
     let mut out = PageText {
         values: TextRows::new(table.columns.len()),
         ..PageText::default()
@@ -890,7 +922,11 @@ pub fn decode_leaf_page_text(page: &[u8], table: &TableDef, pages: &dyn PageSour
         metadata: None,
     };
 
-    let live = walk_records(page, &g);
+    let live = if unproven {
+        walk_unproven(page, &g)
+    } else {
+        walk_records(page, &g)
+    };
     out.list_broken = live.broken;
     let mut live_spans = Vec::with_capacity(live.headers.len());
     let mut parsed_live = Vec::with_capacity(live.headers.len());
@@ -898,6 +934,7 @@ pub fn decode_leaf_page_text(page: &[u8], table: &TableDef, pages: &dyn PageSour
     let mut all = Vec::new();
     for h in &live.headers {
         match ctx.parse(h, &mut all) {
+            Ok(p) if unproven && touches_zero_sector(page, p.start, p.end) => out.skipped_live += 1,
             Ok(p) => {
                 live_spans.push((p.start, p.end));
                 if p.kind == RecordKind::Metadata {
@@ -914,7 +951,7 @@ pub fn decode_leaf_page_text(page: &[u8], table: &TableDef, pages: &dyn PageSour
     // records, counted in PAGE_GARBAGE). When the live records, sized by
     // this table's layout, leave bytes unaccounted for, the layout is not
     // the one the records were written with: nothing on the page is proven.
-    if out.skipped_live == 0 && out.list_broken.is_none() {
+    if !unproven && out.skipped_live == 0 && out.list_broken.is_none() {
         let live_bytes: usize = live_spans.iter().map(|&(s, e)| e - s).sum();
         let garbage = usize::from(be_u16(page, FIL_PAGE_DATA + PAGE_GARBAGE).unwrap_or(0));
         let heap = g.heap_top.saturating_sub(g.user_start);
@@ -934,7 +971,15 @@ pub fn decode_leaf_page_text(page: &[u8], table: &TableDef, pages: &dyn PageSour
     out.values.text.reserve(page.len());
     out.keys.reserve(n * 16);
     for p in &parsed_live {
+        let mark = out.mark();
         ctx.row_into(p, &all, RecordOrigin::Live, &mut out, &mut have);
+        if unproven && !out.is_full(mark.rows) {
+            out.rollback(mark);
+            out.skipped_live += 1;
+        }
+    }
+    if unproven {
+        return out;
     }
 
     let free = walk_free(page, &g);

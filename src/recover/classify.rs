@@ -1,29 +1,59 @@
-//! Part of stage 4 (`rows`): the decoded records of one index sorted into live, partial
-//! and deleted rows, each record in at most one list.
+//! Part of stage 4 (`rows`): the decoded records of one index sorted into
+//! live, deleted, uncertain and partial rows, each key in at most one list
+//! (the strongest claim wins).
 //!
-//! The newest good copy of each leaf page still in the index gives the
-//! live rows: the newest page LSN wins a primary key (then a complete row
-//! over a partial one). Delete-marked records, records on a page's free
-//! list and records only on older copies of a page are deleted rows, unless
-//! the same key is live; of the versions of a key, only the newest counts.
-//! A row with a column that could not be decoded is partial, never a
-//! silently truncated value.
+//! * **Live**: on the newest good copy of a leaf page still in the index,
+//!   not delete-marked; the newest page LSN wins a key, then a complete row
+//!   over a partial one. A row with a column that could not be decoded is
+//!   partial, never a silently truncated value.
+//! * **Deleted**, only when something proves it: the record is
+//!   delete-marked in a good copy, or it is on a page's free list (purged),
+//!   an older or a freed copy and the live page covering its key range
+//!   does not hold it. (A free-list record alone proves nothing: an update
+//!   that changes a record's size frees the old version and inserts the
+//!   new one, perhaps on another page.)
+//! * **Uncertain**: found, but nothing proves it live or deleted: records
+//!   on pages that fail their checksum, records only on older or freed
+//!   copies whose key falls where the live leaf pages are lost, and rows
+//!   of transactions still active at the crash.
+//!
+//! "Covering" needs keys in index order. Keys whose fields InnoDB stores
+//! memcmp-ordered (integers, DECIMAL, the temporal types, binary strings,
+//! DB_ROW_ID) are compared as stored; for other keys (strings under a
+//! collation) absence is proven only when the whole leaf level is there.
+//! Of the versions of a key, the newest (DB_TRX_ID, then page LSN) is
+//! written.
 
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+use super::leaf_pages::Role;
 use super::rows::DecodedPage;
-use super::{PartialRow, RowRef};
+use super::{PartialRow, RowRef, UncertainFrom};
+use crate::innodb::fil::FIL_NULL;
 use crate::innodb::rows::{PageText, RecordOrigin};
-use crate::schema::TableDef;
+use crate::schema::{Charset, ColumnType, IndexField, TableDef};
 
 /// The rows of one index, as (page, record) pairs into its decoded pages.
 pub(super) struct Sorted {
     pub live: Vec<RowRef>,
     pub partial: Vec<PartialRow>,
     pub deleted: Vec<RowRef>,
+    pub uncertain: Vec<RowRef>,
+    pub uncertain_from: UncertainFrom,
     /// Records on the newest copies that failed the structural checks.
     pub records_skipped: usize,
     /// Pages whose record heap the definition does not fill (none of their
     /// records kept): what that says about the definition.
     pub note: Option<String>,
+}
+
+/// What the index as a whole tells about absent keys.
+pub(super) struct Evidence<'a> {
+    /// The leaf level is whole: a key absent from it is absent.
+    pub complete: bool,
+    /// Transactions whose undo log was still active at the crash.
+    pub active: &'a HashSet<u64>,
 }
 
 /// One decoded record, with where it came from.
@@ -38,14 +68,18 @@ struct Found<'a> {
     trx_id: u64,
     /// On the page's record list (not its free list).
     listed: bool,
+    delete_marked: bool,
+    role: Role,
 }
 
 /// Sorts the records of `decoded` (read as `def`) into rows.
-pub(super) fn classify(def: &TableDef, decoded: &[DecodedPage]) -> Sorted {
+pub(super) fn classify(def: &TableDef, decoded: &[DecodedPage], ev: &Evidence) -> Sorted {
     let mut sorted = Sorted {
         live: Vec::new(),
         partial: Vec::new(),
         deleted: Vec::new(),
+        uncertain: Vec::new(),
+        uncertain_from: UncertainFrom::default(),
         records_skipped: 0,
         note: None,
     };
@@ -53,20 +87,20 @@ pub(super) fn classify(def: &TableDef, decoded: &[DecodedPage]) -> Sorted {
     let mut others: Vec<Found> = Vec::new();
     let mut misfits: Vec<i64> = Vec::new();
     for (i, page) in decoded.iter().enumerate() {
-        if page.newest {
+        if matches!(page.role, Role::Newest { .. }) {
             sorted.records_skipped += page.text.skipped_live;
         }
         misfits.extend(page.text.heap_mismatch);
-        for (j, r) in page.text.records.iter().enumerate() {
+        for j in 0..page.text.records.len() {
             let f = found(page, i, j);
-            if page.newest && r.origin == RecordOrigin::Live && !r.delete_marked {
+            if matches!(f.role, Role::Newest { .. }) && f.listed && !f.delete_marked {
                 candidates.push(f);
             } else {
                 others.push(f);
             }
         }
     }
-    let live_keys = pick_live(def, decoded, candidates, &mut others, &mut sorted);
+    let claimed = pick_live(def, decoded, candidates, &mut others, ev, &mut sorted);
     if let Some(first) = misfits.first() {
         sorted.note = Some(format!(
             "on {} pages the records, sized by this table definition, do not fill the page's record heap \
@@ -75,7 +109,9 @@ pub(super) fn classify(def: &TableDef, decoded: &[DecodedPage]) -> Sorted {
             misfits.len()
         ));
     }
-    sorted.deleted = pick_deleted(others, &live_keys);
+    let order = KeyOrder::of(def);
+    let cover = Cover::of(decoded, order.as_ref());
+    pick_rest(others, &claimed, &cover, ev, &mut sorted);
     sorted
 }
 
@@ -92,18 +128,23 @@ fn found(page: &DecodedPage, i: usize, j: usize) -> Found<'_> {
         full: page.text.is_full(j),
         trx_id: r.trx_id.unwrap_or(0),
         listed: r.origin == RecordOrigin::Live,
+        delete_marked: r.delete_marked,
+        role: page.role,
     }
 }
 
 /// The live rows among the candidates (into `sorted`), one per key: the
 /// newest page LSN wins a key, then a complete row over a partial one; the
-/// losers join `others`. Returns the live keys, sorted. Pages come in page
-/// order, which is mostly key order, so the stable sort is close to linear.
+/// losers join `others`. A winner written by a transaction still active at
+/// the crash is uncertain instead. Returns the keys claimed, sorted. Pages
+/// come in page order, which is mostly key order, so the stable sort is
+/// close to linear.
 fn pick_live<'a>(
     def: &TableDef,
     decoded: &[DecodedPage],
     mut candidates: Vec<Found<'a>>,
     others: &mut Vec<Found<'a>>,
+    ev: &Evidence,
     sorted: &mut Sorted,
 ) -> Vec<&'a [u8]> {
     candidates.sort_by(|a, b| {
@@ -112,10 +153,20 @@ fn pick_live<'a>(
             .then(b.lsn.cmp(&a.lsn))
             .then(b.full.cmp(&a.full))
     });
-    let mut live_keys: Vec<&[u8]> = Vec::with_capacity(candidates.len());
+    let mut claimed: Vec<&[u8]> = Vec::with_capacity(candidates.len());
     for f in candidates {
-        if live_keys.last() == Some(&f.key) {
+        if claimed.last() == Some(&f.key) {
             others.push(f);
+            continue;
+        }
+        if f.trx_id != 0 && ev.active.contains(&f.trx_id) {
+            if f.full {
+                sorted.uncertain.push(f.at);
+                sorted.uncertain_from.active_transactions += 1;
+                claimed.push(f.key);
+            } else {
+                others.push(f);
+            }
             continue;
         }
         if f.full {
@@ -126,16 +177,20 @@ fn pick_live<'a>(
                 failed: failed_columns(def, &decoded[f.at.page as usize].text, f.at.rec as usize),
             });
         }
-        live_keys.push(f.key);
+        claimed.push(f.key);
     }
-    live_keys
+    claimed
 }
 
-/// The deleted rows: complete, not live under the same key; of the
-/// versions of a key, the newest (highest DB_TRX_ID, then page LSN, then
-/// the one still on its page's record list: the delete-marked record
-/// itself).
-fn pick_deleted(mut others: Vec<Found>, live_keys: &[&[u8]]) -> Vec<RowRef> {
+/// The keys not claimed live: deleted when a good copy proves it, else
+/// uncertain; the newest complete version of each is written.
+fn pick_rest(
+    mut others: Vec<Found>,
+    claimed: &[&[u8]],
+    cover: &Cover,
+    ev: &Evidence,
+    sorted: &mut Sorted,
+) {
     others.sort_by(|a, b| {
         a.key
             .cmp(b.key)
@@ -143,18 +198,231 @@ fn pick_deleted(mut others: Vec<Found>, live_keys: &[&[u8]]) -> Vec<RowRef> {
             .then(b.lsn.cmp(&a.lsn))
             .then(b.listed.cmp(&a.listed))
     });
-    let mut deleted = Vec::new();
-    let mut seen: Option<&[u8]> = None;
-    for f in others {
-        if seen == Some(f.key) {
+    let mut i = 0;
+    while i < others.len() {
+        let key = others[i].key;
+        let n = others[i..].iter().take_while(|f| f.key == key).count();
+        let versions = &others[i..i + n];
+        i += n;
+        if claimed.binary_search(&key).is_ok() {
             continue;
         }
-        seen = Some(f.key);
-        if f.full && live_keys.binary_search(&f.key).is_err() {
-            deleted.push(f.at);
+        let proven: Vec<&Found> = versions
+            .iter()
+            .filter(|f| f.role != Role::Unproven)
+            .collect();
+        // Deleted by a transaction still active at the crash: rolled back
+        // on restart, so not proven deleted.
+        let uncommitted = proven
+            .iter()
+            .find(|f| f.delete_marked)
+            .is_some_and(|f| f.trx_id != 0 && ev.active.contains(&f.trx_id));
+        // A record on a free list is not proof: an update that changes a
+        // record's size frees the old version and inserts the new one,
+        // perhaps on a page that is now lost.
+        let deleted = !uncommitted
+            && !proven.is_empty()
+            && (proven.iter().any(|f| f.delete_marked) || ev.complete || cover.covers(key));
+        if deleted {
+            if let Some(f) = proven.iter().find(|f| f.full) {
+                sorted.deleted.push(f.at);
+            }
+            continue;
+        }
+        let Some(f) = versions.iter().find(|f| f.full) else {
+            continue;
+        };
+        sorted.uncertain.push(f.at);
+        if uncommitted {
+            sorted.uncertain_from.active_transactions += 1;
+        } else if f.role == Role::Unproven {
+            sorted.uncertain_from.unproven_pages += 1;
+        } else {
+            sorted.uncertain_from.stale_copies += 1;
         }
     }
-    deleted
+}
+
+/// How keys of an index compare in index order, when their stored bytes
+/// do.
+struct KeyOrder;
+
+impl KeyOrder {
+    /// `Some` when every key field of `def` is stored memcmp-ordered.
+    fn of(def: &TableDef) -> Option<KeyOrder> {
+        let key = def.clustered.get(..def.n_key_fields)?;
+        let ok = !key.is_empty()
+            && key.iter().all(|f| match f {
+                IndexField::RowId => true,
+                IndexField::Column {
+                    col,
+                    prefix_len: None,
+                } => def
+                    .columns
+                    .get(*col)
+                    .is_some_and(|c| memcmp_ordered(&c.ty, c.charset)),
+                _ => false,
+            });
+        ok.then_some(KeyOrder)
+    }
+
+    /// Compares two keys as the index orders them: field by field (each a
+    /// 4-byte length and the bytes), bytes first, then length.
+    fn cmp(&self, a: &[u8], b: &[u8]) -> Ordering {
+        let (mut x, mut y) = (a, b);
+        loop {
+            match (split_field(x), split_field(y)) {
+                (None, None) => return Ordering::Equal,
+                (None, Some(_)) => return Ordering::Less,
+                (Some(_), None) => return Ordering::Greater,
+                (Some((fx, rx)), Some((fy, ry))) => {
+                    let o = fx.cmp(fy);
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                    (x, y) = (rx, ry);
+                }
+            }
+        }
+    }
+}
+
+/// One length-prefixed key field and the rest.
+fn split_field(k: &[u8]) -> Option<(&[u8], &[u8])> {
+    let n = u32::from_be_bytes(k.get(..4)?.try_into().ok()?) as usize;
+    let rest = &k[4..];
+    Some((rest.get(..n)?, rest.get(n..)?))
+}
+
+/// Types InnoDB stores so that byte order is value order.
+fn memcmp_ordered(ty: &ColumnType, cs: Charset) -> bool {
+    match ty {
+        ColumnType::TinyInt { .. }
+        | ColumnType::SmallInt { .. }
+        | ColumnType::MediumInt { .. }
+        | ColumnType::Int { .. }
+        | ColumnType::BigInt { .. }
+        | ColumnType::Decimal { .. }
+        | ColumnType::Year
+        | ColumnType::Date
+        | ColumnType::Binary { .. }
+        | ColumnType::VarBinary { .. } => true,
+        ColumnType::DateTime { old_format, .. }
+        | ColumnType::Timestamp { old_format, .. }
+        | ColumnType::Time { old_format, .. } => !old_format,
+        ColumnType::Char { .. } | ColumnType::VarChar { .. } => cs == Charset::Binary,
+        _ => false,
+    }
+}
+
+/// The first and last key of a page.
+type Span<'a> = (&'a [u8], &'a [u8]);
+
+/// A bound of a key range.
+#[derive(Clone, Copy)]
+enum Bound<'a> {
+    Unbounded,
+    Included(&'a [u8]),
+    Excluded(&'a [u8]),
+}
+
+/// The key ranges the covering pages (newest good copies in the index, no
+/// newer damaged copy) are known to hold whole: from a page's first key
+/// (or from the start when it is the first leaf) to the next page's first
+/// key when that page covers too, else to its own last key (or the end
+/// when it is the last leaf).
+struct Cover<'a> {
+    order: Option<&'a KeyOrder>,
+    /// (from, to), sorted by `from`.
+    ranges: Vec<(Bound<'a>, Bound<'a>)>,
+}
+
+impl<'a> Cover<'a> {
+    fn of(decoded: &'a [DecodedPage], order: Option<&'a KeyOrder>) -> Cover<'a> {
+        let mut c = Cover {
+            order,
+            ranges: Vec::new(),
+        };
+        let Some(ord) = order else {
+            return c;
+        };
+        // (page no) -> (first key, last key) of each covering page.
+        let mut ends: std::collections::HashMap<u32, Option<Span>> =
+            std::collections::HashMap::new();
+        let mut pages = Vec::new();
+        for p in decoded {
+            if p.role != (Role::Newest { covers: true }) {
+                continue;
+            }
+            let keys = (0..p.text.records.len())
+                .filter(|&j| p.text.records[j].origin == RecordOrigin::Live)
+                .map(|j| p.text.key(j));
+            let span = keys.fold(None, |acc: Option<Span>, k| match acc {
+                None => Some((k, k)),
+                Some((lo, hi)) => Some((
+                    if ord.cmp(k, lo).is_lt() { k } else { lo },
+                    if ord.cmp(k, hi).is_gt() { k } else { hi },
+                )),
+            });
+            // An empty page proves nothing, unless it is the only leaf.
+            if span.is_none() && !(p.prev == FIL_NULL && p.next == FIL_NULL) {
+                continue;
+            }
+            ends.insert(p.page_no, span);
+            pages.push(p);
+        }
+        for p in pages {
+            let span = ends[&p.page_no];
+            let from = match (p.prev, span) {
+                (FIL_NULL, _) | (_, None) => Bound::Unbounded,
+                (_, Some((lo, _))) => Bound::Included(lo),
+            };
+            let to = match (p.next, span) {
+                (FIL_NULL, _) | (_, None) => Bound::Unbounded,
+                (next, Some((_, hi))) => match ends.get(&next) {
+                    Some(Some((next_lo, _))) => Bound::Excluded(next_lo),
+                    _ => Bound::Included(hi),
+                },
+            };
+            c.ranges.push((from, to));
+        }
+        c.ranges.sort_by(|a, b| match (a.0, b.0) {
+            (Bound::Unbounded, Bound::Unbounded) => Ordering::Equal,
+            (Bound::Unbounded, _) => Ordering::Less,
+            (_, Bound::Unbounded) => Ordering::Greater,
+            (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
+                ord.cmp(x, y)
+            }
+        });
+        c
+    }
+
+    /// Whether a covering page's range holds `key` (so its absence there
+    /// proves it is not in the index).
+    fn covers(&self, key: &[u8]) -> bool {
+        let Some(ord) = self.order else {
+            return false;
+        };
+        let starts_at_or_before = |b: &Bound| match b {
+            Bound::Unbounded => true,
+            Bound::Included(x) => ord.cmp(x, key).is_le(),
+            Bound::Excluded(x) => ord.cmp(x, key).is_lt(),
+        };
+        let ends_after = |b: &Bound| match b {
+            Bound::Unbounded => true,
+            Bound::Included(x) => ord.cmp(key, x).is_le(),
+            Bound::Excluded(x) => ord.cmp(key, x).is_lt(),
+        };
+        let n = self.ranges.partition_point(|r| starts_at_or_before(&r.0));
+        // Ranges of distinct pages do not overlap: the last one starting
+        // at or before the key is the only candidate (a few more are
+        // checked in case damaged links made two overlap).
+        self.ranges[..n]
+            .iter()
+            .rev()
+            .take(4)
+            .any(|r| ends_after(&r.1))
+    }
 }
 
 /// (column name, why it failed) for each failed column of record `rec`.
@@ -170,4 +438,31 @@ fn failed_columns(def: &TableDef, page: &PageText, rec: usize) -> Vec<(String, S
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(fields: &[&[u8]]) -> Vec<u8> {
+        let mut k = Vec::new();
+        for f in fields {
+            k.extend_from_slice(&(f.len() as u32).to_be_bytes());
+            k.extend_from_slice(f);
+        }
+        k
+    }
+
+    #[test]
+    fn keys_compare_field_by_field_then_by_length() {
+        let o = KeyOrder;
+        assert!(o.cmp(&key(&[b"\x80\x01"]), &key(&[b"\x80\x02"])).is_lt());
+        assert!(o.cmp(&key(&[b"ab"]), &key(&[b"abc"])).is_lt());
+        assert!(o
+            .cmp(&key(&[b"b", b"\x00"]), &key(&[b"ab", b"\xff"]))
+            .is_gt());
+        assert!(o.cmp(&key(&[b"a", b"x"]), &key(&[b"a", b"x"])).is_eq());
+        // A truncated key never panics.
+        let _ = o.cmp(&[0, 0, 0, 9, 1], &key(&[b"a"]));
+    }
 }

@@ -17,11 +17,28 @@ use crate::innodb::btree::{leaf_level, LeafLinks};
 use crate::innodb::fsp;
 use crate::innodb::lob::PageSource;
 
+/// What a decoded copy can prove about its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// The newest good copy of a page still in the index: its records are
+    /// live. `covers`: no damaged copy of the page is newer, so the page
+    /// also proves which keys are absent from its key range.
+    Newest { covers: bool },
+    /// An older good copy, or a copy of a page no longer in the index.
+    Stale,
+    /// A damaged copy newer than every good copy of its page (or the only
+    /// kind found): its records are found, not proven.
+    Unproven,
+}
+
 /// The leaf page copies of an index to decode.
 pub(super) struct LeafPages<'a> {
-    /// Every good copy, newest first within a page number, in page-number
-    /// order; `true` for the newest copy of a page still in the index.
-    pub copies: Vec<(&'a PageRecord, bool)>,
+    /// Every good copy (newest first within a page number, in page-number
+    /// order), then the damaged copies newer than any good one.
+    pub copies: Vec<(&'a PageRecord, Role)>,
+    /// The leaf level can be followed end to end with no page damaged or
+    /// missing: a key absent from it is absent from the index.
+    pub complete: bool,
     /// Distinct leaf pages with at least one good copy.
     pub good: usize,
     /// Leaf pages found only damaged.
@@ -56,24 +73,50 @@ pub(super) fn select<'a>(pages: &[&'a PageRecord], src: &StorePages) -> LeafPage
         .iter()
         .filter(|n| !by_no.contains_key(n))
         .count();
+    let broken = level.broken.is_some();
     let in_index: HashSet<u32> = level.pages.into_iter().collect();
     let mut out = LeafPages {
         copies: Vec::new(),
+        complete: false,
         good: 0,
         damaged: 0,
         missing,
         notes,
     };
+    let mut unproven = Vec::new();
     for (no, copies) in &by_no {
+        let newest_good_lsn = copies
+            .iter()
+            .find(|p| p.status != Status::Damaged)
+            .map(|p| p.lsn);
+        // Damaged copies that may hold a newer state than any good one.
+        let newer_damaged: Vec<&PageRecord> = copies
+            .iter()
+            .filter(|p| p.status == Status::Damaged)
+            .filter(|p| newest_good_lsn.is_none_or(|l| p.lsn > l))
+            .copied()
+            .collect();
         let mut good = copies.iter().filter(|p| p.status != Status::Damaged);
         let Some(&newest) = good.next() else {
             out.damaged += 1;
+            unproven.extend(newer_damaged.first().copied());
             continue;
         };
         out.good += 1;
-        out.copies.push((newest, in_index.contains(no)));
-        out.copies.extend(good.map(|&p| (p, false)));
+        let role = if in_index.contains(no) {
+            Role::Newest {
+                covers: newer_damaged.is_empty(),
+            }
+        } else {
+            Role::Stale
+        };
+        out.copies.push((newest, role));
+        out.copies.extend(good.map(|&p| (p, Role::Stale)));
+        unproven.extend(newer_damaged.first().copied());
     }
+    out.complete = !broken && out.damaged == 0 && out.missing == 0 && unproven.is_empty();
+    out.copies
+        .extend(unproven.into_iter().map(|p| (p, Role::Unproven)));
     if reused > 0 {
         out.notes.push(format!(
             "{reused} leaf pages were reused since by other data: their records count as deleted"

@@ -71,6 +71,26 @@ pub struct PartialRow {
     pub failed: Vec<(String, String)>,
 }
 
+/// Where a table's uncertain rows came from (each row counted once).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UncertainFrom {
+    /// Records read from pages that fail their checksum (not repairable).
+    pub unproven_pages: usize,
+    /// Records only on older or freed page copies, whose key falls where
+    /// the live leaf pages are lost.
+    pub stale_copies: usize,
+    /// Rows (or deletes) of transactions still active at the crash.
+    pub active_transactions: usize,
+}
+
+impl UncertainFrom {
+    fn add(&mut self, o: &UncertainFrom) {
+        self.unproven_pages += o.unproven_pages;
+        self.stale_copies += o.stale_copies;
+        self.active_transactions += o.active_transactions;
+    }
+}
+
 /// Everything recovered for one table.
 #[derive(Debug, Clone, Serialize)]
 pub struct TableRecovery {
@@ -91,9 +111,16 @@ pub struct TableRecovery {
     pub deleted: Vec<RowRef>,
     #[serde(skip)]
     pub partial: Vec<PartialRow>,
+    /// Rows found that nothing proves live or deleted.
+    #[serde(skip)]
+    pub uncertain: Vec<RowRef>,
     pub rows_written: usize,
     pub deleted_rows: usize,
     pub partial_rows: usize,
+    /// Rows in `<table>.uncertain.csv`.
+    pub uncertain_rows: usize,
+    /// Why those rows are uncertain.
+    pub uncertain_from: UncertainFrom,
     /// Distinct leaf pages with at least one good copy.
     pub leaf_pages: usize,
     /// Leaf pages found only damaged.
@@ -126,9 +153,12 @@ impl TableRecovery {
             rows: Vec::new(),
             deleted: Vec::new(),
             partial: Vec::new(),
+            uncertain: Vec::new(),
             rows_written: 0,
             deleted_rows: 0,
             partial_rows: 0,
+            uncertain_rows: 0,
+            uncertain_from: UncertainFrom::default(),
             leaf_pages: 0,
             leaf_pages_damaged: 0,
             leaf_pages_missing: 0,
@@ -143,6 +173,7 @@ impl TableRecovery {
         self.rows_written = self.rows.len();
         self.deleted_rows = self.deleted.len();
         self.partial_rows = self.partial.len();
+        self.uncertain_rows = self.uncertain.len();
     }
 }
 
@@ -175,7 +206,10 @@ pub fn recover(
     let indexes = indexes::Indexes::of(store);
     let schemas = schemas::gather(&src, &indexes.leaves, opts);
     let placement = placement::place(&schemas, &indexes.leaves, &src, opts);
-    let mut tables = tables::recover_placed(&placement, &schemas, &indexes, &src, progress);
+    // Transactions active at the crash (from the undo logs): none known yet.
+    let active = std::collections::HashSet::new();
+    let mut tables =
+        tables::recover_placed(&placement, &schemas, &indexes, &src, &active, progress);
     sources::attribute(&mut tables, &placement, &indexes, files);
     Recovery {
         tables_without_pages: unclaimed::tables_without_pages(&tables),

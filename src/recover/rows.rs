@@ -6,14 +6,19 @@
 
 use rayon::prelude::*;
 
-use super::classify::classify;
+use std::collections::HashSet;
+
+use super::classify::{classify, Evidence};
 use super::indexes::InstantRoots;
-use super::{leaf_pages, TableRecovery};
+use super::leaf_pages::{self, Role};
+use super::TableRecovery;
 use crate::bytes::be_u32;
 use crate::carve::pages::{page_bytes, StorePages};
 use crate::carve::{PageRecord, Status};
 use crate::innodb::fil;
-use crate::innodb::rows::{decode_leaf_page_text, mariadb_instant_layout, PageText};
+use crate::innodb::rows::{
+    decode_leaf_page_text, decode_unproven_page_text, mariadb_instant_layout, PageText,
+};
 use crate::schema::TableDef;
 
 /// One decoded page copy.
@@ -21,8 +26,12 @@ pub(super) struct DecodedPage {
     pub text: PageText,
     /// The copy's page LSN.
     pub lsn: u64,
-    /// The newest copy of a page still in the index: its records may be live.
-    pub newest: bool,
+    /// What the copy proves about its records.
+    pub role: Role,
+    pub page_no: u32,
+    /// The copy's leaf-list links (FIL_PAGE_PREV / FIL_PAGE_NEXT).
+    pub prev: u32,
+    pub next: u32,
 }
 
 /// Everything recovered from the leaf pages `pages` (every copy found of
@@ -32,6 +41,7 @@ pub(super) fn recover_index(
     pages: &[&PageRecord],
     roots: &InstantRoots,
     src: &StorePages,
+    active: &HashSet<u64>,
 ) -> TableRecovery {
     let mut t = TableRecovery::empty(def);
     let (space_id, index_id) = (pages[0].space_id, pages[0].index_id);
@@ -52,24 +62,49 @@ pub(super) fn recover_index(
     let decoded: Vec<DecodedPage> = leaves
         .copies
         .par_iter()
-        .map(|&(p, newest)| DecodedPage {
-            text: match page_bytes(src.image, p) {
-                Some(bytes) => decode_leaf_page_text(&bytes, &def, src),
-                None => PageText::default(),
-            },
-            lsn: p.lsn,
-            newest,
-        })
+        .map(|&(p, role)| decode_copy(p, role, &def, src))
         .collect();
-    let sorted = classify(&def, &decoded);
+    let ev = Evidence {
+        complete: leaves.complete,
+        active,
+    };
+    let sorted = classify(&def, &decoded, &ev);
     t.rows = sorted.live;
     t.partial = sorted.partial;
     t.deleted = sorted.deleted;
+    t.uncertain = sorted.uncertain;
+    t.uncertain_from = sorted.uncertain_from;
     t.records_skipped = sorted.records_skipped;
     t.notes.extend(sorted.note);
     t.pages = decoded.into_iter().map(|d| d.text.values).collect();
     t.count();
     t
+}
+
+/// The records of one copy: a damaged one read as far as it can be
+/// ([`decode_unproven_page_text`]).
+fn decode_copy(p: &PageRecord, role: Role, def: &TableDef, src: &StorePages) -> DecodedPage {
+    let bytes = page_bytes(src.image, p);
+    let link = |at| {
+        bytes
+            .as_deref()
+            .and_then(|b| be_u32(b, at))
+            .unwrap_or(fil::FIL_NULL)
+    };
+    let (prev, next) = (link(fil::FIL_PAGE_PREV), link(fil::FIL_PAGE_NEXT));
+    let text = match &bytes {
+        Some(b) if role == Role::Unproven => decode_unproven_page_text(b, def, src),
+        Some(b) => decode_leaf_page_text(b, def, src),
+        None => PageText::default(),
+    };
+    DecodedPage {
+        text,
+        lsn: p.lsn,
+        role,
+        page_no: p.page_no,
+        prev,
+        next,
+    }
 }
 
 /// `def` after MariaDB instant ALTER, as the index's root (a page of type

@@ -43,7 +43,9 @@ pub(super) fn gather(src: &StorePages, leaves: &Leaves, opts: &RecoverOptions) -
     let dictionary = read_dictionary(src, leaves);
     let mut uncertain = BTreeMap::new();
     if !dictionary.is_empty() {
-        add_dictionary_tables(&mut defs, &mut uncertain, &dictionary, src, opts);
+        let frms = carved_frms(src);
+        temporal_formats_from_frms(&mut defs, &dictionary, &frms);
+        add_dictionary_tables(&mut defs, &mut uncertain, &dictionary, &frms, opts);
     }
     Schemas {
         defs,
@@ -82,10 +84,9 @@ fn add_dictionary_tables(
     defs: &mut Vec<TableDef>,
     uncertain: &mut BTreeMap<String, Vec<usize>>,
     dictionary: &[dict::DictTable],
-    src: &StorePages,
+    frms: &[TableDef],
     opts: &RecoverOptions,
 ) {
-    let frms = carved_frms(src);
     let named: BTreeSet<String> = defs.iter().map(|d| d.qualified()).collect();
     for t in dictionary {
         let (db, name) = t.db_and_name();
@@ -98,12 +99,75 @@ fn add_dictionary_tables(
         {
             continue;
         }
-        let d = dictionary_def(t, base, &frms);
+        let d = dictionary_def(t, base, frms);
         if !defs.iter().any(|x| x.qualified() == d.qualified()) {
             if d.source == SchemaSource::Dictionary {
                 uncertain.insert(d.qualified(), dict::uncertain_columns(t));
             }
             defs.push(d);
+        }
+    }
+}
+
+/// A CREATE TABLE cannot say whether a TIME, DATETIME or TIMESTAMP column
+/// is stored in the MySQL 5.6 format or in an older one (MariaDB's
+/// `mysql56_temporal_format=OFF`, MySQL 5.5), and at most fsp the sizes
+/// agree. For each `--schema` table the dictionary names, the `.frm`
+/// carved for that dictionary entry (same columns, temporal storage as the
+/// dictionary has it) says which: its columns' formats are taken.
+fn temporal_formats_from_frms(
+    defs: &mut [TableDef],
+    dictionary: &[dict::DictTable],
+    frms: &[TableDef],
+) {
+    for d in defs
+        .iter_mut()
+        .filter(|d| d.source == SchemaSource::UserSql)
+    {
+        let Some(t) = dictionary.iter().find(|t| {
+            let (db, name) = t.db_and_name();
+            db == d.db && partition_base(&name) == d.name
+        }) else {
+            continue;
+        };
+        let Some(f) = frm_for(t, frms) else {
+            continue;
+        };
+        for c in d.columns.iter_mut() {
+            let Some(fc) = f
+                .columns
+                .iter()
+                .find(|x| x.name.eq_ignore_ascii_case(&c.name))
+            else {
+                continue;
+            };
+            use crate::schema::ColumnType as T;
+            match (&mut c.ty, &fc.ty) {
+                (
+                    T::Time { fsp, old_format },
+                    T::Time {
+                        fsp: f2,
+                        old_format: o2,
+                    },
+                )
+                | (
+                    T::DateTime { fsp, old_format },
+                    T::DateTime {
+                        fsp: f2,
+                        old_format: o2,
+                    },
+                )
+                | (
+                    T::Timestamp { fsp, old_format },
+                    T::Timestamp {
+                        fsp: f2,
+                        old_format: o2,
+                    },
+                ) if *fsp == *f2 => {
+                    *old_format = *o2;
+                }
+                _ => {}
+            }
         }
     }
 }
@@ -141,7 +205,7 @@ fn read_dictionary(src: &StorePages, leaves: &Leaves) -> Vec<dict::DictTable> {
         let Some(pages) = leaves.get(&(0, def.index_id.unwrap_or(0))) else {
             continue;
         };
-        let t = recover_index(def, pages, &InstantRoots::new(), src);
+        let t = recover_index(def, pages, &InstantRoots::new(), src, &Default::default());
         let target = match i {
             0 => &mut rows.tables,
             1 => &mut rows.columns,

@@ -4,7 +4,7 @@
 //! table defined by the data dictionary alone has the columns whose type
 //! is a guess written as NULL, in partial rows.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::indexes::Indexes;
 use super::placement::{Placement, Tied};
@@ -20,6 +20,7 @@ pub(super) fn recover_placed(
     schemas: &Schemas,
     indexes: &Indexes,
     src: &StorePages,
+    active: &HashSet<u64>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<TableRecovery> {
     let total = placement.tied.len();
@@ -28,7 +29,7 @@ pub(super) fn recover_placed(
         .iter()
         .enumerate()
         .map(|(i, tied)| {
-            let t = recover_table(i, tied, placement, indexes, src);
+            let t = recover_table(i, tied, placement, indexes, src, active);
             progress(i + 1, total);
             t
         })
@@ -50,6 +51,7 @@ fn recover_table(
     placement: &Placement,
     indexes: &Indexes,
     src: &StorePages,
+    active: &HashSet<u64>,
 ) -> TableRecovery {
     let def = &tied.def;
     let mut t = if tied.indexes.is_empty() {
@@ -67,7 +69,7 @@ fn recover_table(
         let parts: Vec<TableRecovery> = tied
             .indexes
             .iter()
-            .map(|k| recover_index(def, &indexes.leaves[k], &indexes.roots, src))
+            .map(|k| recover_index(def, &indexes.leaves[k], &indexes.roots, src, active))
             .collect();
         merge_partitions(def, parts)
     };
@@ -95,6 +97,8 @@ fn merge_partitions(def: &TableDef, mut parts: Vec<TableRecovery>) -> TableRecov
         };
         t.rows.extend(p.rows.into_iter().map(moved));
         t.deleted.extend(p.deleted.into_iter().map(moved));
+        t.uncertain.extend(p.uncertain.into_iter().map(moved));
+        t.uncertain_from.add(&p.uncertain_from);
         t.partial.extend(p.partial.into_iter().map(|x| PartialRow {
             row: moved(x.row),
             failed: x.failed,
@@ -146,13 +150,15 @@ fn mark_uncertain(t: &mut TableRecovery, cols: &[usize]) {
             failed: names.iter().map(|n| (n.clone(), reason.clone())).collect(),
         });
     }
-    let withheld = std::mem::take(&mut t.deleted).len();
+    let withheld = std::mem::take(&mut t.deleted).len() + std::mem::take(&mut t.uncertain).len();
     if withheld > 0 {
         t.notes.push(format!(
-            "{withheld} deleted rows withheld: they need the table's CREATE TABLE too"
+            "{withheld} deleted or uncertain rows withheld: they need the table's CREATE TABLE too"
         ));
     }
     t.deleted_rows = 0;
+    t.uncertain_rows = 0;
+    t.uncertain_from = Default::default();
     t.rows_written = 0;
     t.partial_rows = t.partial.len();
     t.notes.push(format!(
