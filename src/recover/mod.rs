@@ -206,8 +206,11 @@ pub fn recover(
     let indexes = indexes::Indexes::of(store);
     let schemas = schemas::gather(&src, &indexes.leaves, opts);
     let placement = placement::place(&schemas, &indexes.leaves, &src, opts);
-    // Transactions active at the crash (from the undo logs): none known yet.
-    let active = std::collections::HashSet::new();
+    // Transactions active at the crash (their undo logs still active): the
+    // server would roll them back, so their rows prove nothing.
+    let active: std::collections::HashSet<u64> = crate::innodb::undo::active_transactions(&src)
+        .into_iter()
+        .collect();
     let mut tables =
         tables::recover_placed(&placement, &schemas, &indexes, &src, &active, progress);
     sources::attribute(&mut tables, &placement, &indexes, files);

@@ -74,6 +74,13 @@ pub(super) fn recover_index(
     t.deleted = sorted.deleted;
     t.uncertain = sorted.uncertain;
     t.uncertain_from = sorted.uncertain_from;
+    if sorted.uncertain_from.active_transactions > 0 {
+        t.notes.push(format!(
+            "{} rows written or deleted by transactions still active at the crash (the server would roll \
+             them back; their earlier versions are in the undo log): written as uncertain",
+            sorted.uncertain_from.active_transactions
+        ));
+    }
     t.records_skipped = sorted.records_skipped;
     t.notes.extend(sorted.note);
     t.pages = decoded.into_iter().map(|d| d.text.values).collect();
