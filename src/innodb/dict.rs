@@ -439,20 +439,39 @@ pub fn uncertain_columns(t: &DictTable) -> Vec<usize> {
         .collect()
 }
 
-/// Whether `def`'s fields can be tied to the dictionary entry (same column
-/// names in the same order, ignoring virtual columns).
+/// Whether `def`'s fields can be tied to the dictionary entry: same column
+/// names in the same order, ignoring virtual columns, and every temporal
+/// column stored as the dictionary says (the pre-5.6 fsp-0 integers as
+/// DATA_INT, the others as DATA_FIXBINARY, of the same length), so that a
+/// table made with MariaDB's `mysql56_temporal_format=OFF` is not read with
+/// the `.frm` of a same-named table in the 5.6 formats, or the reverse.
 pub fn same_columns(def: &TableDef, t: &DictTable) -> bool {
-    let a: Vec<&str> = def
-        .columns
-        .iter()
-        .filter(|c| !c.is_virtual)
-        .map(|c| c.name.as_str())
-        .collect();
-    let b: Vec<&str> = t
+    let a: Vec<&Column> = def.columns.iter().filter(|c| !c.is_virtual).collect();
+    let b: Vec<&DictColumn> = t
         .columns
         .iter()
         .filter(|c| c.prtype & DATA_VIRTUAL == 0)
-        .map(|c| c.name.as_str())
         .collect();
-    a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+    a.len() == b.len()
+        && a.iter()
+            .zip(&b)
+            .all(|(x, y)| x.name.eq_ignore_ascii_case(&y.name) && same_temporal_storage(x, y))
+}
+
+/// A temporal column's storage agrees with the dictionary's (mtype, len);
+/// true for every other column.
+fn same_temporal_storage(c: &Column, d: &DictColumn) -> bool {
+    let old_integer = match c.ty {
+        ColumnType::Time { fsp, old_format }
+        | ColumnType::DateTime { fsp, old_format }
+        | ColumnType::Timestamp { fsp, old_format } => old_format && fsp == 0,
+        _ => return true,
+    };
+    let mtype = if old_integer {
+        DATA_INT
+    } else {
+        DATA_FIXBINARY
+    };
+    d.mtype == mtype
+        && crate::innodb::types::fixed_len(c, true).is_some_and(|n| n as u64 == u64::from(d.len))
 }

@@ -34,6 +34,7 @@ mod recover_mariadb;
 mod recover_workload;
 mod rows_compressed;
 mod rows_corpus;
+mod rows_edges;
 mod rows_hostile;
 mod rows_mariadb;
 mod rows_mysql8;
