@@ -72,9 +72,10 @@ pub(super) fn place(
 ) -> Placement {
     let (mut tied, mut claimed) = claim_known(schemas, leaves);
     let candidates = candidates(leaves, &claimed, &schemas.dictionary, src.image);
-    // Each table as given, and (when it has temporal columns without
-    // fractions) as a MySQL 5.5-era table storing them in the old formats:
-    // a CREATE TABLE cannot say which, the records' sizes can.
+    // Each table as given, and (when it has temporal columns) as a table
+    // storing them in the pre-5.6 formats (MySQL 5.5, MariaDB with
+    // mysql56_temporal_format=OFF): a CREATE TABLE cannot say which, the
+    // records' sizes and values can.
     let old_variants: Vec<Option<TableDef>> = tied.iter().map(|t| old_temporal(&t.def)).collect();
     let (trials, tried) = trials(&tied, &old_variants, &candidates, &schemas.dictionary);
     let fits = fits(&trials, &tied, &old_variants, leaves, src, opts);
@@ -245,16 +246,18 @@ fn fits(
     fits
 }
 
-/// `def` with its TIME / DATETIME / TIMESTAMP columns without fractions in
-/// the pre-5.6.4 formats, when it has any.
+/// `def` with its TIME / DATETIME / TIMESTAMP columns in the pre-5.6
+/// formats, when it has any: the integers of MySQL 5.5 without fractions
+/// and MariaDB 5.3's "hires" forms with them (`mysql56_temporal_format=OFF`).
+/// A CREATE TABLE says neither; the records' sizes and values do.
 fn old_temporal(def: &TableDef) -> Option<TableDef> {
     let mut d = def.clone();
     let mut any = false;
     for c in &mut d.columns {
         match &mut c.ty {
-            ColumnType::Time { fsp: 0, old_format }
-            | ColumnType::DateTime { fsp: 0, old_format }
-            | ColumnType::Timestamp { fsp: 0, old_format }
+            ColumnType::Time { old_format, .. }
+            | ColumnType::DateTime { old_format, .. }
+            | ColumnType::Timestamp { old_format, .. }
                 if !*old_format =>
             {
                 *old_format = true;

@@ -7,12 +7,15 @@
 //! 1-16) and PAGE_COMPRESSED tables; `edges` in the MySQL 5.6 temporal
 //! formats, `edges_old` in MariaDB's older ones (`mysql56_temporal_format=OFF`).
 //! Recovered from the data files laid out in a raw image and from an ext4
-//! image made by `mke2fs -d`, with and without the truth's CREATE TABLEs:
-//! every table equals the server's dump row for row, and no row is partial.
+//! image made by `mke2fs -d`, with and without the truth's CREATE TABLEs,
+//! and from the `edges_old` tablespaces alone (no dictionary, no `.frm`)
+//! with their CREATE TABLEs: every table equals the server's dump row for
+//! row, and no row is partial.
 
 use crate::common;
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::Path;
 
 /// The data lines (header first) of a CSV without embedded newlines.
@@ -121,6 +124,21 @@ fn compare(out: &Path, truth: &Path, label: &str) -> Vec<String> {
     problems
 }
 
+/// `compare`, on the tables of database `db` only.
+fn compare_db(out: &Path, truth: &Path, db: &str, label: &str) -> Vec<String> {
+    let only = tempfile::tempdir().unwrap();
+    copy_dir(&truth.join(db), &only.path().join(db));
+    compare(out, only.path(), label)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
 fn check_image(img: &Path, base: &Path, what: &str) {
     let truth = common::fixtures().join("edges/truth");
     let schema = truth.join("schema.sql");
@@ -159,4 +177,32 @@ fn ext4_every_value_exact() {
         .expect("mke2fs");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     check_image(&img, dir.path(), "ext4");
+}
+
+/// Without the system tablespace and the `.frm` files nothing says the
+/// `edges_old` tables keep the pre-5.6 formats: the CREATE TABLEs name
+/// `time(3)`, `datetime(6)`... and recovery finds the formats by trying
+/// them on the records.
+#[test]
+fn old_formats_without_dictionary_or_frm() {
+    let data = common::unpack_datadir("edges");
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    copy_dir(&data.path().join("edges_old"), &files);
+    for f in common::files_with_ext(&files, ".frm") {
+        std::fs::remove_file(f).unwrap();
+    }
+    let img = dir.path().join("disk.img");
+    common::lay_out(&files, &img);
+    let truth = common::fixtures().join("edges/truth");
+    let all = std::fs::read_to_string(truth.join("schema.sql")).unwrap();
+    let at = all
+        .find("CREATE DATABASE IF NOT EXISTS `edges_old`")
+        .unwrap();
+    let schema = dir.path().join("schema.sql");
+    std::fs::write(&schema, &all[at..]).unwrap();
+    let out = dir.path().join("out");
+    common::recover_with(&img, &out, &[OsStr::new("--schema"), schema.as_os_str()], 0);
+    let problems = compare_db(&out, &truth, "edges_old", "edges_old alone");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
