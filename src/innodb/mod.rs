@@ -17,6 +17,7 @@ pub mod page_header;
 pub mod page_zip;
 pub mod record;
 pub mod redo;
+pub mod repair;
 pub mod rows;
 pub mod sdi;
 pub mod types;
