@@ -56,3 +56,68 @@ fn load_sql_reloads_every_table_into_mariadb() {
         assert!(t.wrong_rows + t.extra_rows <= literal_n, "{}: {t}", t.table);
     }
 }
+
+/// On a disk with lost pages (the `holes5` recipe), the commented-out
+/// section of load.sql loads the uncertain rows too: enabled, the server
+/// takes every row of `users.csv` and `users.uncertain.csv` without a
+/// duplicate key, and every one of them is a live row of the truth.
+#[test]
+fn load_sql_uncertain_section_loads_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut img = common::unzstd("images/main-ext4-modern.img.zst");
+    let recipe = common::fixtures().join("images/damage/holes5.json");
+    let recipe: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(recipe).unwrap()).unwrap();
+    common::apply_damage(&mut img, &recipe);
+    let path = dir.path().join("holes5.img");
+    std::fs::write(&path, &img).unwrap();
+    let truth = common::fixtures().join("main/truth");
+    let out = dir.path().join("out");
+    Command::cargo_bin("salvage")
+        .unwrap()
+        .arg("recover")
+        .arg(&path)
+        .arg("-o")
+        .arg(&out)
+        .arg("--table")
+        .arg("shop.users")
+        .assert()
+        .success();
+    let count = |f: &str| {
+        csv::Reader::from_path(out.join("shop").join(f))
+            .map(|mut r| r.records().count())
+            .unwrap_or(0)
+    };
+    let (live, uncertain) = (count("users.csv"), count("users.uncertain.csv"));
+    assert!(
+        uncertain > 0,
+        "holes5 leaves no uncertain rows of shop.users"
+    );
+    // Enable the uncertain section: drop the "-- " of its statements.
+    let load = std::fs::read_to_string(out.join("load.sql")).unwrap();
+    let (head, tail) = load
+        .split_once("-- Uncertain rows")
+        .expect("load.sql has an uncertain section");
+    let enabled: String = tail
+        .lines()
+        .filter(|l| l.starts_with("-- LOAD") || l.starts_with("--   "))
+        .map(|l| l.strip_prefix("-- ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(out.join("load.sql"), format!("{head}{enabled}\n")).unwrap();
+    let dump = dir.path().join("dump");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fixtures/load_check.py");
+    let st = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&out)
+        .arg(&dump)
+        .status()
+        .unwrap();
+    assert!(st.success(), "load_check.py failed");
+    let score = salvage::score::score_dirs(&dump, &truth).unwrap();
+    let users = score.table("shop.users").unwrap();
+    assert_eq!(users.recovered_rows, live + uncertain, "{users}");
+    assert_eq!(users.matched_rows, live + uncertain, "{users}");
+    assert_eq!(users.wrong_rows + users.extra_rows, 0, "{users}");
+}
