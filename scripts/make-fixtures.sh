@@ -6,6 +6,9 @@
 #   scripts/make-fixtures.sh instances        # only the MariaDB instances and their truth
 #   scripts/make-fixtures.sh edges            # only the `edges` instance (temporal boundary
 #                                             # values in every row format; scripts/fixtures/edges.py)
+#   scripts/make-fixtures.sh crash-update     # only the `crash-update` instance (older row versions
+#                                             # in the data files, the rest in ib_logfile0;
+#                                             # scripts/fixtures/crash_update.py)
 #   scripts/make-fixtures.sh images           # only images (needs a previous 'instances' run
 #                                             # with the same WORKDIR)
 #   scripts/make-fixtures.sh fsimages         # only main-ext4-2018, main-ext4-fragmented, main-xfs
@@ -54,6 +57,9 @@ if [ "$what" = all ] || [ "$what" = instances ]; then
 fi
 if [ "$what" = all ] || [ "$what" = edges ]; then
   python3 "$HERE/edges.py" "$WORKDIR" "$FX"
+fi
+if [ "$what" = all ] || [ "$what" = crash-update ]; then
+  python3 "$HERE/crash_update.py" "$WORKDIR" "$FX"
 fi
 if [ "$what" = all ] || [ "$what" = images ]; then
   python3 "$HERE/images.py" "$WORKDIR" "$FX"

@@ -32,6 +32,7 @@ mod recover_files;
 mod recover_instances;
 mod recover_mariadb;
 mod recover_workload;
+mod redo;
 mod rows_compressed;
 mod rows_corpus;
 mod rows_edges;

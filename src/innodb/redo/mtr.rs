@@ -42,6 +42,15 @@ impl LogSource for [u8] {
     }
 }
 
+impl LogSource for Vec<u8> {
+    fn size(&self) -> u64 {
+        self.as_slice().size()
+    }
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> usize {
+        self.as_slice().read_at(off, buf)
+    }
+}
+
 /// Why the log ends at some LSN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
