@@ -10,12 +10,13 @@
 //! checksum tells the physical size), as MariaDB page_compressed pages, and as
 //! pages of a sparse file whose all-zero blocks were left out.
 
-use crate::bytes::{be_u16, be_u32, be_u64};
+use crate::bytes::{be_u16, be_u32, be_u64, slice};
 use crate::carve::{PageRecord, Reason, Status};
 use crate::innodb::checksum::{self, ChecksumKind};
 use crate::innodb::fil::{self, FIL_PAGE_INDEX, FIL_PAGE_RTREE, FIL_PAGE_SDI};
 use crate::innodb::page_compressed as pc;
 use crate::innodb::page_header::{has_infimum, PageHeader};
+use crate::innodb::repair::{self, Fix, Format};
 
 /// Logical page sizes, most common first.
 pub const PAGE_SIZES: [usize; 5] = [16384, 4096, 8192, 32768, 65536];
@@ -46,6 +47,10 @@ pub struct Candidate {
     /// would be (size-4), and where the full_crc32 one would be (size-8).
     pub classic_trailer: [u32; 5],
     pub fcrc32_trailer: [u32; 5],
+    /// A header that only looks like a ROW_FORMAT=COMPRESSED index page's
+    /// (no infimum in clear): kept for repair once the space's compressed
+    /// page size is known, never recorded as a damaged page.
+    pub zip: bool,
 }
 
 pub enum Detection {
@@ -61,7 +66,7 @@ pub fn detect(w: &[u8], offset: u64, scratch: &mut Scratch) -> Option<Detection>
     let t = be_u16(w, fil::FIL_PAGE_TYPE)?;
     if !fil::known_type(t) {
         if t & fil::FIL_PAGE_COMPRESS_FCRC32_MARKER != 0 {
-            return fcrc32_compressed(w, offset, t).map(Detection::Page);
+            return fcrc32_compressed(w, offset, t, scratch).map(Detection::Page);
         }
         return None;
     }
@@ -144,6 +149,27 @@ pub fn detect(w: &[u8], offset: u64, scratch: &mut Scratch) -> Option<Detection>
     }
     if let Some((size, fcrc32)) = damaged {
         let pg = &w[..size];
+        let format = if fcrc32 {
+            Format::FullCrc32
+        } else {
+            Format::Crc32
+        };
+        if let Some(fix) = repair::repair(pg, format, None, &mut scratch.page) {
+            let kind = if fcrc32 {
+                ChecksumKind::FullCrc32
+            } else {
+                ChecksumKind::Crc32c
+            };
+            return Some(Detection::Page(record(
+                &scratch.page,
+                offset,
+                size,
+                size,
+                kind,
+                Status::Repaired,
+                repaired(fix),
+            )));
+        }
         let kind = if fcrc32 {
             ChecksumKind::FullCrc32
         } else {
@@ -162,12 +188,15 @@ pub fn detect(w: &[u8], offset: u64, scratch: &mut Scratch) -> Option<Detection>
             rec,
             classic_trailer: [0; 5],
             fcrc32_trailer: [0; 5],
+            zip: false,
         }));
     }
     if t == fil::FIL_PAGE_TYPE_ALLOCATED {
         return None;
     }
-    if plausible_orphan(w, t) {
+    let orphan = plausible_orphan(w, t);
+    let zip = !orphan && zip_index_header(w, t, stored);
+    if orphan || zip {
         let at = |i: usize, back: usize| {
             let s = PAGE_SIZES[i];
             be_u32(w, s - back).unwrap_or(0)
@@ -177,9 +206,44 @@ pub fn detect(w: &[u8], offset: u64, scratch: &mut Scratch) -> Option<Detection>
             rec: record(w, offset, 0, 0, kind, Status::Damaged, Reason::BadChecksum),
             classic_trailer: std::array::from_fn(|i| at(i, 4)),
             fcrc32_trailer: std::array::from_fn(|i| at(i, 8)),
+            zip,
         }));
     }
     None
+}
+
+/// The reason recorded for a repaired page.
+pub(crate) fn repaired(fix: Fix) -> Reason {
+    Reason::Repaired {
+        at: fix.at as u32,
+        len: fix.len,
+        old: fix.old,
+        new: fix.new,
+    }
+}
+
+/// A header that could start a ROW_FORMAT=COMPRESSED index page whose
+/// checksum fails: an index type, a checksum, no flush LSN, sane links and
+/// a COMPACT page header with a sane heap (the records are compressed, so
+/// there is no infimum to see).
+fn zip_index_header(w: &[u8], t: u16, stored: u32) -> bool {
+    if !matches!(t, FIL_PAGE_INDEX | FIL_PAGE_RTREE | FIL_PAGE_SDI)
+        || stored == 0
+        || stored == fil::BUF_NO_CHECKSUM_MAGIC
+        || be_u64(w, fil::FIL_PAGE_FILE_FLUSH_LSN) != Some(0)
+        || !plausible_links(w)
+    {
+        return false;
+    }
+    PageHeader::parse(w).is_some_and(|h| {
+        h.compact
+            && h.n_heap >= 2
+            && h.n_dir_slots >= 2
+            && (h.heap_top as usize) <= 16384
+            && h.index_id != 0
+            && h.index_id < 1 << 48
+            && h.level < 64
+    })
 }
 
 /// Which classic algorithm a damaged page was most likely written with.
@@ -217,7 +281,7 @@ fn plausible_links(w: &[u8]) -> bool {
 
 /// Builds the record of a page whose bytes are `pg` (the logical page, or
 /// the physical one for compressed formats).
-fn record(
+pub(crate) fn record(
     pg: &[u8],
     offset: u64,
     phys: usize,
@@ -282,11 +346,24 @@ fn is_instant_root(pg: &[u8]) -> bool {
 }
 
 /// MariaDB full_crc32 page_compressed: size from the type, CRC-32C at the end.
-fn fcrc32_compressed(w: &[u8], offset: u64, t: u16) -> Option<PageRecord> {
+fn fcrc32_compressed(w: &[u8], offset: u64, t: u16, scratch: &mut Scratch) -> Option<PageRecord> {
     let size = pc::fcrc32_physical_size(t)?;
-    let pg = w.get(..size)?;
+    let mut pg = w.get(..size)?;
+    let (mut status, mut reason) = (Status::Ok, Reason::None);
     if checksum::full_crc32(pg) != be_u32(pg, size - 4)? {
-        return None;
+        // Repair only under a header that is most likely such a page:
+        // sane links, an LSN, a zlib stream header where the stream starts.
+        let zlib = match slice(pg, pc::FIL_PAGE_COMP_ALGO, 2) {
+            Some(&[a, b]) => a & 0x0f == 8 && (u16::from(a) << 8 | u16::from(b)) % 31 == 0,
+            _ => false,
+        };
+        if !zlib || !plausible_links(pg) || be_u64(pg, fil::FIL_PAGE_LSN) == Some(0) {
+            return None;
+        }
+        let fix = repair::repair(pg, Format::Fcrc32Compressed, None, &mut scratch.page)?;
+        pg = &scratch.page;
+        status = Status::Repaired;
+        reason = repaired(fix);
     }
     let mut r = record(
         pg,
@@ -294,8 +371,8 @@ fn fcrc32_compressed(w: &[u8], offset: u64, t: u16) -> Option<PageRecord> {
         size,
         0,
         ChecksumKind::Compressed,
-        Status::Ok,
-        Reason::None,
+        status,
+        reason,
     );
     // The index header is inside the compressed stream (zlib, the default).
     if let Some(page) = pc::inflate_page(pg) {

@@ -11,6 +11,7 @@ pub mod detect;
 pub mod follow;
 pub mod pages;
 pub mod redo;
+pub mod repair;
 pub mod scan;
 pub mod store;
 
@@ -220,6 +221,7 @@ pub fn carve_disk_with(
     if let Some(overlay) = image.overlay() {
         follow::merge_file_pages(image, overlay, &files, &mut raw);
     }
+    repair::repair_orphans(image, &mut raw);
     let index = follow::FileIndex::new(files, image.overlay());
     let carved_logs = std::mem::take(&mut raw.redo_offsets);
     let mut store = store::PageStore::build(raw);
@@ -239,7 +241,9 @@ pub fn carve(
     range: scan::ScanRange,
     progress: &(dyn Fn(u64) + Sync),
 ) -> store::PageStore {
-    store::PageStore::build(scan::scan(image, range, progress))
+    let mut raw = scan::scan(image, range, progress);
+    repair::repair_orphans(image, &mut raw);
+    store::PageStore::build(raw)
 }
 
 #[cfg(test)]

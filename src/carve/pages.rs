@@ -13,6 +13,7 @@ use crate::innodb::fsp::{sizes_from_flags, FspHeader};
 use crate::innodb::lob::PageSource;
 use crate::innodb::page_compressed as pc;
 use crate::innodb::page_zip;
+use crate::innodb::repair::Fix;
 
 /// Logical page size assumed for a ROW_FORMAT=COMPRESSED page whose
 /// tablespace header is not at hand (the server default; record offsets
@@ -61,8 +62,9 @@ pub fn page_bytes_sized<'a>(
     Some(bytes)
 }
 
-/// The page as it is on disk (zero blocks put back, page_compressed
-/// inflated), before any ROW_FORMAT=COMPRESSED decompression.
+/// The page as it is on disk (zero blocks put back, a repaired byte put
+/// back, page_compressed inflated), before any ROW_FORMAT=COMPRESSED
+/// decompression.
 fn stored_bytes<'a>(image: &'a Image, p: &PageRecord) -> Option<Cow<'a, [u8]>> {
     let phys = image.bytes(p.offset, p.phys_size as usize);
     if phys.len() < p.phys_size as usize {
@@ -80,6 +82,23 @@ fn stored_bytes<'a>(image: &'a Image, p: &PageRecord) -> Option<Cow<'a, [u8]>> {
             let mut out = Vec::new();
             assemble(&phys, size, granularity as usize, mask, &mut out);
             Some(Cow::Owned(out))
+        }
+        (Status::Repaired, Reason::Repaired { at, len, old, new }, kind) => {
+            let fix = Fix {
+                at: at as usize,
+                len,
+                old,
+                new,
+            };
+            let mut page = phys.into_owned();
+            if !fix.apply(&mut page) {
+                return None;
+            }
+            if kind == ChecksumKind::Compressed {
+                pc::inflate_page(&page).map(Cow::Owned)
+            } else {
+                Some(Cow::Owned(page))
+            }
         }
         (_, _, ChecksumKind::Compressed) => pc::inflate_page(&phys).map(Cow::Owned),
         _ => Some(phys),

@@ -294,7 +294,7 @@ fn resolve_candidates(pages: &[PageRecord], candidates: &[Candidate]) -> Vec<Pag
     }
     let mut out: Vec<PageRecord> = Vec::new();
     let mut last_end = 0u64;
-    for c in candidates {
+    for c in candidates.iter().filter(|c| !c.zip) {
         let r = c.rec;
         let Some(&(size, fcrc32)) = sizes
             .get(&r.space_id)

@@ -26,6 +26,9 @@ pub fn carve_image(args: &ImageArgs) -> Result<(Image, ScanRange, Carved), Fatal
         start: args.offset,
         end: args.offset + length,
     };
+    salvage::innodb::repair::set_policy(salvage::innodb::repair::Policy {
+        bursts: args.repair_bursts,
+    });
     let pool = pool(args.threads)?;
     let bar = progress::bytes(length, "scanning");
     let carved = pool.install(|| {
@@ -232,9 +235,14 @@ fn human(out: &mut impl Write, image: &Image, carved: &Carved) -> io::Result<()>
     }
     let indexes = store.indexes();
     let damaged = store.damaged().count();
+    let repaired = store
+        .pages
+        .iter()
+        .filter(|p| p.status == Status::Repaired)
+        .count();
     writeln!(
         out,
-        "{}: {} bytes scanned, {} page copies in {} tablespaces, {} damaged",
+        "{}: {} bytes scanned, {} page copies in {} tablespaces, {} damaged, {} repaired",
         image
             .path()
             .display()
@@ -242,7 +250,8 @@ fn human(out: &mut impl Write, image: &Image, carved: &Carved) -> io::Result<()>
         store.bytes_scanned,
         store.pages.len(),
         spaces.len(),
-        damaged
+        damaged,
+        repaired
     )?;
     if spaces.is_empty() {
         writeln!(out, "no InnoDB pages found")?;
@@ -253,8 +262,17 @@ fn human(out: &mut impl Write, image: &Image, carved: &Carved) -> io::Result<()>
         out,
         "{}",
         format!(
-            "{:>10} {:>6} {:>6} {:<19} {:>8} {:>8} {:>8} {:>8}  {}",
-            "space", "page", "zip", "format", "pages", "ok", "reasm", "damaged", "file / types"
+            "{:>10} {:>6} {:>6} {:<19} {:>8} {:>8} {:>8} {:>8} {:>8}  {}",
+            "space",
+            "page",
+            "zip",
+            "format",
+            "pages",
+            "ok",
+            "reasm",
+            "repaired",
+            "damaged",
+            "file / types"
         )
         .if_supports_color(Stream::Stdout, |t| t.underline())
     )?;
@@ -268,7 +286,7 @@ fn human(out: &mut impl Write, image: &Image, carved: &Carved) -> io::Result<()>
         let dmg = s.damaged.to_string();
         writeln!(
             out,
-            "{:>10} {:>6} {:>6} {:<19} {:>8} {:>8} {:>8} {:>8}  {}",
+            "{:>10} {:>6} {:>6} {:<19} {:>8} {:>8} {:>8} {:>8} {:>8}  {}",
             s.space_id,
             kib(s.page_size),
             s.zip_size.map_or("-".to_string(), kib),
@@ -276,6 +294,7 @@ fn human(out: &mut impl Write, image: &Image, carved: &Carved) -> io::Result<()>
             s.pages,
             s.ok,
             s.reassembled,
+            s.repaired,
             if s.damaged > 0 {
                 dmg.if_supports_color(Stream::Stdout, |t| t.red())
                     .to_string()
