@@ -91,6 +91,38 @@ impl UncertainFrom {
     }
 }
 
+/// The rows of `<table>.csv` by how their page copy was proven.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RowsFrom {
+    /// The copy's checksum holds as found.
+    pub intact_pages: usize,
+    /// The checksum holds once a sparse file's zero blocks are put back.
+    pub reassembled_pages: usize,
+    /// Repaired from the checksum's syndrome (one damaged byte or burst).
+    pub repaired_pages: usize,
+    /// Brought up to date by the redo log.
+    pub redone_pages: usize,
+}
+
+impl RowsFrom {
+    fn count(&mut self, s: crate::carve::Status) {
+        use crate::carve::Status;
+        match s {
+            Status::Ok | Status::Damaged => self.intact_pages += 1,
+            Status::Reassembled => self.reassembled_pages += 1,
+            Status::Repaired => self.repaired_pages += 1,
+            Status::Redone => self.redone_pages += 1,
+        }
+    }
+
+    fn add(&mut self, o: &RowsFrom) {
+        self.intact_pages += o.intact_pages;
+        self.reassembled_pages += o.reassembled_pages;
+        self.repaired_pages += o.repaired_pages;
+        self.redone_pages += o.redone_pages;
+    }
+}
+
 /// Everything recovered for one table.
 #[derive(Debug, Clone, Serialize)]
 pub struct TableRecovery {
@@ -121,6 +153,8 @@ pub struct TableRecovery {
     pub uncertain_rows: usize,
     /// Why those rows are uncertain.
     pub uncertain_from: UncertainFrom,
+    /// How the pages of the rows in `<table>.csv` were proven.
+    pub rows_from: RowsFrom,
     /// Distinct leaf pages with at least one good copy.
     pub leaf_pages: usize,
     /// Leaf pages found only damaged.
@@ -159,6 +193,7 @@ impl TableRecovery {
             partial_rows: 0,
             uncertain_rows: 0,
             uncertain_from: UncertainFrom::default(),
+            rows_from: RowsFrom::default(),
             leaf_pages: 0,
             leaf_pages_damaged: 0,
             leaf_pages_missing: 0,

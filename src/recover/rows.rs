@@ -32,6 +32,8 @@ pub(super) struct DecodedPage {
     /// The copy's leaf-list links (FIL_PAGE_PREV / FIL_PAGE_NEXT).
     pub prev: u32,
     pub next: u32,
+    /// How the carver proved the copy (intact, reassembled, repaired, redone).
+    pub status: Status,
 }
 
 /// Everything recovered from the leaf pages `pages` (every copy found of
@@ -74,6 +76,9 @@ pub(super) fn recover_index(
     t.deleted = sorted.deleted;
     t.uncertain = sorted.uncertain;
     t.uncertain_from = sorted.uncertain_from;
+    for r in &t.rows {
+        t.rows_from.count(decoded[r.page as usize].status);
+    }
     if sorted.uncertain_from.active_transactions > 0 {
         t.notes.push(format!(
             "{} rows written or deleted by transactions still active at the crash (the server would roll \
@@ -111,6 +116,7 @@ fn decode_copy(p: &PageRecord, role: Role, def: &TableDef, src: &StorePages) -> 
         page_no: p.page_no,
         prev,
         next,
+        status: p.status,
     }
 }
 

@@ -99,6 +99,7 @@ fn merge_partitions(def: &TableDef, mut parts: Vec<TableRecovery>) -> TableRecov
         t.deleted.extend(p.deleted.into_iter().map(moved));
         t.uncertain.extend(p.uncertain.into_iter().map(moved));
         t.uncertain_from.add(&p.uncertain_from);
+        t.rows_from.add(&p.rows_from);
         t.partial.extend(p.partial.into_iter().map(|x| PartialRow {
             row: moved(x.row),
             failed: x.failed,
@@ -159,6 +160,7 @@ fn mark_uncertain(t: &mut TableRecovery, cols: &[usize]) {
     t.deleted_rows = 0;
     t.uncertain_rows = 0;
     t.uncertain_from = Default::default();
+    t.rows_from = Default::default();
     t.rows_written = 0;
     t.partial_rows = t.partial.len();
     t.notes.push(format!(
