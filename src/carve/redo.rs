@@ -60,6 +60,12 @@ pub struct RedoReport {
 }
 
 impl RedoReport {
+    /// Whether there is anything to tell: records applied, warnings, or
+    /// an error.
+    pub fn worth_telling(&self) -> bool {
+        self.error.is_some() || self.summary.records > 0 || !self.summary.warnings.is_empty()
+    }
+
     /// The one line for stderr.
     pub fn line(&self) -> String {
         if let Some(e) = &self.error {

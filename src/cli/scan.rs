@@ -41,7 +41,9 @@ pub fn carve_image(args: &ImageArgs) -> Result<(Image, ScanRange, Carved), Fatal
         )
     });
     bar.finish_and_clear();
-    if let Some(r) = &carved.redo {
+    // A log with nothing after its checkpoint (a clean shutdown) is not
+    // worth a line.
+    if let Some(r) = carved.redo.as_ref().filter(|r| r.worth_telling()) {
         eprintln!("{}", r.line());
         for w in &r.summary.warnings {
             eprintln!(
