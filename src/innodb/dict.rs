@@ -475,3 +475,78 @@ fn same_temporal_storage(c: &Column, d: &DictColumn) -> bool {
     d.mtype == mtype
         && crate::innodb::types::fixed_len(c, true).is_some_and(|n| n as u64 == u64::from(d.len))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(cols: Vec<Column>) -> TableDef {
+        TableDef {
+            db: "edges".into(),
+            name: "t".into(),
+            columns: cols,
+            dropped_columns: Vec::new(),
+            clustered: Vec::new(),
+            n_key_fields: 0,
+            row_format: None,
+            space_id: None,
+            index_id: None,
+            source: SchemaSource::Frm,
+            current_row_version: 0,
+            instant_cols_before: None,
+            create_sql: None,
+        }
+    }
+
+    fn dict_col(name: &str, mtype: u32, len: u32) -> DictColumn {
+        DictColumn {
+            pos: 0,
+            name: name.into(),
+            mtype,
+            prtype: 11,
+            len,
+        }
+    }
+
+    /// A `.frm` fits a dictionary entry only when its temporal columns are
+    /// stored as the dictionary says (lengths from MariaDB 10.11's
+    /// SYS_COLUMNS for TIME(0) and TIME(5), fixtures/edges).
+    #[test]
+    fn same_columns_compares_temporal_storage() {
+        let time = |name, fsp, old_format| {
+            Column::new(
+                name,
+                ColumnType::Time { fsp, old_format },
+                true,
+                Charset::Binary,
+            )
+        };
+        let table = |cols| DictTable {
+            name: "edges/t".into(),
+            id: 1,
+            n_cols: 2,
+            flags: 0,
+            space: 1,
+            columns: cols,
+            indexes: Vec::new(),
+        };
+        // 5.6 formats: TIME2(0) 3 bytes, TIME2(5) 6 bytes, both FIXBINARY.
+        let new = table(vec![
+            dict_col("t0", DATA_FIXBINARY, 3),
+            dict_col("t5", DATA_FIXBINARY, 6),
+        ]);
+        // mysql56_temporal_format=OFF: TIME(0) a 3-byte integer, hires TIME(5) 5 bytes.
+        let old = table(vec![
+            dict_col("t0", DATA_INT, 3),
+            dict_col("t5", DATA_FIXBINARY, 5),
+        ]);
+        let frm_new = def(vec![time("t0", 0, false), time("t5", 5, false)]);
+        let frm_old = def(vec![time("t0", 0, true), time("t5", 5, true)]);
+        assert!(same_columns(&frm_new, &new));
+        assert!(same_columns(&frm_old, &old));
+        assert!(!same_columns(&frm_new, &old));
+        assert!(!same_columns(&frm_old, &new));
+        let renamed = def(vec![time("a", 0, false), time("t5", 5, false)]);
+        assert!(!same_columns(&renamed, &new));
+    }
+}
