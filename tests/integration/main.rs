@@ -33,6 +33,7 @@ mod recover_instances;
 mod recover_mariadb;
 mod recover_workload;
 mod redo;
+mod repair;
 mod rows_compressed;
 mod rows_corpus;
 mod rows_edges;
