@@ -4,8 +4,9 @@
 //! maximums at every fsp, zero dates, negative times under one second,
 //! sign and carry boundaries, NULLs, and a primary key of TIME(3) and
 //! DATETIME(2), in REDUNDANT, COMPACT, DYNAMIC, COMPRESSED (KEY_BLOCK_SIZE
-//! 1-16) and PAGE_COMPRESSED tables; `edges` in the MySQL 5.6 temporal
-//! formats, `edges_old` in MariaDB's older ones (`mysql56_temporal_format=OFF`).
+//! 1-16, filled by inserts and rebuilt) and PAGE_COMPRESSED tables; `edges`
+//! in the MySQL 5.6 temporal formats, `edges_old` in MariaDB's older ones
+//! (`mysql56_temporal_format=OFF`).
 //! Recovered from the data files laid out in a raw image and from an ext4
 //! image made by `mke2fs -d`, with and without the truth's CREATE TABLEs,
 //! and from the `edges_old` tablespaces alone (no dictionary, no `.frm`)
