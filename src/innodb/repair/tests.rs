@@ -251,3 +251,55 @@ fn hostile_sizes_zero_pages_and_two_errors() {
     assert_eq!(by_default, 0, "of {tried}");
     assert!(with_bursts < tried / 3, "{with_bursts} of {tried}");
 }
+
+/// The cost of one repair on real pages (median of many), printed:
+/// `cargo test --release --lib repair::tests::repair_cost -- --ignored --nocapture`
+/// (scripts/bench-repair.sh runs it).
+#[test]
+#[ignore]
+fn repair_cost() {
+    let users = datadir_file("main", "shop/users.ibd");
+    let classic = datadir_file("crc32", "shop/users.ibd");
+    let zip = datadir_file("main", "types/t_compressed_8.ibd");
+    let cases = [
+        (
+            "full_crc32 16K index",
+            pages(&users, 16384, Format::FullCrc32, Some(FIL_PAGE_INDEX)),
+            Format::FullCrc32,
+        ),
+        (
+            "crc32 16K index",
+            pages(&classic, 16384, Format::Crc32, Some(FIL_PAGE_INDEX)),
+            Format::Crc32,
+        ),
+        (
+            "compressed 8K index",
+            pages(&zip, 8192, Format::ZipCrc32, Some(FIL_PAGE_INDEX)),
+            Format::ZipCrc32,
+        ),
+    ];
+    let mut buf = Vec::new();
+    for (name, pages, format) in cases {
+        let mut times = Vec::new();
+        let mut rng = 12345u64;
+        for page in pages.iter().cycle().take(400) {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let pos = 38 + (rng >> 33) as usize % (page.len() - 46);
+            let mut d = page.clone();
+            d[pos] ^= 0x5a;
+            let t = std::time::Instant::now();
+            let fix = repair(&d, format, Some(16384), &mut buf);
+            times.push(t.elapsed().as_secs_f64() * 1e6);
+            assert!(fix.is_some(), "{name} {pos}");
+        }
+        times.sort_by(f64::total_cmp);
+        eprintln!(
+            "repair {name}: median {:.1} us, 90th percentile {:.1} us ({} repairs)",
+            times[times.len() / 2],
+            times[times.len() * 9 / 10],
+            times.len()
+        );
+    }
+}
