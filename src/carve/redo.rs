@@ -20,10 +20,10 @@ use serde::Serialize;
 use crate::carve::detect::{detect, Detection, Scratch};
 use crate::carve::pages::{is_zip, StorePages};
 use crate::carve::store::PageStore;
-use crate::carve::{Reason, Status};
+use crate::carve::{PageRecord, Reason, Status};
 use crate::image::{memory, Image};
 use crate::innodb::checksum::ChecksumKind;
-use crate::innodb::redo::{self, BasePages, LogSource, Lookup, Summary};
+use crate::innodb::redo::{self, BasePages, LogSource, Lookup, PageFormat, Summary};
 use crate::layout::files::{self, Found};
 use crate::layout::fs::{FileKind, Inode};
 use crate::layout::Layout;
@@ -174,27 +174,53 @@ fn log_files(layout: &Layout) -> Vec<(String, Inode)> {
 /// The pages of the store as the log's starting point.
 struct StoreBase<'a> {
     pages: StorePages<'a>,
-    /// Per space: most common logical page size, and whether full_crc32.
-    formats: HashMap<u32, (usize, bool)>,
+    /// Per space: its page size (physical for ROW_FORMAT=COMPRESSED) and
+    /// format, from the most common of its good copies.
+    formats: HashMap<u32, (usize, PageFormat)>,
+}
+
+/// The format a good copy is written in.
+fn format_of(p: &PageRecord, space_fcrc32: bool) -> PageFormat {
+    match p.checksum {
+        ChecksumKind::Innodb if is_zip(p) => PageFormat::ZipInnodb,
+        _ if is_zip(p) => PageFormat::ZipCrc32,
+        ChecksumKind::FullCrc32 => PageFormat::FullCrc32,
+        ChecksumKind::Compressed if space_fcrc32 => PageFormat::FullCrc32,
+        _ => PageFormat::Crc32,
+    }
 }
 
 impl<'a> StoreBase<'a> {
     fn new(image: &'a Image, store: &'a PageStore) -> StoreBase<'a> {
-        let mut counts: HashMap<u32, (HashMap<u32, u64>, bool)> = HashMap::new();
+        let mut fcrc: HashMap<u32, bool> = HashMap::new();
         for p in &store.pages {
-            if p.status == Status::Damaged || p.logical_size == 0 {
+            if p.checksum == ChecksumKind::FullCrc32 {
+                fcrc.insert(p.space_id, true);
+            }
+        }
+        let mut counts: HashMap<u32, HashMap<(usize, PageFormat), u64>> = HashMap::new();
+        for p in &store.pages {
+            if p.status == Status::Damaged {
                 continue;
             }
-            let e = counts.entry(p.space_id).or_default();
-            *e.0.entry(p.logical_size).or_default() += 1;
-            e.1 |= p.checksum == ChecksumKind::FullCrc32;
+            let f = format_of(p, fcrc.contains_key(&p.space_id));
+            let size = if f.is_zip() {
+                p.phys_size
+            } else {
+                p.logical_size
+            };
+            if size == 0 {
+                continue;
+            }
+            *counts
+                .entry(p.space_id)
+                .or_default()
+                .entry((size as usize, f))
+                .or_default() += 1;
         }
         let formats = counts
             .into_iter()
-            .filter_map(|(s, (sizes, f))| {
-                let size = sizes.into_iter().max_by_key(|&(k, n)| (n, k))?.0;
-                Some((s, (size as usize, f)))
-            })
+            .filter_map(|(s, m)| Some((s, m.into_iter().max_by_key(|&(k, n)| (n, k.0))?.0)))
             .collect();
         StoreBase {
             pages: StorePages { image, store },
@@ -213,24 +239,44 @@ impl BasePages for StoreBase<'_> {
         else {
             return Lookup::Missing;
         };
-        if is_zip(p) {
-            return Lookup::Unsupported("ROW_FORMAT=COMPRESSED page");
-        }
-        let Some(bytes) = self.pages.bytes(p) else {
-            return Lookup::Missing;
-        };
-        let full_crc32 = match p.checksum {
-            ChecksumKind::FullCrc32 => true,
-            ChecksumKind::Compressed => self.formats.get(&space).is_some_and(|f| f.1),
-            _ => false,
+        let space_fcrc32 = self
+            .formats
+            .get(&space)
+            .is_some_and(|f| f.1 == PageFormat::FullCrc32);
+        let format = format_of(p, space_fcrc32);
+        let bytes = if format.is_zip() {
+            // The log writes to the compressed frame: the bytes as stored
+            // (the zero blocks of a sparse copy put back).
+            let b = self.pages.image.bytes(p.offset, p.phys_size as usize);
+            if b.len() != p.phys_size as usize {
+                return Lookup::Missing;
+            }
+            match (p.status, p.reason) {
+                (Status::Reassembled, Reason::Holes { mask, granularity }) => {
+                    let g = granularity as usize;
+                    if g == 0 {
+                        return Lookup::Missing;
+                    }
+                    let size = (b.len() / g + mask.count_ones() as usize) * g;
+                    let mut out = Vec::new();
+                    crate::carve::detect::assemble(&b, size, g, mask, &mut out);
+                    std::borrow::Cow::Owned(out)
+                }
+                _ => b,
+            }
+        } else {
+            match self.pages.bytes(p) {
+                Some(b) => b,
+                None => return Lookup::Missing,
+            }
         };
         Lookup::Page(redo::Base {
             lsn: crate::bytes::be_u64(&bytes, 16).unwrap_or(p.lsn),
             bytes: bytes.into_owned(),
-            full_crc32,
+            format,
         })
     }
-    fn space_format(&self, space: u32) -> Option<(usize, bool)> {
+    fn space_format(&self, space: u32) -> Option<(usize, PageFormat)> {
         self.formats.get(&space).copied()
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! * `crash`: a load of 20-row transactions; every row of the table is
 //!   only in `ib_logfile0` (the data file has none of them);
-//! * `crash-update`: the data files hold version 0 of every row; 300
+//! * `crash-update`: the data files hold version 0 of every row of four
+//!   tables (REDUNDANT, COMPACT, DYNAMIC, COMPRESSED); 400
 //!   committed transactions of UPDATEs (and INSERTs, DELETEs) are only in
 //!   the log; one more transaction was left open (ACTIVE_TRX.txt).
 //!
@@ -146,7 +147,7 @@ impl salvage::innodb::redo::BasePages for NoBase {
     fn lookup(&self, _: u32, _: u32) -> salvage::innodb::redo::Lookup {
         salvage::innodb::redo::Lookup::Missing
     }
-    fn space_format(&self, _: u32) -> Option<(usize, bool)> {
+    fn space_format(&self, _: u32) -> Option<(usize, salvage::innodb::redo::PageFormat)> {
         None
     }
 }

@@ -48,7 +48,8 @@ fn take(b: &mut &[u8], max: usize) -> Result<usize, &'static str> {
     Ok(v as usize)
 }
 
-/// Applies `r` to `page` (the page's bytes, of its logical size).
+/// Applies `r` to `page` (the page's bytes: of its logical size, or the
+/// compressed bytes of a ROW_FORMAT=COMPRESSED page, `zip`).
 /// `last_offset` carries the same-page offset between records of one
 /// mini-transaction. Errors leave the page as InnoDB's checks would
 /// (checked before changed).
@@ -56,6 +57,7 @@ pub fn apply(
     page: &mut [u8],
     r: &PageRec<'_>,
     last_offset: &mut usize,
+    zip: bool,
 ) -> Result<Applied, &'static str> {
     let size = page.len();
     if !r.same_page {
@@ -88,6 +90,10 @@ pub fn apply(
     }
     match r.op {
         EXTENDED => {
+            if zip {
+                *last_offset = 1;
+                return Err("EXTENDED record on a ROW_FORMAT=COMPRESSED page");
+            }
             let result = extended(page, r.page, body);
             *last_offset = FIL_PAGE_TYPE;
             result

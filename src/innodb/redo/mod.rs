@@ -15,8 +15,9 @@
 //! Sources: MariaDB `storage/innobase/include/mtr0types.h`, `mtr0log.h`,
 //! `log0log.h`, `log/log0recv.cc`, `page/page0cur.cc`, `page/page0page.cc`,
 //! `trx/trx0undo.cc`. The code is our own. Not supported: the 10.5-10.7
-//! format (512-byte blocks), encrypted logs, ROW_FORMAT=COMPRESSED pages,
-//! MySQL 8's `#innodb_redo/`.
+//! format (512-byte blocks), encrypted logs, MySQL 8's `#innodb_redo/`.
+//! ROW_FORMAT=COMPRESSED pages take the log on their compressed bytes (as
+//! InnoDB applies it to `page.zip.data`).
 
 pub mod apply;
 pub mod header;
@@ -27,4 +28,6 @@ pub mod replay;
 pub mod varint;
 
 pub use mtr::LogSource;
-pub use replay::{replay, Base, BasePages, Lookup, Options, Outcome, RedonePage, Summary};
+pub use replay::{
+    replay, Base, BasePages, Lookup, Options, Outcome, PageFormat, RedonePage, Summary,
+};

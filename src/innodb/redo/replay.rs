@@ -23,9 +23,28 @@ pub struct Base {
     pub bytes: Vec<u8>,
     /// Its FIL_PAGE_LSN.
     pub lsn: u64,
-    /// Whether it uses the full_crc32 page format (else the classic crc32
-    /// trailer is written).
-    pub full_crc32: bool,
+    /// How the page is laid out and checksummed.
+    pub format: PageFormat,
+}
+
+/// The page formats the log is applied to, and the checksum written after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PageFormat {
+    /// MariaDB full_crc32 (the 10.5+ default).
+    FullCrc32,
+    /// The classic layout with the crc32 checksum.
+    Crc32,
+    /// A ROW_FORMAT=COMPRESSED page (its physical bytes: the log writes to
+    /// the compressed frame) with the crc32 or the innodb (adler32)
+    /// `page_zip_calc_checksum`.
+    ZipCrc32,
+    ZipInnodb,
+}
+
+impl PageFormat {
+    pub fn is_zip(self) -> bool {
+        matches!(self, PageFormat::ZipCrc32 | PageFormat::ZipInnodb)
+    }
 }
 
 /// What the page store has for a page the log names.
@@ -40,9 +59,9 @@ pub enum Lookup {
 /// The pages the log is applied to.
 pub trait BasePages {
     fn lookup(&self, space: u32, page: u32) -> Lookup;
-    /// Page size and format (full_crc32?) of a tablespace, for pages the
-    /// log creates from nothing.
-    fn space_format(&self, space: u32) -> Option<(usize, bool)>;
+    /// Page size (physical, for ROW_FORMAT=COMPRESSED) and format of a
+    /// tablespace, for pages the log creates from nothing.
+    fn space_format(&self, space: u32) -> Option<(usize, PageFormat)>;
 }
 
 pub struct Options {
@@ -100,7 +119,7 @@ pub struct RedonePage {
     /// FIL_PAGE_LSN of the copy the log was applied to (0: created).
     pub from_lsn: u64,
     pub records: u32,
-    pub full_crc32: bool,
+    pub format: PageFormat,
 }
 
 pub struct Outcome {
@@ -115,7 +134,7 @@ struct PageState {
     buf: Option<Vec<u8>>,
     base_lsn: u64,
     from_lsn: u64,
-    full_crc32: bool,
+    format: Option<PageFormat>,
     records: u32,
     end_lsn: u64,
     missing: bool,
@@ -275,7 +294,8 @@ pub fn replay(
         if st.records == 0 || st.freed {
             continue;
         }
-        finish_page(&mut buf, st.end_lsn, st.full_crc32);
+        let format = st.format.unwrap_or(PageFormat::FullCrc32);
+        finish_page(&mut buf, st.end_lsn, format);
         s.pages_redone += 1;
         out.push(RedonePage {
             space: k.0,
@@ -283,7 +303,7 @@ pub fn replay(
             bytes: buf,
             from_lsn: st.from_lsn,
             records: st.records,
-            full_crc32: st.full_crc32,
+            format,
         });
     }
     if !skipped.is_empty() {
@@ -313,7 +333,8 @@ fn load(base: &dyn BasePages, space: u32, page: u32) -> PageState {
     match base.lookup(space, page) {
         Lookup::Page(b) => {
             let size = b.bytes.len();
-            if !(4096..=65536).contains(&size) || !size.is_power_of_two() {
+            let min = if b.format.is_zip() { 1024 } else { 4096 };
+            if !(min..=65536).contains(&size) || !size.is_power_of_two() {
                 return PageState {
                     unsupported: true,
                     ..Default::default()
@@ -322,7 +343,7 @@ fn load(base: &dyn BasePages, space: u32, page: u32) -> PageState {
             PageState {
                 base_lsn: b.lsn,
                 from_lsn: b.lsn,
-                full_crc32: b.full_crc32,
+                format: Some(b.format),
                 buf: Some(b.bytes),
                 ..Default::default()
             }
@@ -355,9 +376,11 @@ fn apply_one(
         return;
     }
     if r.op == record::INIT_PAGE && st.buf.is_none() {
-        let (size, fcrc) = base.space_format(r.space).unwrap_or((16384, true));
+        let (size, format) = base
+            .space_format(r.space)
+            .unwrap_or((16384, PageFormat::FullCrc32));
         st.buf = Some(vec![0u8; size]);
-        st.full_crc32 = fcrc;
+        st.format = Some(format);
         st.freed = false;
         st.skipped = false;
     }
@@ -367,7 +390,8 @@ fn apply_one(
         }
         return;
     };
-    match apply(buf, r, last_offset) {
+    let zip = st.format.is_some_and(PageFormat::is_zip);
+    match apply(buf, r, last_offset, zip) {
         Ok(Applied::Changed) => {
             st.records += 1;
             st.end_lsn = end_lsn;
@@ -395,20 +419,33 @@ fn apply_one(
     }
 }
 
-/// Sets FIL_PAGE_LSN and the trailer to `lsn` and recomputes the checksum.
-pub fn finish_page(page: &mut [u8], lsn: u64, full_crc32: bool) {
-    use crate::innodb::checksum::{crc32_page, crc32c};
+/// Sets FIL_PAGE_LSN (and the trailer) to `lsn` and recomputes the
+/// checksum, as `buf_flush_init_for_writing` does for each format.
+pub fn finish_page(page: &mut [u8], lsn: u64, format: PageFormat) {
+    use crate::innodb::checksum::{crc32_page, crc32c, zip_checksums};
     let n = page.len();
     page[16..24].copy_from_slice(&lsn.to_be_bytes());
-    if full_crc32 {
-        page[n - 8..n - 4].copy_from_slice(&(lsn as u32).to_be_bytes());
-        let c = crc32c(&page[..n - 4]);
-        page[n - 4..].copy_from_slice(&c.to_be_bytes());
-    } else {
-        page[n - 8..].copy_from_slice(&lsn.to_be_bytes());
-        let c = crc32_page(page).to_be_bytes();
-        page[..4].copy_from_slice(&c);
-        page[n - 8..n - 4].copy_from_slice(&c);
+    match format {
+        PageFormat::FullCrc32 => {
+            page[n - 8..n - 4].copy_from_slice(&(lsn as u32).to_be_bytes());
+            let c = crc32c(&page[..n - 4]);
+            page[n - 4..].copy_from_slice(&c.to_be_bytes());
+        }
+        PageFormat::Crc32 => {
+            page[n - 8..].copy_from_slice(&lsn.to_be_bytes());
+            let c = crc32_page(page).to_be_bytes();
+            page[..4].copy_from_slice(&c);
+            page[n - 8..n - 4].copy_from_slice(&c);
+        }
+        PageFormat::ZipCrc32 | PageFormat::ZipInnodb => {
+            let (crc, adler) = zip_checksums(page);
+            let c = if format == PageFormat::ZipCrc32 {
+                crc
+            } else {
+                adler
+            };
+            page[..4].copy_from_slice(&c.to_be_bytes());
+        }
     }
 }
 
@@ -513,7 +550,7 @@ mod tests {
                 *b = x as u8;
             }
             // Some of them look like index pages, to get past the first checks.
-            if x % 2 == 0 {
+            if x.is_multiple_of(2) {
                 bytes[24..26].copy_from_slice(&17855u16.to_be_bytes());
                 bytes[4..8].copy_from_slice(&page.to_be_bytes());
             }
@@ -521,11 +558,15 @@ mod tests {
             Lookup::Page(Base {
                 bytes,
                 lsn: 0,
-                full_crc32: x % 3 == 0,
+                format: if x.is_multiple_of(3) {
+                    PageFormat::FullCrc32
+                } else {
+                    PageFormat::Crc32
+                },
             })
         }
-        fn space_format(&self, _: u32) -> Option<(usize, bool)> {
-            Some((16384, true))
+        fn space_format(&self, _: u32) -> Option<(usize, PageFormat)> {
+            Some((16384, PageFormat::FullCrc32))
         }
     }
 
