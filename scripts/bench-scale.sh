@@ -19,7 +19,9 @@
 # caches (root only) before every timed run.
 #
 # Usage: scripts/bench-scale.sh [ROWS...]     (default: 1000000 8000000 30000000)
-# Env:   SALVAGE_BENCH_CACHE (default ~/.cache/salvage-bench), RUNS (3), COLD (0)
+# Env:   SALVAGE_BENCH_CACHE (default ~/.cache/salvage-bench), RUNS (3), COLD (0),
+#        SALVAGE_BIN (a salvage binary to measure instead of building target/release),
+#        SALVAGE_ARGS (options for both scan and recover, e.g. --no-mmap)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=${SALVAGE_BENCH_CACHE:-$HOME/.cache/salvage-bench}
@@ -28,8 +30,16 @@ TIERS=("$@")
 [ ${#TIERS[@]} -gt 0 ] || TIERS=(1000000 8000000 30000000)
 mkdir -p "$CACHE"
 
-cargo build --release --quiet
-BIN=$(realpath "${CARGO_TARGET_DIR:-target}/release/salvage")
+if [ -n "${SALVAGE_BIN:-}" ]; then
+  BIN=$(realpath "$SALVAGE_BIN")
+  BUILD="$(basename "$BIN")"
+else
+  cargo build --release --quiet
+  # Measure a copy: the shared target/ may be rebuilt while the benchmark runs.
+  BUILD="$(git describe --always --dirty)"
+  BIN="$CACHE/salvage-$BUILD"
+  cp "${CARGO_TARGET_DIR:-target}/release/salvage" "$BIN"
+fi
 
 # Disk space: a tier costs about 330 bytes a row (datadir, its image, and the CSV of a
 # recover, deleted after each input) plus 600 MiB of redo log; the sparse image holds
@@ -39,6 +49,7 @@ made=()
 for rows in "${TIERS[@]}"; do
   name="t$((rows / 1000000))m"
   if [ -f "$CACHE/tiers/$name/DONE" ]; then
+    echo "$name: present ($(cat "$CACHE/tiers/$name/DONE"))" >&2
     made+=("$rows")
     continue
   fi
@@ -56,15 +67,17 @@ done
 python3 scripts/bench_scale.py images "$CACHE" "${made[@]}" >&2
 du -sh "$CACHE"/tiers/* "$CACHE"/images/*.img >&2
 
+md=bench-scale.md
+[ -z "${SALVAGE_ARGS:-}" ] || md="bench-scale$(echo " $SALVAGE_ARGS" | tr -cs 'a-z0-9' '-' | sed 's/-*$//').md"
 mode=warm; [ "${COLD:-0}" = 1 ] && mode=cold
 machine="$(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), \
 $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2 / 1048576}' /proc/meminfo), load average \
 $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 table=$(python3 scripts/bench_scale.py run "$CACHE" "$BIN" "$RUNS")
 {
-  echo "salvage $(git describe --always --dirty) on $(date -u +%F), $machine;"
-  echo "page cache $mode, median of $RUNS whole-process runs; the 1 TiB image's 'cat' is its data ranges read with dd."
+  echo "salvage $BUILD on $(date -u +%F), $machine;"
+  echo "page cache $mode, median of $RUNS whole-process runs${SALVAGE_ARGS:+, salvage $SALVAGE_ARGS}; the 1 TiB image's 'cat' is its data ranges read with dd."
   echo
   echo "$table"
-} | tee "$CACHE/bench-scale.md"
-echo "written to $CACHE/bench-scale.md" >&2
+} | tee "$CACHE/$md"
+echo "written to $CACHE/$md" >&2

@@ -10,7 +10,8 @@ Subcommands (all paths under the cache directory CACHE):
                          tablespaces at scattered offsets, and a 2 GiB image of 7/8
                          random bytes and 1/8 tablespace data;
   run CACHE BIN RUNS     time BIN scan / recover on every image (median of RUNS
-                         whole-process runs; COLD=1 drops the page cache before each):
+                         whole-process runs; COLD=1 drops the page cache before each,
+                         SALVAGE_ARGS are given to both commands, e.g. --no-mmap):
                          wall s, peak RSS (getrusage), RssAnon / RssFile high-water marks
                          sampled from /proc/PID/status every 50 ms, rows and CSV bytes
                          from OUT; prints a Markdown table, keeps CACHE/results.json;
@@ -201,7 +202,8 @@ def make_images(cache, tiers):
 
 
 def measure(cmd):
-    """Run cmd once; sample /proc/PID/status every 50 ms. Returns wall s, the kernel's
+    """Run cmd once; sample /proc/PID/status every 10 ms for the first second, then
+    every 50 ms (a run shorter than ~20 ms may still end unsampled). Returns wall s, the kernel's
     max RSS of the child (getrusage, as /usr/bin/time -v reports it) and the sampled
     high-water marks of RssAnon and RssFile, in MiB."""
     peak = {"RssAnon": 0, "RssFile": 0}
@@ -220,7 +222,7 @@ def measure(cmd):
         pid, st, ru = os.wait4(p.pid, os.WNOHANG)
         if pid:
             break
-        time.sleep(0.05)
+        time.sleep(0.01 if time.perf_counter() - t0 < 1 else 0.05)
     wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(st)
     if p.returncode != 0:
@@ -268,7 +270,7 @@ def csv_stats(out):
     return {"rows_written": rows, "csv_bytes": csv}
 
 
-def run(cache, binary, runs, cold):
+def run(cache, binary, runs, cold, args=()):
     cache = Path(cache)
     imgs = cache / "images"
     results = []
@@ -284,7 +286,7 @@ def run(cache, binary, runs, cold):
         cat = statistics.median(time_cat(img, meta, cold) for _ in range(runs))
         thread_opts = [["-t", "1"], ["-t", "2"]] if name == "mixed-2g" else [[]]
         for t in thread_opts:
-            r = median_runs([binary, "scan", *t, str(img)], runs, cold)
+            r = median_runs([binary, "scan", *args, *t, str(img)], runs, cold)
             results.append({**base, "cmd": " ".join(["scan", *t]), "cat": cat, **r})
             print(f"{name}: scan {' '.join(t)} {r['wall']:.2f} s (cat {cat:.2f} s)", file=sys.stderr)
         if not meta["tables"]:
@@ -292,7 +294,7 @@ def run(cache, binary, runs, cold):
         schema = cache / f"{name}.sql"
         schema.write_text("".join(SCHEMA.format(t=t) for t in meta["tables"]))
         out = cache / "out" / name
-        r = median_runs([binary, "recover", str(img), "-o", str(out), "--schema", str(schema)],
+        r = median_runs([binary, "recover", *args, str(img), "-o", str(out), "--schema", str(schema)],
                         runs, cold, after=lambda: csv_stats(out))
         results.append({**base, "cmd": "recover", "cat": cat, **r})
         print(f"{name}: recover {r['wall']:.2f} s, {r['rows_written']:,} rows", file=sys.stderr)
@@ -336,7 +338,8 @@ def main():
     elif cmd == "run":
         cache, binary, runs = sys.argv[2], sys.argv[3], int(sys.argv[4])
         cold = os.environ.get("COLD") == "1"
-        print(table(run(cache, binary, runs, cold)))
+        args = os.environ.get("SALVAGE_ARGS", "").split()
+        print(table(run(cache, binary, runs, cold, args)))
     elif cmd == "table":
         print(table(json.loads(Path(sys.argv[2]).read_text())))
     else:
