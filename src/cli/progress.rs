@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 fn bar(total: u64, what: &str, template: &str) -> ProgressBar {
     let target = if std::io::stderr().is_terminal() {
@@ -29,7 +29,22 @@ pub fn bytes(total: u64, what: &str) -> ProgressBar {
     )
 }
 
-/// A count progress bar (tables, pages); hidden when stderr is not a terminal.
-pub fn count(total: u64, what: &str) -> ProgressBar {
-    bar(total, what, "{msg} [{bar:40}] {pos}/{len}")
+/// A count of items with their rate and an estimate (`unit`: "pages",
+/// "rows"); hidden when stderr is not a terminal.
+pub fn items(total: u64, what: &str, unit: &str) -> ProgressBar {
+    let b = bar(
+        total,
+        what,
+        &format!("{{msg}} [{{bar:40}}] {{human_pos}}/{{human_len}} {unit} {{rate}} eta {{eta}}"),
+    );
+    let style = ProgressStyle::with_template(&format!(
+        "{{msg}} [{{bar:40}}] {{human_pos}}/{{human_len}} {unit} {{rate}}/s eta {{eta}}"
+    ))
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+        let _ = write!(w, "{}", HumanCount(s.per_sec() as u64));
+    })
+    .progress_chars("=> ");
+    b.set_style(style);
+    b
 }

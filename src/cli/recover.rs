@@ -80,19 +80,22 @@ pub fn run(
     let store = &carved.store;
     opts.space_names = salvage::recover::sources::space_names(&carved.files);
     let pool = pool(args.threads)?;
-    let bar = progress::count(0, "decoding tables");
+    let bar = progress::items(0, "decoding leaf pages", "pages");
     let mut rec = pool.install(|| {
         recover(&image, store, &carved.files, &opts, &|done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
+            moved(&bar, done, total)
         })
     });
     bar.finish_and_clear();
     rec.schema_errors.extend(warnings);
     rec.redo = carved.redo.clone();
     // On the same pool: -t bounds the CSV formatting too.
-    pool.install(|| salvage::export::write_all(out, &rec))
-        .map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;
+    let bar = progress::items(0, "writing CSV", "rows");
+    pool.install(|| {
+        salvage::export::write_all_with(out, &rec, &|done, total| moved(&bar, done, total))
+    })
+    .map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;
+    bar.finish_and_clear();
 
     let stdout = io::stdout();
     let mut w = BufWriter::new(stdout.lock());
@@ -113,6 +116,12 @@ pub fn run(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Moves `bar` to `done` of `total`.
+fn moved(bar: &indicatif::ProgressBar, done: usize, total: usize) {
+    bar.set_length(total as u64);
+    bar.set_position(done as u64);
 }
 
 fn summary(w: &mut impl Write, rec: &Recovery, out: &Path) -> io::Result<()> {

@@ -85,6 +85,21 @@ where
     F: Fn(usize) -> R + Sync,
     R: IntoIterator<Item = Option<&'a str>>,
 {
+    write_file_with(path, header, n, row, &|_| {})
+}
+
+/// [`write_file`], telling `written` each time a block of rows is out.
+pub fn write_file_with<'a, F, R>(
+    path: &Path,
+    header: &[&str],
+    n: usize,
+    row: F,
+    written_rows: &(dyn Fn(usize) + Sync),
+) -> io::Result<()>
+where
+    F: Fn(usize) -> R + Sync,
+    R: IntoIterator<Item = Option<&'a str>>,
+{
     const BLOCK: usize = 8 << 10;
     let mut f = std::fs::File::create(path)?;
     let mut head = Vec::new();
@@ -113,9 +128,11 @@ where
             || jobs.into_par_iter().map(format).collect::<Vec<_>>(),
         );
         written?;
+        let rows: usize = (k..end).map(|b| (n - b * BLOCK).min(BLOCK)).sum();
         spare.append(&mut pending);
         pending = next;
         k = end;
+        written_rows(rows);
     }
     for b in &pending {
         f.write_all(b)?;

@@ -37,6 +37,30 @@ pub fn table_path(out: &Path, db: &str, table: &str, suffix: &str) -> PathBuf {
 
 /// Writes everything for a recovery into `out` (created if missing).
 pub fn write_all(out: &Path, rec: &Recovery) -> io::Result<()> {
+    write_all_with(out, rec, &|_, _| {})
+}
+
+/// Rows [`write_all`] writes to CSV files (live, deleted, uncertain, partial).
+pub fn rows_to_write(rec: &Recovery) -> usize {
+    rec.tables
+        .iter()
+        .map(|t| t.rows.len() + t.deleted.len() + t.uncertain.len() + t.partial.len())
+        .sum()
+}
+
+/// [`write_all`], telling `progress` (rows written, [`rows_to_write`]) as
+/// the CSV files fill.
+pub fn write_all_with(
+    out: &Path,
+    rec: &Recovery,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> io::Result<()> {
+    let total = rows_to_write(rec);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let tick = |n: usize| {
+        let d = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+        progress(d.min(total), total);
+    };
     std::fs::create_dir_all(out)?;
     for t in &rec.tables {
         if t.leaf_pages == 0 && t.rows.is_empty() && t.deleted.is_empty() && t.uncertain.is_empty()
@@ -60,32 +84,36 @@ pub fn write_all(out: &Path, rec: &Recovery) -> io::Result<()> {
                 .filter(|(_, &v)| v)
                 .map(|(x, _)| x)
         };
-        csv::write_file(
+        csv::write_file_with(
             &table_path(out, &t.db, &t.table, ".csv"),
             &header,
             t.rows.len(),
             |i| shown(t.rows[i]),
+            &tick,
         )?;
-        csv::write_file(
+        csv::write_file_with(
             &table_path(out, &t.db, &t.table, ".deleted.csv"),
             &header,
             t.deleted.len(),
             |i| shown(t.deleted[i]),
+            &tick,
         )?;
         if !t.uncertain.is_empty() {
-            csv::write_file(
+            csv::write_file_with(
                 &table_path(out, &t.db, &t.table, ".uncertain.csv"),
                 &header,
                 t.uncertain.len(),
                 |i| shown(t.uncertain[i]),
+                &tick,
             )?;
         }
         if !t.partial.is_empty() {
-            csv::write_file(
+            csv::write_file_with(
                 &table_path(out, &t.db, &t.table, ".partial.csv"),
                 &header,
                 t.partial.len(),
                 |i| shown(t.partial[i].row),
+                &tick,
             )?;
         }
     }

@@ -212,6 +212,40 @@ impl TableRecovery {
     }
 }
 
+/// Progress of the decoding: leaf page copies decoded of the total the
+/// placed tables have (reported to `f` as they finish, from any thread).
+pub(crate) struct Tick<'a> {
+    done: std::sync::atomic::AtomicUsize,
+    total: usize,
+    f: &'a (dyn Fn(usize, usize) + Sync),
+}
+
+impl<'a> Tick<'a> {
+    fn new(total: usize, f: &'a (dyn Fn(usize, usize) + Sync)) -> Tick<'a> {
+        f(0, total);
+        Tick {
+            done: Default::default(),
+            total,
+            f,
+        }
+    }
+
+    /// No report (the dictionary's own tables).
+    fn none() -> Tick<'static> {
+        Tick {
+            done: Default::default(),
+            total: 0,
+            f: &|_, _| {},
+        }
+    }
+
+    /// `n` more page copies done.
+    fn pages(&self, n: usize) {
+        let done = self.done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+        (self.f)(done.min(self.total), self.total);
+    }
+}
+
 /// The result of a recovery.
 #[derive(Debug, Clone, Serialize)]
 pub struct Recovery {
@@ -229,7 +263,8 @@ pub struct Recovery {
 }
 
 /// Runs recovery on a carved image. Deterministic: the same image gives the
-/// same result with any number of threads.
+/// same result with any number of threads. `progress` gets (leaf page
+/// copies decoded, copies to decode) as the decoding goes.
 pub fn recover(
     image: &Image,
     store: &PageStore,

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use super::classify::{classify, Evidence};
 use super::indexes::InstantRoots;
 use super::leaf_pages::{self, Role};
-use super::TableRecovery;
+use super::{TableRecovery, Tick};
 use crate::bytes::be_u32;
 use crate::carve::pages::{page_bytes, StorePages};
 use crate::carve::{PageRecord, Status};
@@ -44,6 +44,7 @@ pub(super) fn recover_index(
     roots: &InstantRoots,
     src: &StorePages,
     active: &HashSet<u64>,
+    tick: &Tick,
 ) -> TableRecovery {
     let mut t = TableRecovery::empty(def);
     let (space_id, index_id) = (pages[0].space_id, pages[0].index_id);
@@ -64,8 +65,14 @@ pub(super) fn recover_index(
     let decoded: Vec<DecodedPage> = leaves
         .copies
         .par_iter()
-        .map(|&(p, role)| decode_copy(p, role, &def, src))
+        .map(|&(p, role)| {
+            let d = decode_copy(p, role, &def, src);
+            tick.pages(1);
+            d
+        })
         .collect();
+    // Copies of the index not decoded (damaged ones older than a good one).
+    tick.pages(pages.len().saturating_sub(leaves.copies.len()));
     let ev = Evidence {
         complete: leaves.complete,
         active,

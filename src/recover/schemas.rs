@@ -205,7 +205,14 @@ fn read_dictionary(src: &StorePages, leaves: &Leaves) -> Vec<dict::DictTable> {
         let Some(pages) = leaves.get(&(0, def.index_id.unwrap_or(0))) else {
             continue;
         };
-        let t = recover_index(def, pages, &InstantRoots::new(), src, &Default::default());
+        let t = recover_index(
+            def,
+            pages,
+            &InstantRoots::new(),
+            src,
+            &Default::default(),
+            &super::Tick::none(),
+        );
         let target = match i {
             0 => &mut rows.tables,
             1 => &mut rows.columns,

@@ -10,7 +10,7 @@ use super::indexes::Indexes;
 use super::placement::{Placement, Tied};
 use super::rows::recover_index;
 use super::schemas::Schemas;
-use super::{PartialRow, RowRef, TableRecovery};
+use super::{PartialRow, RowRef, TableRecovery, Tick};
 use crate::carve::pages::StorePages;
 use crate::schema::{SchemaSource, TableDef};
 
@@ -23,16 +23,18 @@ pub(super) fn recover_placed(
     active: &HashSet<u64>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<TableRecovery> {
-    let total = placement.tied.len();
+    let total: usize = placement
+        .tied
+        .iter()
+        .flat_map(|t| &t.indexes)
+        .map(|k| indexes.leaves.get(k).map_or(0, Vec::len))
+        .sum();
+    let tick = Tick::new(total, progress);
     let mut tables: Vec<TableRecovery> = placement
         .tied
         .iter()
         .enumerate()
-        .map(|(i, tied)| {
-            let t = recover_table(i, tied, placement, indexes, src, active);
-            progress(i + 1, total);
-            t
-        })
+        .map(|(i, tied)| recover_table(i, tied, placement, indexes, src, active, &tick))
         .collect();
     for t in tables
         .iter_mut()
@@ -52,6 +54,7 @@ fn recover_table(
     indexes: &Indexes,
     src: &StorePages,
     active: &HashSet<u64>,
+    tick: &Tick,
 ) -> TableRecovery {
     let def = &tied.def;
     let mut t = if tied.indexes.is_empty() {
@@ -69,7 +72,7 @@ fn recover_table(
         let parts: Vec<TableRecovery> = tied
             .indexes
             .iter()
-            .map(|k| recover_index(def, &indexes.leaves[k], &indexes.roots, src, active))
+            .map(|k| recover_index(def, &indexes.leaves[k], &indexes.roots, src, active, tick))
             .collect();
         merge_partitions(def, parts)
     };
