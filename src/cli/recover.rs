@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use owo_colors::{OwoColorize, Stream};
 
 use salvage::innodb::frm;
-use salvage::recover::{recover, RecoverOptions, Recovery};
+use salvage::recover::{recover_each, RecoverOptions, Recovery};
 use salvage::schema::sql::{parse_schema_lenient, SqlOptions};
 use salvage::schema::TableDef;
 
@@ -80,22 +80,34 @@ pub fn run(
     let store = &carved.store;
     opts.space_names = salvage::recover::sources::space_names(&carved.files);
     let pool = pool(args.threads)?;
-    let bar = progress::items(0, "decoding leaf pages", "pages");
+    // Each table's CSV files are written as soon as its rows are sorted,
+    // and its values dropped: one table's values in memory at a time. On
+    // the same pool: -t bounds the CSV formatting too.
+    let bar = progress::items(0, "recovering: leaf pages", "pages");
+    let mut failed: Option<io::Error> = None;
     let mut rec = pool.install(|| {
-        recover(&image, store, &carved.files, &opts, &|done, total| {
-            moved(&bar, done, total)
-        })
+        recover_each(
+            &image,
+            store,
+            &carved.files,
+            &opts,
+            &|done, total| moved(&bar, done, total),
+            &mut |t| {
+                if failed.is_none() {
+                    failed = salvage::export::write_table(out, t, &|_| {}).err();
+                }
+                t.release();
+            },
+        )
     });
     bar.finish_and_clear();
+    if let Some(e) = failed {
+        return Err(Fatal(format!("cannot write to {}: {e}", out.display())));
+    }
     rec.schema_errors.extend(warnings);
     rec.redo = carved.redo.clone();
-    // On the same pool: -t bounds the CSV formatting too.
-    let bar = progress::items(0, "writing CSV", "rows");
-    pool.install(|| {
-        salvage::export::write_all_with(out, &rec, &|done, total| moved(&bar, done, total))
-    })
-    .map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;
-    bar.finish_and_clear();
+    salvage::export::write_reports(out, &rec)
+        .map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;
 
     let stdout = io::stdout();
     let mut w = BufWriter::new(stdout.lock());

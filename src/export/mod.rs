@@ -8,7 +8,7 @@ pub mod sql;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::recover::{Recovery, RowRef};
+use crate::recover::{Recovery, RowRef, TableRecovery};
 
 /// A database or table name made safe as one path component.
 pub fn path_component(name: &str) -> String {
@@ -61,62 +61,77 @@ pub fn write_all_with(
         let d = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
         progress(d.min(total), total);
     };
-    std::fs::create_dir_all(out)?;
     for t in &rec.tables {
-        if t.leaf_pages == 0 && t.rows.is_empty() && t.deleted.is_empty() && t.uncertain.is_empty()
-        {
-            continue;
-        }
-        std::fs::create_dir_all(out.join(path_component(&t.db)))?;
-        // Hidden and virtual columns are decoded but not written.
-        let visible: Vec<bool> = t.def.columns.iter().map(|c| c.is_visible()).collect();
-        let header: Vec<&str> = t
-            .def
-            .columns
-            .iter()
-            .filter(|c| c.is_visible())
-            .map(|c| c.name.as_str())
-            .collect();
-        let shown = |r: RowRef| {
-            t.values(r)
-                .iter()
-                .zip(&visible)
-                .filter(|(_, &v)| v)
-                .map(|(x, _)| x)
-        };
-        csv::write_file_with(
-            &table_path(out, &t.db, &t.table, ".csv"),
-            &header,
-            t.rows.len(),
-            |i| shown(t.rows[i]),
-            &tick,
-        )?;
-        csv::write_file_with(
-            &table_path(out, &t.db, &t.table, ".deleted.csv"),
-            &header,
-            t.deleted.len(),
-            |i| shown(t.deleted[i]),
-            &tick,
-        )?;
-        if !t.uncertain.is_empty() {
-            csv::write_file_with(
-                &table_path(out, &t.db, &t.table, ".uncertain.csv"),
-                &header,
-                t.uncertain.len(),
-                |i| shown(t.uncertain[i]),
-                &tick,
-            )?;
-        }
-        if !t.partial.is_empty() {
-            csv::write_file_with(
-                &table_path(out, &t.db, &t.table, ".partial.csv"),
-                &header,
-                t.partial.len(),
-                |i| shown(t.partial[i].row),
-                &tick,
-            )?;
-        }
+        write_table(out, t, &tick)?;
     }
+    write_reports(out, rec)
+}
+
+/// The CSV files of one table (`<db>/<table>.csv`, `.deleted.csv`, and
+/// `.uncertain.csv` / `.partial.csv` when they have rows), telling `tick`
+/// the rows as they are written. Nothing for a table with no pages and no
+/// rows.
+pub fn write_table(out: &Path, t: &TableRecovery, tick: &(dyn Fn(usize) + Sync)) -> io::Result<()> {
+    std::fs::create_dir_all(out)?;
+    if t.leaf_pages == 0 && t.rows.is_empty() && t.deleted.is_empty() && t.uncertain.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(out.join(path_component(&t.db)))?;
+    // Hidden and virtual columns are decoded but not written.
+    let visible: Vec<bool> = t.def.columns.iter().map(|c| c.is_visible()).collect();
+    let header: Vec<&str> = t
+        .def
+        .columns
+        .iter()
+        .filter(|c| c.is_visible())
+        .map(|c| c.name.as_str())
+        .collect();
+    let shown = |r: RowRef| {
+        t.values(r)
+            .iter()
+            .zip(&visible)
+            .filter(|(_, &v)| v)
+            .map(|(x, _)| x)
+    };
+    csv::write_file_with(
+        &table_path(out, &t.db, &t.table, ".csv"),
+        &header,
+        t.rows.len(),
+        |i| shown(t.rows[i]),
+        tick,
+    )?;
+    csv::write_file_with(
+        &table_path(out, &t.db, &t.table, ".deleted.csv"),
+        &header,
+        t.deleted.len(),
+        |i| shown(t.deleted[i]),
+        tick,
+    )?;
+    if !t.uncertain.is_empty() {
+        csv::write_file_with(
+            &table_path(out, &t.db, &t.table, ".uncertain.csv"),
+            &header,
+            t.uncertain.len(),
+            |i| shown(t.uncertain[i]),
+            tick,
+        )?;
+    }
+    if !t.partial.is_empty() {
+        csv::write_file_with(
+            &table_path(out, &t.db, &t.table, ".partial.csv"),
+            &header,
+            t.partial.len(),
+            |i| shown(t.partial[i].row),
+            tick,
+        )?;
+    }
+    Ok(())
+}
+
+/// `schema.sql`, `load.sql` and `report.json` of a recovery (its tables'
+/// CSV files are written by [`write_table`]).
+pub fn write_reports(out: &Path, rec: &Recovery) -> io::Result<()> {
+    std::fs::create_dir_all(out)?;
     std::fs::write(out.join("schema.sql"), sql::schema_sql(rec))?;
     std::fs::write(out.join("load.sql"), sql::load_sql(rec))?;
     let mut report = serde_json::to_vec_pretty(rec).map_err(io::Error::other)?;

@@ -196,7 +196,7 @@ pub fn load_sql(rec: &Recovery) -> String {
          SET NAMES utf8mb4;\nSET time_zone = '+00:00';\nSET foreign_key_checks = 0;\nSET unique_checks = 0;\n",
     );
     for t in &rec.tables {
-        if t.rows.is_empty() || is_system_db(&t.db) {
+        if t.rows_written == 0 || is_system_db(&t.db) {
             continue;
         }
         s.push_str(&load_statement(t, ".csv"));
@@ -204,7 +204,7 @@ pub fn load_sql(rec: &Recovery) -> String {
     let uncertain: Vec<&TableRecovery> = rec
         .tables
         .iter()
-        .filter(|t| !t.uncertain.is_empty() && !is_system_db(&t.db))
+        .filter(|t| t.uncertain_rows > 0 && !is_system_db(&t.db))
         .collect();
     if !uncertain.is_empty() {
         s.push_str(

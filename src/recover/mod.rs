@@ -203,6 +203,16 @@ impl TableRecovery {
         }
     }
 
+    /// Drops the decoded values and the row lists (after they are written):
+    /// the counts, notes and sources stay for the report.
+    pub fn release(&mut self) {
+        self.pages = Vec::new();
+        self.rows = Vec::new();
+        self.deleted = Vec::new();
+        self.uncertain = Vec::new();
+        self.partial = Vec::new();
+    }
+
     /// Brings the counts in line with the rows held.
     fn count(&mut self) {
         self.rows_written = self.rows.len();
@@ -272,6 +282,21 @@ pub fn recover(
     opts: &RecoverOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Recovery {
+    recover_each(image, store, files, opts, progress, &mut |_| {})
+}
+
+/// [`recover`], handing each table to `each` as soon as its rows are
+/// sorted, one table at a time: a caller that writes the rows there and
+/// calls [`TableRecovery::release`] holds one table's values at a time,
+/// not the whole database's.
+pub fn recover_each(
+    image: &Image,
+    store: &PageStore,
+    files: &FileIndex,
+    opts: &RecoverOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    each: &mut dyn FnMut(&mut TableRecovery),
+) -> Recovery {
     let src = StorePages { image, store };
     let indexes = indexes::Indexes::of(store);
     let schemas = schemas::gather(&src, &indexes.leaves, opts);
@@ -281,8 +306,9 @@ pub fn recover(
     let active: std::collections::HashSet<u64> = crate::innodb::undo::active_transactions(&src)
         .into_iter()
         .collect();
-    let mut tables =
-        tables::recover_placed(&placement, &schemas, &indexes, &src, &active, progress);
+    let mut tables = tables::recover_placed(
+        &placement, &schemas, &indexes, &src, &active, progress, each,
+    );
     sources::attribute(&mut tables, &placement, &indexes, files);
     Recovery {
         tables_without_pages: unclaimed::tables_without_pages(&tables),

@@ -14,7 +14,9 @@ use super::{PartialRow, RowRef, TableRecovery, Tick};
 use crate::carve::pages::StorePages;
 use crate::schema::{SchemaSource, TableDef};
 
-/// Recovers every table of `placement`, reporting progress per table.
+/// Recovers every table of `placement`, one at a time, reporting progress
+/// per leaf page copy; `each` gets every table as soon as it is recovered
+/// (it may write its rows and [`TableRecovery::release`] them).
 pub(super) fn recover_placed(
     placement: &Placement,
     schemas: &Schemas,
@@ -22,6 +24,7 @@ pub(super) fn recover_placed(
     src: &StorePages,
     active: &HashSet<u64>,
     progress: &(dyn Fn(usize, usize) + Sync),
+    each: &mut dyn FnMut(&mut TableRecovery),
 ) -> Vec<TableRecovery> {
     let total: usize = placement
         .tied
@@ -30,17 +33,14 @@ pub(super) fn recover_placed(
         .map(|k| indexes.leaves.get(k).map_or(0, Vec::len))
         .sum();
     let tick = Tick::new(total, progress);
-    let mut tables: Vec<TableRecovery> = placement
-        .tied
-        .iter()
-        .enumerate()
-        .map(|(i, tied)| recover_table(i, tied, placement, indexes, src, active, &tick))
-        .collect();
-    for t in tables
-        .iter_mut()
-        .filter(|t| t.source == SchemaSource::Dictionary)
-    {
-        dictionary_only(t, &schemas.uncertain);
+    let mut tables: Vec<TableRecovery> = Vec::with_capacity(placement.tied.len());
+    for (i, tied) in placement.tied.iter().enumerate() {
+        let mut t = recover_table(i, tied, placement, indexes, src, active, &tick);
+        if t.source == SchemaSource::Dictionary {
+            dictionary_only(&mut t, &schemas.uncertain);
+        }
+        each(&mut t);
+        tables.push(t);
     }
     tables.sort_by(|a, b| (&a.db, &a.table).cmp(&(&b.db, &b.table)));
     tables
