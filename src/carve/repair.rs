@@ -20,7 +20,7 @@ use crate::innodb::fsp::{sizes_from_flags, FspHeader};
 use crate::innodb::repair::{self, Format};
 
 /// How the pages of one tablespace are stored, by majority of its
-/// verified pages.
+/// verified (or already repaired) pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Shape {
     /// Uncompressed pages of this size, full_crc32 or classic crc32.
@@ -31,7 +31,11 @@ enum Shape {
 
 fn shapes(pages: &[PageRecord]) -> BTreeMap<u32, Shape> {
     let mut votes: BTreeMap<u32, BTreeMap<Shape, u64>> = BTreeMap::new();
-    for p in pages.iter().filter(|p| p.status == Status::Ok) {
+    // Pages the scan repaired in place are proven too: they count.
+    for p in pages
+        .iter()
+        .filter(|p| matches!(p.status, Status::Ok | Status::Repaired))
+    {
         let shape = match p.checksum {
             ChecksumKind::FullCrc32 | ChecksumKind::Crc32c if p.logical_size == p.phys_size => {
                 Shape::Plain {
@@ -123,11 +127,12 @@ fn try_one(
     (r.space_id == c.rec.space_id).then_some(r)
 }
 
-/// Repairs the orphan candidates (headers without a trailer) of spaces
-/// whose page size the verified pages tell; each repaired one becomes a
-/// page and leaves the candidates. `out.pages` stays sorted by offset.
+/// Repairs the orphan candidates (headers without a trailer, or whose
+/// trailer anchored at another size than their space's) of spaces whose
+/// page size the verified pages tell; each repaired one becomes a page and
+/// leaves the candidates. `out.pages` stays sorted by offset.
 pub fn repair_orphans(image: &Image, out: &mut ScanOutput) {
-    if !out.candidates.iter().any(|c| c.rec.phys_size == 0) {
+    if out.candidates.is_empty() {
         return;
     }
     let shapes = shapes(&out.pages);
@@ -136,7 +141,7 @@ pub fn repair_orphans(image: &Image, out: &mut ScanOutput) {
     let mut buf = Vec::new();
     let mut last_end = 0u64;
     out.candidates.retain(|c| {
-        if c.rec.phys_size != 0 || c.rec.offset < last_end {
+        if c.rec.offset < last_end {
             return true;
         }
         let Some(&shape) = shapes.get(&c.rec.space_id) else {
@@ -145,6 +150,14 @@ pub fn repair_orphans(image: &Image, out: &mut ScanOutput) {
         let size = match shape {
             Shape::Plain { size, .. } | Shape::Zip { size, .. } => size,
         };
+        // A candidate anchored at its space's own size and format was
+        // tried by the scan already; one anchored at another size (the
+        // next page of the same mini-transaction has the same LSN in its
+        // trailer) is an orphan at this size.
+        let fcrc32 = c.rec.checksum == ChecksumKind::FullCrc32;
+        if c.rec.phys_size == size && shape == (Shape::Plain { size, fcrc32 }) {
+            return true;
+        }
         if overlaps(&out.pages, c.rec.offset, c.rec.offset + u64::from(size)) {
             return true;
         }
