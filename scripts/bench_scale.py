@@ -227,7 +227,8 @@ def measure(cmd):
     p.returncode = os.waitstatus_to_exitcode(st)
     if p.returncode != 0:
         sys.exit(f"{' '.join(cmd)}: exit {p.returncode}")
-    return {"wall": wall, "maxrss_mib": ru.ru_maxrss / 1024,
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "sys": ru.ru_stime,
+            "maxrss_mib": ru.ru_maxrss / 1024,
             "anon_mib": peak["RssAnon"] / 1024, "file_mib": peak["RssFile"] / 1024}
 
 
@@ -304,15 +305,16 @@ def run(cache, binary, runs, cold, args=()):
 
 
 def table(results):
-    head = ("| input | image size | data bytes | command | rows | wall s | rows/s | peak RSS MiB "
-            "| peak anon MiB | peak file MiB | CSV MB/s | cat s | ratio to cat |")
-    lines = [head, "|" + "---|" * 13]
+    head = ("| input | image size | data bytes | command | rows | wall s | cpu s (sys) | rows/s "
+            "| peak RSS MiB | peak anon MiB | peak file MiB | CSV MB/s | cat s | ratio to cat |")
+    lines = [head, "|" + "---|" * 14]
     for r in results:
         rows = r.get("rows_written")
         lines.append(
             f"| {r['input']} | {human(r['image_bytes'])} | {human(r['data_bytes'])} | {r['cmd']} | "
             + (f"{int(rows):,} | " if rows is not None else "— | ")
             + f"{r['wall']:.2f} | "
+            + (f"{r['cpu']:.2f} ({r['sys']:.2f}) | " if "cpu" in r else "— | ")
             + (f"{rows / r['wall'] / 1e6:.2f} M | " if rows else "— | ")
             + f"{r['maxrss_mib']:.0f} | {r['anon_mib']:.0f} | {r['file_mib']:.0f} | "
             + (f"{r['csv_bytes'] / r['wall'] / 1e6:.0f} | " if r.get("csv_bytes") else "— | ")
