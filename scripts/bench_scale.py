@@ -166,7 +166,7 @@ def make_images(cache, tiers):
         rows_total, data, where, extents = 0, 0, [], []
         for i, rows in enumerate(made):
             for j, f in enumerate(tier_files(cache, rows)):
-                base = (2 * i + j) * slots
+                base = (2 * i + j) * slots // MIB * MIB
                 off = base + rng.randrange(0, (slots - f.stat().st_size) // MIB) * MIB
                 copy_into(sparse, f, off)
                 extents.append([off, f.stat().st_size])
