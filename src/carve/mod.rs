@@ -212,12 +212,15 @@ pub fn carve_disk_with(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Carved {
     let whole = range.start == 0 && range.end == image.size();
-    let layout = (whole && layout).then(|| crate::layout::open(image));
+    // The raw pass first: it also notes where superblock magics are, so a
+    // disk without a partition table is not read a second time for them.
+    let mut raw = scan::scan(image, range, progress);
+    let sb = std::mem::take(&mut raw.superblock_offsets);
+    let layout = (whole && layout).then(|| crate::layout::open_with(image, Some(&sb)));
     let (files, summary) = match &layout {
         Some(l) => (follow::attach(image, l), l.summary()),
         None => (Vec::new(), crate::layout::Summary::default()),
     };
-    let mut raw = scan::scan(image, range, progress);
     if let Some(overlay) = image.overlay() {
         follow::merge_file_pages(image, overlay, &files, &mut raw);
     }

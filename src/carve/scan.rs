@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use crate::carve::detect::{detect, Candidate, Detection, Scratch, MAX_PAGE};
+use crate::carve::detect::{detect, may_be_page, Candidate, Detection, Scratch, MAX_PAGE};
 use crate::carve::PageRecord;
 use crate::image::{Image, ReadMode, SECTOR};
+use crate::layout::sweep::may_hit;
 
 /// Bytes per chunk: big enough to amortise scheduling, small enough to
 /// balance two cores and keep a `pread` buffer modest.
@@ -42,6 +43,10 @@ pub struct ScanOutput {
     /// Offsets of redo log file headers (`ib_logfile0`, found by their
     /// magic and checksum), noted in the same pass.
     pub redo_offsets: Vec<u64>,
+    /// Positions where a filesystem superblock's magic is
+    /// ([`crate::layout::sweep::may_hit`]), noted in the same pass so that
+    /// the partition sweep need not read the image again.
+    pub superblock_offsets: Vec<u64>,
 }
 
 #[derive(Default)]
@@ -51,6 +56,7 @@ struct ChunkOut {
     unreadable: Vec<(u64, u64)>,
     frms: Vec<u64>,
     logs: Vec<u64>,
+    superblocks: Vec<u64>,
 }
 
 #[derive(Default)]
@@ -111,6 +117,7 @@ pub fn scan_windows(
         result.candidates.extend(o.candidates);
         result.frm_offsets.extend(o.frms);
         result.redo_offsets.extend(o.logs);
+        result.superblock_offsets.extend(o.superblocks);
         for h in o.unreadable {
             match result.unreadable.last_mut() {
                 Some((s, l)) if *s + *l == h.0 => *l += h.1,
@@ -145,7 +152,25 @@ fn scan_chunk(image: &Image, c0: u64, c1: u64, end: u64, st: &mut ThreadState) -
         let limit = (w1 - w0) as usize;
         let mut p = (next.max(w0) - w0) as usize;
         while p < limit {
+            // Most positions of most images start nothing: one table lookup
+            // of FIL_PAGE_TYPE, the first byte (a `.frm` starts with 0xFE, a
+            // redo log header with 0x50 or 0xD0, an XFS superblock with 'X')
+            // and the ext4 magic reject them exactly where `detect`, the
+            // header tests and `may_hit` would.
+            if let Some(h) = data.get(p..p + 0x3A) {
+                let t = u16::from_be_bytes([h[24], h[25]]);
+                if !may_be_page(t)
+                    && !matches!(h[0], 0xFE | 0x50 | 0xD0 | b'X')
+                    && (h[0x38], h[0x39]) != (0x53, 0xEF)
+                {
+                    p += SECTOR as usize;
+                    continue;
+                }
+            }
             let w = &data[p..data.len().min(p + MAX_PAGE)];
+            if may_hit(w) {
+                out.superblocks.push(w0 + p as u64);
+            }
             if w.first() == Some(&0xFE)
                 && w.get(1) == Some(&0x01)
                 && crate::innodb::frm::looks_like_frm(w)
@@ -160,6 +185,15 @@ fn scan_chunk(image: &Image, c0: u64, c1: u64, end: u64, st: &mut ThreadState) -
             match detect(w, w0 + p as u64, scratch) {
                 Some(Detection::Page(r)) => {
                     let step = (r.phys_size as usize).div_ceil(SECTOR as usize) * SECTOR as usize;
+                    // The positions a page covers are not tried again, but
+                    // the sweep needs every superblock magic of the chunk.
+                    let mut q = p + SECTOR as usize;
+                    while q < p + step && ((w0 + q as u64) < c1) {
+                        if data.get(q..).is_some_and(may_hit) {
+                            out.superblocks.push(w0 + q as u64);
+                        }
+                        q += SECTOR as usize;
+                    }
                     out.pages.push(r);
                     p += step.max(SECTOR as usize);
                 }
@@ -172,6 +206,12 @@ fn scan_chunk(image: &Image, c0: u64, c1: u64, end: u64, st: &mut ThreadState) -
         }
         next = w0 + p as u64;
         w0 = w1;
+    }
+    // Scanned: the mapped pages of this chunk may go (read again on demand
+    // when a page found here is read later), so resident memory does not
+    // grow with the image.
+    if image.mode() == ReadMode::Mmap {
+        image.release(c0, (c1 - c0) as usize);
     }
     // Unreadable ranges past this chunk belong to the next one; windows
     // overlap, so merge what was recorded twice.

@@ -35,6 +35,7 @@ impl PageStore {
             bytes_scanned,
             frm_offsets,
             redo_offsets: _,
+            superblock_offsets: _,
         } = scan;
         let resolved = resolve_candidates(&pages, &candidates);
         if !resolved.is_empty() {

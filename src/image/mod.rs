@@ -118,7 +118,7 @@ impl Image {
             // truncate or modify it while mapped; salvage's inputs are images
             // of broken disks that nothing else writes, and the documented
             // remedy for a device that fails reads (SIGBUS) is `--no-mmap`.
-            // This is the only `unsafe` in the crate.
+            // This and [`Image::release`] are the only `unsafe` in the crate.
             let m = unsafe { memmap2::MmapOptions::new().len(size as usize).map(&file) }.map_err(
                 |source| ImageError::Map {
                     path: path.to_owned(),
@@ -298,6 +298,33 @@ impl Image {
             let len = len.min(map.len() - start);
             let _ = map.advise_range(memmap2::Advice::PopulateRead, start, len);
         }
+    }
+
+    /// Tells the kernel that `off..off+len` has been scanned (MADV_DONTNEED):
+    /// it unmaps those pages, so the resident mapped memory does not grow
+    /// with the image. The bytes stay readable: a later read of the range
+    /// maps them again from the file (the page cache, or the disk). A no-op
+    /// without a map.
+    pub fn release(&self, off: u64, len: usize) {
+        let Some(map) = &self.map else { return };
+        if off >= self.size {
+            return;
+        }
+        let start = off as usize;
+        let len = len.min(map.len() - start);
+        if len == 0 {
+            return;
+        }
+        // SAFETY: MADV_DONTNEED on a read-only file mapping (PROT_READ,
+        // MAP_SHARED: memmap2's `map`) drops its page table entries only:
+        // nothing was ever written through it, so no page holds bytes the
+        // file does not, and the next access of an address maps the same
+        // file bytes again from the page cache. So a slice borrowed from
+        // the map, here or in another thread, keeps reading the same bytes,
+        // under the same one assumption as the map itself (above, in
+        // `open_with`): nothing else modifies or truncates the file.
+        let _ =
+            unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len) };
     }
 
     /// Ranges of the image that may hold data, from `SEEK_DATA`/`SEEK_HOLE`.

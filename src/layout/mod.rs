@@ -107,6 +107,14 @@ pub fn open_fs<'a>(
 /// Reads the partition tables and opens every filesystem found. Never fails:
 /// an image with nothing recognisable gives an empty layout and notes.
 pub fn open(image: &Image) -> Layout<'_> {
+    open_with(image, None)
+}
+
+/// [`open`]; when the image has no partition table, the superblock sweep
+/// looks only at `superblock_offsets` if given: every position of the
+/// image where [`sweep::may_hit`] holds, noted by the carving pass
+/// (`ScanOutput::superblock_offsets`), so the image is not read twice.
+pub fn open_with<'a>(image: &'a Image, superblock_offsets: Option<&[u64]>) -> Layout<'a> {
     let mut notes = Vec::new();
     let size = image.size();
     let mut partitions = match gpt::read(image, &mut notes) {
@@ -148,7 +156,11 @@ pub fn open(image: &Image) -> Layout<'_> {
             partitions = vec![p.clone()];
             volumes.push(Volume { partition: p, fs });
         } else {
-            for p in sweep::find(image, &mut notes) {
+            let found = match superblock_offsets {
+                Some(at) => sweep::find_at(image, at, &mut notes),
+                None => sweep::find(image, &mut notes),
+            };
+            for p in found {
                 let len = p.len.min(size - p.start);
                 if let Ok(fs) = open_fs(image, p.start, len) {
                     partitions.push(p.clone());

@@ -77,10 +77,45 @@ struct Candidate {
     uuid: Option<[u8; 16]>,
 }
 
+/// Whether the bytes at a 512-byte position may hold a superblock that a
+/// finder of [`find`] recognises: its magic is there (`s_magic` 0xEF53 at
+/// 0x38 of an ext4 superblock, "XFSB" at 0 of an XFS one). The carving pass
+/// notes such positions, so that the sweep need not read the image again
+/// ([`find_at`]).
+pub fn may_hit(b: &[u8]) -> bool {
+    b.get(..4) == Some(b"XFSB".as_slice()) || b.get(0x38..0x3A) == Some([0x53, 0xEF].as_slice())
+}
+
+/// [`find`], offering only `positions` (512-byte aligned image offsets) to
+/// the finders: the same result as [`find`] when `positions` holds every
+/// position of the image's data ranges where [`may_hit`] holds.
+pub fn find_at(image: &Image, positions: &[u64], notes: &mut Vec<Note>) -> Vec<Partition> {
+    let mut positions = positions.to_vec();
+    positions.sort_unstable();
+    positions.dedup();
+    let mut hits = Vec::new();
+    for &at in &positions {
+        let b = image.bytes(at, (OVERLAP + STEP) as usize);
+        offer(&FINDERS, &b, at, &mut hits);
+    }
+    let cands = count(&FINDERS, hits);
+    finish(image, &FINDERS, &cands, notes)
+}
+
 /// The sweep with the given finders.
 pub fn find_with(image: &Image, finders: &[Finder], notes: &mut Vec<Note>) -> Vec<Partition> {
     let cands = scan(image, finders);
-    let accepted = accept(&cands);
+    finish(image, finders, &cands, notes)
+}
+
+/// The partitions of the accepted candidates, with a note for each.
+fn finish(
+    image: &Image,
+    finders: &[Finder],
+    cands: &BTreeMap<Key, Candidate>,
+    notes: &mut Vec<Note>,
+) -> Vec<Partition> {
+    let accepted = accept(cands);
     let size = image.size();
     let mut out = Vec::new();
     for (i, &(start, fi)) in accepted.iter().enumerate() {
@@ -121,58 +156,101 @@ pub fn find_with(image: &Image, finders: &[Finder], notes: &mut Vec<Note>) -> Ve
 /// A candidate's key: (filesystem start, finder index).
 type Key = (u64, usize);
 
-/// Every hit of every finder, counted by (start, finder).
+/// Every hit of every finder, counted by (start, finder). The windows are
+/// read in parallel (on the current rayon pool) and their hits counted in
+/// image order, so the result does not depend on the thread count.
 fn scan(image: &Image, finders: &[Finder]) -> BTreeMap<Key, Candidate> {
-    let mut cands: BTreeMap<Key, Candidate> = BTreeMap::new();
+    use rayon::prelude::*;
     if finders.is_empty() {
-        return cands;
+        return BTreeMap::new();
     }
     let size = image.size();
+    let mut windows: Vec<(u64, u64)> = Vec::new();
     let mut done = 0u64; // everything below has been offered
     for (from, to) in image.data_ranges(0, size) {
         let mut pos = (from / STEP * STEP).max(done);
         let to = to.min(size);
         while pos < to {
             let n = WINDOW.min(to - pos);
-            image.prefetch(pos, (n + OVERLAP) as usize);
-            let w = image.bytes(pos, (n + OVERLAP) as usize);
-            let mut p = 0usize;
-            while (p as u64) < n && p < w.len() {
-                let at = pos + p as u64;
-                let b = &w[p..];
-                for (fi, f) in finders.iter().enumerate() {
-                    let Some(start) = (f.hit)(b, at) else {
-                        continue;
-                    };
-                    if start > at {
-                        continue;
-                    }
-                    let uuid = f.uuid_at.and_then(|u| array::<16>(b, u));
-                    let primary = at - start == f.primary_at;
-                    let c = cands.entry((start, fi)).or_insert(Candidate {
-                        finder: fi,
-                        votes: 0,
-                        primary: None,
-                        first_hit: at,
-                        last_hit: at,
-                        uuid,
-                    });
-                    c.votes += 1;
-                    c.last_hit = at;
-                    if primary && c.primary.is_none() {
-                        c.primary = Some(at);
-                        c.uuid = uuid;
-                    }
-                }
-                p += STEP as usize;
-            }
+            windows.push((pos, n));
             pos += n;
             // Stay on the 512-byte grid even if a range ended off it.
             pos = pos.div_ceil(STEP) * STEP;
         }
         done = done.max(pos);
     }
+    let hits: Vec<Vec<Hit>> = windows
+        .par_iter()
+        .map(|&(pos, n)| window_hits(image, finders, pos, n))
+        .collect();
+    count(finders, hits.into_iter().flatten())
+}
+
+/// Counts hits (in image order) by (start, finder).
+fn count(finders: &[Finder], hits: impl IntoIterator<Item = Hit>) -> BTreeMap<Key, Candidate> {
+    let mut cands: BTreeMap<Key, Candidate> = BTreeMap::new();
+    for h in hits {
+        let f = &finders[h.finder];
+        let primary = h.at - h.start == f.primary_at;
+        let c = cands.entry((h.start, h.finder)).or_insert(Candidate {
+            finder: h.finder,
+            votes: 0,
+            primary: None,
+            first_hit: h.at,
+            last_hit: h.at,
+            uuid: h.uuid,
+        });
+        c.votes += 1;
+        c.last_hit = h.at;
+        if primary && c.primary.is_none() {
+            c.primary = Some(h.at);
+            c.uuid = h.uuid;
+        }
+    }
     cands
+}
+
+/// One superblock seen at `at`, naming a filesystem start.
+struct Hit {
+    at: u64,
+    finder: usize,
+    start: u64,
+    uuid: Option<[u8; 16]>,
+}
+
+/// The hits at the positions `pos..pos+n` (reading up to [`OVERLAP`] past),
+/// in image order. The window's mapped pages are released after.
+fn window_hits(image: &Image, finders: &[Finder], pos: u64, n: u64) -> Vec<Hit> {
+    let mut out = Vec::new();
+    image.prefetch(pos, (n + OVERLAP) as usize);
+    let w = image.bytes(pos, (n + OVERLAP) as usize);
+    let mut p = 0usize;
+    while (p as u64) < n && p < w.len() {
+        offer(finders, &w[p..], pos + p as u64, &mut out);
+        p += STEP as usize;
+    }
+    drop(w);
+    image.release(pos, n as usize);
+    out
+}
+
+/// Offers the bytes `b` at image offset `at` to every finder.
+fn offer(finders: &[Finder], b: &[u8], at: u64, out: &mut Vec<Hit>) {
+    for (fi, f) in finders.iter().enumerate() {
+        let Some(start) = (f.hit)(b, at) else {
+            continue;
+        };
+        if start > at {
+            continue;
+        }
+        let uuid = f.uuid_at.and_then(|u| array::<16>(b, u));
+        out.push(Hit {
+            at,
+            finder: fi,
+            start,
+            uuid,
+        });
+    }
 }
 
 /// The accepted (start, finder) keys in image order.
@@ -389,6 +467,7 @@ mod tests {
         );
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].offset, 1048576 + 1024);
+        same_via_carve(&image);
         // The whole layout stage takes the same path.
         let layout = crate::layout::open(&image);
         assert_eq!(layout.partitions, parts);
@@ -431,6 +510,7 @@ mod tests {
                 "{}",
                 notes[0]
             );
+            same_via_carve(&image);
             let layout = crate::layout::open(&image);
             // XFS: `open` finds it first as a whole-image filesystem (the
             // XFS reader locates the start by its secondaries), so the
@@ -441,6 +521,22 @@ mod tests {
             assert_eq!(layout.volumes.len(), 1);
             assert_eq!(layout.volumes[0].fs.kind(), kind);
         }
+    }
+
+    /// The sweep fed by the carving pass's superblock positions finds the
+    /// same partitions and notes as the sweep that reads the image itself.
+    fn same_via_carve(image: &Image) {
+        let mut notes = Vec::new();
+        let parts = find(image, &mut notes);
+        let range = crate::carve::scan::ScanRange {
+            start: 0,
+            end: image.size(),
+        };
+        let raw = crate::carve::scan::scan(image, range, &|_| {});
+        let mut notes2 = Vec::new();
+        let parts2 = find_at(image, &raw.superblock_offsets, &mut notes2);
+        assert_eq!(parts2, parts);
+        assert_eq!(notes2, notes);
     }
 
     fn run(cmd: &str, args: &[&str]) -> String {
@@ -528,6 +624,7 @@ mod tests {
             "{}",
             notes[1]
         );
+        same_via_carve(&image);
 
         // The primaries zeroed: the backups alone still agree on the starts.
         let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
@@ -550,5 +647,6 @@ mod tests {
                 .all(|n| n.message.contains("backup superblock")),
             "{notes:?}"
         );
+        same_via_carve(&image);
     }
 }
