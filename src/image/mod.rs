@@ -414,6 +414,39 @@ pub fn container_hint(head: &[u8]) -> Option<&'static str> {
 }
 
 #[cfg(test)]
+mod release_tests {
+    use super::{Image, ReadMode};
+
+    /// Released pages read back the same bytes, in this thread and while
+    /// another thread holds a slice of them.
+    #[test]
+    fn released_range_reads_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("img");
+        let data: Vec<u8> = (0..4u32 << 20)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        std::fs::write(&p, &data).unwrap();
+        let image = Image::open(&p, ReadMode::Mmap).unwrap();
+        image.prefetch(0, data.len());
+        let held = image.bytes(1 << 20, 1 << 20);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                image.release(0, data.len());
+                image.release(4096 * 3 + 100, 12345); // unaligned: rounded to pages
+                image.release(data.len() as u64, 10); // past the end: nothing
+            });
+        });
+        assert_eq!(&held[..], &data[1 << 20..2 << 20]);
+        assert_eq!(&image.bytes(0, data.len())[..], &data[..]);
+        // Without a map it does nothing.
+        let pread = Image::open(&p, ReadMode::Pread).unwrap();
+        pread.release(0, 4096);
+        assert_eq!(&pread.bytes(4000, 200)[..], &data[4000..4200]);
+    }
+}
+
+#[cfg(test)]
 mod hint_tests {
     use super::container_hint;
 
