@@ -25,7 +25,6 @@ use crate::image::overlay::{FileRuns, Overlay};
 use crate::image::{Image, SECTOR};
 use crate::innodb::fil;
 use crate::layout::files::{self, Found};
-use crate::layout::fs::FileKind;
 use crate::layout::Layout;
 
 /// A file of the filesystem that holds (or may hold) InnoDB pages.
@@ -58,52 +57,36 @@ fn innodb_name(name: &[u8]) -> bool {
 /// Every InnoDB file of every filesystem in the layout.
 pub fn innodb_files(layout: &Layout, image: &Image) -> Vec<TablespaceFile> {
     let mut out = Vec::new();
-    for vol in &layout.volumes {
-        let fs = vol.fs.as_ref();
-        let Ok(root) = fs.inode(fs.root()) else {
-            continue;
-        };
-        files::walk(
-            fs,
-            &root,
-            b"/",
-            true,
-            false,
-            &mut |f: &Found| {
-                let Ok(inode) = &f.inode else { return };
-                if inode.kind != FileKind::Regular || inode.size < 1024 || inode.inline.is_some() {
-                    return;
-                }
-                let mut head = [0u8; 64];
-                files::read_at(image, inode, 0, &mut head);
-                let fsp = crate::bytes::be_u32(&head, fil::FIL_PAGE_OFFSET) == Some(0)
-                    && crate::bytes::be_u16(&head, fil::FIL_PAGE_TYPE)
-                        == Some(fil::FIL_PAGE_TYPE_FSP_HDR);
-                if !fsp && !innodb_name(&f.entry.name) {
-                    return;
-                }
-                let runs = files::runs(inode, 0, inode.size);
-                let fragments = runs
-                    .windows(2)
-                    .filter(|w| w[0].1.saturating_add(w[0].2) != w[1].1)
-                    .count()
-                    + 1;
-                out.push(TablespaceFile {
-                    path: files::lossy(&f.path),
-                    partition: vol.partition.number,
-                    fs: fs.kind(),
-                    inode: inode.ino,
-                    size: inode.size,
-                    fragments,
-                    space_id: fsp
-                        .then(|| crate::bytes::be_u32(&head, fil::FIL_PAGE_SPACE_ID))
-                        .flatten(),
-                    runs,
-                });
-            },
-            &mut |_, _| {},
-        );
-    }
+    files::each_regular_file(layout, &mut |vol, f: &Found, inode| {
+        if inode.size < 1024 || inode.inline.is_some() {
+            return;
+        }
+        let mut head = [0u8; 64];
+        files::read_at(image, inode, 0, &mut head);
+        let fsp = crate::bytes::be_u32(&head, fil::FIL_PAGE_OFFSET) == Some(0)
+            && crate::bytes::be_u16(&head, fil::FIL_PAGE_TYPE) == Some(fil::FIL_PAGE_TYPE_FSP_HDR);
+        if !fsp && !innodb_name(&f.entry.name) {
+            return;
+        }
+        let runs = files::runs(inode, 0, inode.size);
+        let fragments = runs
+            .windows(2)
+            .filter(|w| w[0].1.saturating_add(w[0].2) != w[1].1)
+            .count()
+            + 1;
+        out.push(TablespaceFile {
+            path: files::lossy(&f.path),
+            partition: vol.partition.number,
+            fs: vol.fs.kind(),
+            inode: inode.ino,
+            size: inode.size,
+            fragments,
+            space_id: fsp
+                .then(|| crate::bytes::be_u32(&head, fil::FIL_PAGE_SPACE_ID))
+                .flatten(),
+            runs,
+        });
+    });
     out
 }
 

@@ -25,7 +25,7 @@ use crate::image::{memory, Image};
 use crate::innodb::checksum::ChecksumKind;
 use crate::innodb::redo::{self, BasePages, LogSource, Lookup, PageFormat, Summary};
 use crate::layout::files::{self, Found};
-use crate::layout::fs::{FileKind, Inode};
+use crate::layout::fs::Inode;
 use crate::layout::Layout;
 
 /// What the user asked for.
@@ -145,29 +145,11 @@ impl LogSource for Carved<'_> {
 /// Files named `ib_logfile0` in the layout's filesystems.
 fn log_files(layout: &Layout) -> Vec<(String, Inode)> {
     let mut out = Vec::new();
-    for vol in &layout.volumes {
-        let fs = vol.fs.as_ref();
-        let Ok(root) = fs.inode(fs.root()) else {
-            continue;
-        };
-        files::walk(
-            fs,
-            &root,
-            b"/",
-            true,
-            false,
-            &mut |f: &Found| {
-                let Ok(inode) = &f.inode else { return };
-                if f.entry.name == b"ib_logfile0"
-                    && inode.kind == FileKind::Regular
-                    && inode.size > redo::header::START_OFFSET
-                {
-                    out.push((format!("image:{}", files::lossy(&f.path)), inode.clone()));
-                }
-            },
-            &mut |_, _| {},
-        );
-    }
+    files::each_regular_file(layout, &mut |_, f: &Found, inode| {
+        if f.entry.name == b"ib_logfile0" && inode.size > redo::header::START_OFFSET {
+            out.push((format!("image:{}", files::lossy(&f.path)), inode.clone()));
+        }
+    });
     out
 }
 

@@ -279,3 +279,32 @@ pub fn normalize(extents: &mut Vec<Extent>) {
         true
     });
 }
+
+/// Calls `f` with every regular file (its directory entry and inode) of
+/// every filesystem in `layout`, walking each tree once from its root.
+pub fn each_regular_file(
+    layout: &crate::layout::Layout,
+    f: &mut dyn FnMut(&crate::layout::Volume, &Found, &Inode),
+) {
+    for vol in &layout.volumes {
+        let fs = vol.fs.as_ref();
+        let Ok(root) = fs.inode(fs.root()) else {
+            continue;
+        };
+        walk(
+            fs,
+            &root,
+            b"/",
+            true,
+            false,
+            &mut |found: &Found| {
+                if let Ok(inode) = &found.inode {
+                    if inode.kind == FileKind::Regular {
+                        f(vol, found, inode);
+                    }
+                }
+            },
+            &mut |_, _| {},
+        );
+    }
+}
