@@ -5,10 +5,14 @@
 
 use crate::common;
 
+use std::path::Path;
+
 use assert_cmd::Command;
 
-#[test]
-fn load_sql_reloads_every_table_into_mariadb() {
+/// Runs `out`'s schema.sql and load.sql in a fresh MariaDB server
+/// (scripts/fixtures/load_check.py), dumps every table into `dump` in the
+/// truth's convention and scores it against `truth`.
+fn reload(out: &Path, dump: &Path, truth: &Path) -> salvage::score::ScoreReport {
     assert!(
         std::process::Command::new("mariadbd")
             .arg("--version")
@@ -16,6 +20,19 @@ fn load_sql_reloads_every_table_into_mariadb() {
             .is_ok(),
         "mariadbd is required (scripts/test.sh installs mariadb-server)"
     );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fixtures/load_check.py");
+    let st = std::process::Command::new("python3")
+        .arg(script)
+        .arg(out)
+        .arg(dump)
+        .status()
+        .unwrap();
+    assert!(st.success(), "load_check.py failed");
+    salvage::score::score_dirs(dump, truth).unwrap()
+}
+
+#[test]
+fn load_sql_reloads_every_table_into_mariadb() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("main.img");
     std::fs::write(&img, common::unzstd("images/main-ext4-modern.img.zst")).unwrap();
@@ -31,17 +48,7 @@ fn load_sql_reloads_every_table_into_mariadb() {
         .arg(truth.join("schema.sql"))
         .assert()
         .success();
-    let dump = dir.path().join("dump");
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fixtures/load_check.py");
-    let st = std::process::Command::new("python3")
-        .arg(script)
-        .arg(&out)
-        .arg(&dump)
-        .status()
-        .unwrap();
-    assert!(st.success(), "load_check.py failed");
-    let score = salvage::score::score_dirs(&dump, &truth).unwrap();
+    let score = reload(&out, &dir.path().join("dump"), &truth);
     eprintln!("{score}");
     for t in score.tables.iter().filter(|t| !t.deleted) {
         // A string whose whole text is \N (written "\N") reloads as NULL:
@@ -105,17 +112,7 @@ fn load_sql_uncertain_section_loads_without_duplicates() {
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(out.join("load.sql"), format!("{head}{enabled}\n")).unwrap();
-    let dump = dir.path().join("dump");
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fixtures/load_check.py");
-    let st = std::process::Command::new("python3")
-        .arg(script)
-        .arg(&out)
-        .arg(&dump)
-        .status()
-        .unwrap();
-    assert!(st.success(), "load_check.py failed");
-    let score = salvage::score::score_dirs(&dump, &truth).unwrap();
+    let score = reload(&out, &dir.path().join("dump"), &truth);
     let users = score.table("shop.users").unwrap();
     assert_eq!(users.recovered_rows, live + uncertain, "{users}");
     assert_eq!(users.matched_rows, live + uncertain, "{users}");
