@@ -220,6 +220,11 @@ pub enum Command {
         /// Print the report as JSON on stdout instead of a summary.
         #[arg(long)]
         json: bool,
+        /// Memory for decoded pages and rows waiting to be written (K, M, G
+        /// suffixes; default: an eighth of the machine's RAM, at most 1G).
+        /// Rows past it wait in a temporary file in OUT.
+        #[arg(long, value_parser = parse_size)]
+        max_memory: Option<u64>,
     },
 }
 
@@ -308,7 +313,16 @@ pub fn main() -> ExitCode {
             tables,
             db,
             json,
-        } => recover::run(image, out, schemas, tables, db.as_deref(), *json),
+            max_memory,
+        } => recover::run(
+            image,
+            out,
+            schemas,
+            tables,
+            db.as_deref(),
+            *json,
+            *max_memory,
+        ),
     };
     match result {
         Ok(code) => code,

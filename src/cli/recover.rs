@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use owo_colors::{OwoColorize, Stream};
 
+use salvage::export::CsvSink;
 use salvage::innodb::frm;
-use salvage::recover::{recover_each, RecoverOptions, Recovery};
+use salvage::recover::{recover_into, Memory, RecoverOptions, Recovery};
 use salvage::schema::sql::{parse_schema_lenient, SqlOptions};
 use salvage::schema::TableDef;
 
@@ -21,9 +22,14 @@ pub fn run(
     only: &[String],
     db: Option<&str>,
     json: bool,
+    max_memory: Option<u64>,
 ) -> Result<ExitCode, Fatal> {
     let mut opts = RecoverOptions {
         only: only.to_vec(),
+        memory: Memory {
+            limit: max_memory.map_or_else(default_memory, |m| m as usize),
+            spill_dir: out.to_path_buf(),
+        },
         ..Default::default()
     };
     let mut warnings = Vec::new();
@@ -84,26 +90,19 @@ pub fn run(
     // and its values dropped: one table's values in memory at a time. On
     // the same pool: -t bounds the CSV formatting too.
     let bar = progress::items(0, "recovering: leaf pages", "pages");
-    let mut failed: Option<io::Error> = None;
-    let mut rec = pool.install(|| {
-        recover_each(
+    let mut sink = CsvSink::new(out, &|_| {});
+    let rec = pool.install(|| {
+        recover_into(
             &image,
             store,
             &carved.files,
             &opts,
             &|done, total| moved(&bar, done, total),
-            &mut |t| {
-                if failed.is_none() {
-                    failed = salvage::export::write_table(out, t, &|_| {}).err();
-                }
-                t.release();
-            },
+            &mut sink,
         )
     });
     bar.finish_and_clear();
-    if let Some(e) = failed {
-        return Err(Fatal(format!("cannot write to {}: {e}", out.display())));
-    }
+    let mut rec = rec.map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;
     rec.schema_errors.extend(warnings);
     rec.redo = carved.redo.clone();
     salvage::export::write_reports(out, &rec)
@@ -128,6 +127,20 @@ pub fn run(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The default `--max-memory`: an eighth of the machine's RAM, 256 MiB to
+/// 1 GiB (more only spares decoding pages twice).
+fn default_memory() -> usize {
+    let total = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            let line = m.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024)
+        })
+        .unwrap_or(8 << 30);
+    (total / 8).clamp(256 << 20, 1 << 30)
 }
 
 /// Moves `bar` to `done` of `total`.

@@ -2,11 +2,6 @@
 //! quoting, LF line endings; NULL is `\N` unquoted, the string `\N` is
 //! written `"\N"`, the empty string `""`.
 
-use std::io::{self, Write};
-use std::path::Path;
-
-use rayon::prelude::*;
-
 /// Appends one field.
 pub fn write_field(out: &mut Vec<u8>, v: Option<&str>) {
     match v {
@@ -74,70 +69,6 @@ pub fn write_record<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = Opti
         write_field(out, f);
     }
     out.push(b'\n');
-}
-
-/// Writes a whole file: the header, then `n` rows; `row(i)` gives the values
-/// of row `i` in column order (`None` = NULL). Blocks of rows are formatted
-/// in parallel on the current rayon pool (while the previous blocks are
-/// written) and written in order: the bytes do not depend on the threads.
-pub fn write_file<'a, F, R>(path: &Path, header: &[&str], n: usize, row: F) -> io::Result<()>
-where
-    F: Fn(usize) -> R + Sync,
-    R: IntoIterator<Item = Option<&'a str>>,
-{
-    write_file_with(path, header, n, row, &|_| {})
-}
-
-/// [`write_file`], telling `written` each time a block of rows is out.
-pub fn write_file_with<'a, F, R>(
-    path: &Path,
-    header: &[&str],
-    n: usize,
-    row: F,
-    written_rows: &(dyn Fn(usize) + Sync),
-) -> io::Result<()>
-where
-    F: Fn(usize) -> R + Sync,
-    R: IntoIterator<Item = Option<&'a str>>,
-{
-    const BLOCK: usize = 8 << 10;
-    let mut f = std::fs::File::create(path)?;
-    let mut head = Vec::new();
-    write_record(&mut head, header.iter().map(|h| Some(*h)));
-    f.write_all(&head)?;
-    let format = |(k, mut buf): (usize, Vec<u8>)| {
-        buf.clear();
-        for i in k * BLOCK..((k + 1) * BLOCK).min(n) {
-            write_record(&mut buf, row(i));
-        }
-        buf
-    };
-    let blocks = n.div_ceil(BLOCK);
-    let per_round = 2 * rayon::current_num_threads().max(1);
-    // Buffers are reused: one set is written while the next is filled.
-    let mut spare: Vec<Vec<u8>> = Vec::new();
-    let mut pending: Vec<Vec<u8>> = Vec::new();
-    let mut k = 0;
-    while k < blocks {
-        let end = (k + per_round).min(blocks);
-        let jobs: Vec<(usize, Vec<u8>)> = (k..end)
-            .map(|i| (i, spare.pop().unwrap_or_default()))
-            .collect();
-        let (written, next) = rayon::join(
-            || pending.iter().try_for_each(|b| f.write_all(b)),
-            || jobs.into_par_iter().map(format).collect::<Vec<_>>(),
-        );
-        written?;
-        let rows: usize = (k..end).map(|b| (n - b * BLOCK).min(BLOCK)).sum();
-        spare.append(&mut pending);
-        pending = next;
-        k = end;
-        written_rows(rows);
-    }
-    for b in &pending {
-        f.write_all(b)?;
-    }
-    f.flush()
 }
 
 #[cfg(test)]

@@ -5,10 +5,14 @@
 pub mod csv;
 pub mod sql;
 
-use std::io;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::recover::{Recovery, RowRef, TableRecovery};
+use rayon::prelude::*;
+
+use crate::recover::emit::{Kind, Out, RowSink};
+use crate::recover::{Recovery, TableRecovery};
 
 /// A database or table name made safe as one path component.
 pub fn path_component(name: &str) -> String {
@@ -35,101 +39,114 @@ pub fn table_path(out: &Path, db: &str, table: &str, suffix: &str) -> PathBuf {
         .join(format!("{}{suffix}", path_component(table)))
 }
 
-/// Writes everything for a recovery into `out` (created if missing).
-pub fn write_all(out: &Path, rec: &Recovery) -> io::Result<()> {
-    write_all_with(out, rec, &|_, _| {})
+/// The CSV files of each table, written as its rows arrive
+/// (`<db>/<table>.csv`, `.deleted.csv`, and `.uncertain.csv` /
+/// `.partial.csv` when they have rows); nothing for a table with no pages
+/// and no rows. `written` gets the number of rows of each batch written.
+pub struct CsvSink<'a> {
+    out: PathBuf,
+    files: [Option<BufWriter<File>>; 4],
+    visible: Vec<bool>,
+    written: &'a (dyn Fn(usize) + Sync),
+    buf: Vec<Vec<u8>>,
 }
 
-/// Rows [`write_all`] writes to CSV files (live, deleted, uncertain, partial).
-pub fn rows_to_write(rec: &Recovery) -> usize {
-    rec.tables
-        .iter()
-        .map(|t| t.rows.len() + t.deleted.len() + t.uncertain.len() + t.partial.len())
-        .sum()
+impl<'a> CsvSink<'a> {
+    pub fn new(out: &Path, written: &'a (dyn Fn(usize) + Sync)) -> CsvSink<'a> {
+        CsvSink {
+            out: out.to_path_buf(),
+            files: Default::default(),
+            visible: Vec::new(),
+            written,
+            buf: Vec::new(),
+        }
+    }
+
+    /// The open file of `kind`, created with its header on first use.
+    fn file(&mut self, t: &TableRecovery, kind: Kind) -> io::Result<&mut BufWriter<File>> {
+        let slot = kind as usize;
+        if self.files[slot].is_none() {
+            let suffix = match kind {
+                Kind::Live => ".csv",
+                Kind::Deleted => ".deleted.csv",
+                Kind::Uncertain => ".uncertain.csv",
+                Kind::Partial => ".partial.csv",
+            };
+            std::fs::create_dir_all(self.out.join(path_component(&t.db)))?;
+            let f = File::create(table_path(&self.out, &t.db, &t.table, suffix))?;
+            let mut w = BufWriter::with_capacity(1 << 20, f);
+            let mut head = Vec::new();
+            // Hidden and virtual columns are decoded but not written.
+            let header = t
+                .def
+                .columns
+                .iter()
+                .filter(|c| c.is_visible())
+                .map(|c| Some(c.name.as_str()));
+            csv::write_record(&mut head, header);
+            w.write_all(&head)?;
+            self.files[slot] = Some(w);
+        }
+        Ok(self.files[slot].as_mut().expect("opened"))
+    }
 }
 
-/// [`write_all`], telling `progress` (rows written, [`rows_to_write`]) as
-/// the CSV files fill.
-pub fn write_all_with(
-    out: &Path,
-    rec: &Recovery,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> io::Result<()> {
-    let total = rows_to_write(rec);
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let tick = |n: usize| {
-        let d = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
-        progress(d.min(total), total);
-    };
-    for t in &rec.tables {
-        write_table(out, t, &tick)?;
+impl RowSink for CsvSink<'_> {
+    fn begin(&mut self, t: &TableRecovery) -> io::Result<()> {
+        self.files = Default::default();
+        self.visible = t.def.columns.iter().map(|c| c.is_visible()).collect();
+        Ok(())
     }
-    write_reports(out, rec)
-}
 
-/// The CSV files of one table (`<db>/<table>.csv`, `.deleted.csv`, and
-/// `.uncertain.csv` / `.partial.csv` when they have rows), telling `tick`
-/// the rows as they are written. Nothing for a table with no pages and no
-/// rows.
-pub fn write_table(out: &Path, t: &TableRecovery, tick: &(dyn Fn(usize) + Sync)) -> io::Result<()> {
-    std::fs::create_dir_all(out)?;
-    if t.leaf_pages == 0 && t.rows.is_empty() && t.deleted.is_empty() && t.uncertain.is_empty() {
-        return Ok(());
+    fn rows(&mut self, t: &TableRecovery, kind: Kind, rows: &[Out<'_>]) -> io::Result<()> {
+        // Blocks of rows formatted in parallel, written in order: the
+        // bytes do not depend on the threads.
+        const BLOCK: usize = 2048;
+        let visible = &self.visible;
+        let blocks = rows.len().div_ceil(BLOCK);
+        self.buf.resize_with(blocks.max(self.buf.len()), Vec::new);
+        self.buf[..blocks]
+            .par_iter_mut()
+            .zip(rows.par_chunks(BLOCK))
+            .for_each(|(buf, chunk)| {
+                buf.clear();
+                for o in chunk {
+                    let shown = o
+                        .values
+                        .iter()
+                        .zip(visible)
+                        .filter(|(_, &v)| v)
+                        .map(|(x, _)| x);
+                    csv::write_record(buf, shown);
+                }
+            });
+        let mut buf = std::mem::take(&mut self.buf);
+        let w = self.file(t, kind);
+        let r = w.and_then(|w| buf[..blocks].iter().try_for_each(|b| w.write_all(b)));
+        // Buffers of one huge batch are not kept.
+        buf.truncate(64);
+        self.buf = buf;
+        r?;
+        (self.written)(rows.len());
+        Ok(())
     }
-    std::fs::create_dir_all(out.join(path_component(&t.db)))?;
-    // Hidden and virtual columns are decoded but not written.
-    let visible: Vec<bool> = t.def.columns.iter().map(|c| c.is_visible()).collect();
-    let header: Vec<&str> = t
-        .def
-        .columns
-        .iter()
-        .filter(|c| c.is_visible())
-        .map(|c| c.name.as_str())
-        .collect();
-    let shown = |r: RowRef| {
-        t.values(r)
-            .iter()
-            .zip(&visible)
-            .filter(|(_, &v)| v)
-            .map(|(x, _)| x)
-    };
-    csv::write_file_with(
-        &table_path(out, &t.db, &t.table, ".csv"),
-        &header,
-        t.rows.len(),
-        |i| shown(t.rows[i]),
-        tick,
-    )?;
-    csv::write_file_with(
-        &table_path(out, &t.db, &t.table, ".deleted.csv"),
-        &header,
-        t.deleted.len(),
-        |i| shown(t.deleted[i]),
-        tick,
-    )?;
-    if !t.uncertain.is_empty() {
-        csv::write_file_with(
-            &table_path(out, &t.db, &t.table, ".uncertain.csv"),
-            &header,
-            t.uncertain.len(),
-            |i| shown(t.uncertain[i]),
-            tick,
-        )?;
+
+    fn end(&mut self, t: &mut TableRecovery) -> io::Result<()> {
+        let any = t.rows_written + t.deleted_rows + t.uncertain_rows + t.partial_rows;
+        if t.leaf_pages > 0 || any > 0 {
+            self.file(t, Kind::Live)?;
+            self.file(t, Kind::Deleted)?;
+        }
+        for f in self.files.iter_mut().flatten() {
+            f.flush()?;
+        }
+        self.files = Default::default();
+        Ok(())
     }
-    if !t.partial.is_empty() {
-        csv::write_file_with(
-            &table_path(out, &t.db, &t.table, ".partial.csv"),
-            &header,
-            t.partial.len(),
-            |i| shown(t.partial[i].row),
-            tick,
-        )?;
-    }
-    Ok(())
 }
 
 /// `schema.sql`, `load.sql` and `report.json` of a recovery (its tables'
-/// CSV files are written by [`write_table`]).
+/// CSV files are written by [`CsvSink`]).
 pub fn write_reports(out: &Path, rec: &Recovery) -> io::Result<()> {
     std::fs::create_dir_all(out)?;
     std::fs::write(out.join("schema.sql"), sql::schema_sql(rec))?;

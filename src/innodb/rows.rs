@@ -160,6 +160,28 @@ impl TextRows {
         }
     }
 
+    /// Appends a row of values (`None` = NULL; missing columns are NULL,
+    /// extra ones ignored); returns its index.
+    pub fn push_row<'v>(&mut self, values: impl IntoIterator<Item = Option<&'v str>>) -> usize {
+        let r = self.push_null_row();
+        for (c, v) in values.into_iter().take(self.ncols).enumerate() {
+            if let Some(v) = v {
+                let start = self.text.len() as u32;
+                self.text.push_str(v);
+                self.cells[r * self.ncols + c] = Cell {
+                    start,
+                    end: self.text.len() as u32,
+                };
+            }
+        }
+        r
+    }
+
+    /// Bytes of memory the rows hold (text and cells).
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity() + self.cells.capacity() * std::mem::size_of::<Cell>()
+    }
+
     /// Appends a row of NULLs; returns its index.
     fn push_null_row(&mut self) -> usize {
         self.cells.resize(self.cells.len() + self.ncols, NULL_CELL);
@@ -288,6 +310,19 @@ impl PageText {
             self.records[i - 1].fail_end
         };
         &self.failures[start as usize..self.records[i].fail_end as usize]
+    }
+
+    /// Bytes of memory the page's decoded records hold.
+    pub fn heap_bytes(&self) -> usize {
+        self.values.heap_bytes()
+            + self.records.capacity() * std::mem::size_of::<RecordInfo>()
+            + self.keys.capacity()
+            + self.failures.capacity() * std::mem::size_of::<ColumnFailure>()
+            + self
+                .failures
+                .iter()
+                .map(|f| f.reason.capacity())
+                .sum::<usize>()
     }
 
     /// Every column of record `i` decoded.

@@ -28,25 +28,12 @@ use std::cmp::Ordering;
 use std::collections::HashSet;
 
 use super::leaf_pages::Role;
-use super::rows::DecodedPage;
-use super::{PartialRow, RowRef, UncertainFrom};
+use super::rows::CopyMeta;
+use super::survey::CoverPage;
+use super::{RowRef, UncertainFrom};
 use crate::innodb::fil::FIL_NULL;
-use crate::innodb::rows::{PageText, RecordOrigin};
+use crate::innodb::rows::{PageText, RecordInfo, RecordOrigin};
 use crate::schema::{Charset, ColumnType, IndexField, TableDef};
-
-/// The rows of one index, as (page, record) pairs into its decoded pages.
-pub(super) struct Sorted {
-    pub live: Vec<RowRef>,
-    pub partial: Vec<PartialRow>,
-    pub deleted: Vec<RowRef>,
-    pub uncertain: Vec<RowRef>,
-    pub uncertain_from: UncertainFrom,
-    /// Records on the newest copies that failed the structural checks.
-    pub records_skipped: usize,
-    /// Pages whose record heap the definition does not fill (none of their
-    /// records kept): what that says about the definition.
-    pub note: Option<String>,
-}
 
 /// What the index as a whole tells about absent keys.
 pub(super) struct Evidence<'a> {
@@ -56,141 +43,127 @@ pub(super) struct Evidence<'a> {
     pub active: &'a HashSet<u64>,
 }
 
+/// A record that may be a live row: listed, not delete-marked, on the
+/// newest good copy of a page still in the index.
+pub(super) fn candidate(role: Role, r: &RecordInfo) -> bool {
+    matches!(role, Role::Newest { .. }) && r.origin == RecordOrigin::Live && !r.delete_marked
+}
+
 /// One decoded record, with where it came from.
 #[derive(Debug, Clone, Copy)]
-struct Found<'a> {
-    key: &'a [u8],
-    lsn: u64,
-    at: RowRef,
+pub(super) struct Found<'a> {
+    pub key: &'a [u8],
+    pub lsn: u64,
+    pub at: RowRef,
     /// Every column decoded.
-    full: bool,
+    pub full: bool,
     /// DB_TRX_ID: which version of a row is newer.
-    trx_id: u64,
+    pub trx_id: u64,
     /// On the page's record list (not its free list).
-    listed: bool,
-    delete_marked: bool,
-    role: Role,
+    pub listed: bool,
+    pub delete_marked: bool,
+    pub role: Role,
 }
 
-/// Sorts the records of `decoded` (read as `def`) into rows.
-pub(super) fn classify(def: &TableDef, decoded: &[DecodedPage], ev: &Evidence) -> Sorted {
-    let mut sorted = Sorted {
-        live: Vec::new(),
-        partial: Vec::new(),
-        deleted: Vec::new(),
-        uncertain: Vec::new(),
-        uncertain_from: UncertainFrom::default(),
-        records_skipped: 0,
-        note: None,
-    };
-    let mut candidates: Vec<Found> = Vec::new();
-    let mut others: Vec<Found> = Vec::new();
-    let mut misfits: Vec<i64> = Vec::new();
-    for (i, page) in decoded.iter().enumerate() {
-        if matches!(page.role, Role::Newest { .. }) {
-            sorted.records_skipped += page.text.skipped_live;
-        }
-        misfits.extend(page.text.heap_mismatch);
-        for j in 0..page.text.records.len() {
-            let f = found(page, i, j);
-            if matches!(f.role, Role::Newest { .. }) && f.listed && !f.delete_marked {
-                candidates.push(f);
-            } else {
-                others.push(f);
-            }
-        }
-    }
-    let claimed = pick_live(def, decoded, candidates, &mut others, ev, &mut sorted);
-    if let Some(first) = misfits.first() {
-        sorted.note = Some(format!(
-            "on {} pages the records, sized by this table definition, do not fill the page's record heap \
-             ({first:+} bytes on the first): the definition is not the one the rows were written with \
-             (a column missing, extra or of another type?), so their records are not written",
-            misfits.len()
-        ));
-    }
-    let order = KeyOrder::of(def);
-    let cover = Cover::of(decoded, order.as_ref());
-    pick_rest(others, &claimed, &cover, ev, &mut sorted);
-    sorted
-}
-
-/// Record `j` of page `i`.
-fn found(page: &DecodedPage, i: usize, j: usize) -> Found<'_> {
-    let r = &page.text.records[j];
+/// Record `j` of copy `i`.
+fn found<'a>(i: usize, meta: &CopyMeta, text: &'a PageText, j: usize) -> Found<'a> {
+    let r = &text.records[j];
     Found {
-        key: page.text.key(j),
-        lsn: page.lsn,
+        key: text.key(j),
+        lsn: meta.lsn,
         at: RowRef {
             page: i as u32,
             rec: j as u32,
         },
-        full: page.text.is_full(j),
+        full: text.is_full(j),
         trx_id: r.trx_id.unwrap_or(0),
         listed: r.origin == RecordOrigin::Live,
         delete_marked: r.delete_marked,
-        role: page.role,
+        role: meta.role,
     }
 }
 
-/// The live rows among the candidates (into `sorted`), one per key: the
-/// newest page LSN wins a key, then a complete row over a partial one; the
-/// losers join `others`. A winner written by a transaction still active at
-/// the crash is uncertain instead. Returns the keys claimed, sorted. Pages
-/// come in page order, which is mostly key order, so the stable sort is
-/// close to linear.
-fn pick_live<'a>(
-    def: &TableDef,
-    decoded: &[DecodedPage],
-    mut candidates: Vec<Found<'a>>,
-    others: &mut Vec<Found<'a>>,
+/// The rows a group of newest copies gives, as (copy, record) pairs.
+#[derive(Default)]
+pub(super) struct Picked<'a> {
+    pub live: Vec<RowRef>,
+    pub partial: Vec<RowRef>,
+    /// Rows of transactions active at the crash (written as uncertain).
+    pub active: Vec<RowRef>,
+    /// Keys claimed (by a live, partial or active row).
+    pub claimed: Vec<&'a [u8]>,
+    /// Candidates of keys nobody claimed: they join the other records.
+    pub unclaimed: Vec<Found<'a>>,
+}
+
+/// The live rows among the candidates of a group of copies whose key
+/// ranges overlap (`(copy index, meta, decoded)` in copy order), one per
+/// key: the newest page LSN wins a key, then a complete row over a partial
+/// one. A winner written by a transaction still active at the crash is
+/// uncertain instead. Keys come out in byte order.
+pub(super) fn pick_live<'a>(
+    group: &[(usize, &CopyMeta, &'a PageText)],
     ev: &Evidence,
-    sorted: &mut Sorted,
-) -> Vec<&'a [u8]> {
+    out: &mut Picked<'a>,
+) {
+    let mut candidates: Vec<Found<'a>> = Vec::new();
+    for &(i, meta, text) in group {
+        for j in 0..text.records.len() {
+            if candidate(meta.role, &text.records[j]) {
+                candidates.push(found(i, meta, text, j));
+            }
+        }
+    }
+    // Pages come in page order, which is mostly key order, so the stable
+    // sort is close to linear.
     candidates.sort_by(|a, b| {
         a.key
             .cmp(b.key)
             .then(b.lsn.cmp(&a.lsn))
             .then(b.full.cmp(&a.full))
     });
-    let mut claimed: Vec<&[u8]> = Vec::with_capacity(candidates.len());
-    for f in candidates {
-        if claimed.last() == Some(&f.key) {
-            others.push(f);
+    let mut i = 0;
+    while i < candidates.len() {
+        let key = candidates[i].key;
+        let n = candidates[i..].iter().take_while(|f| f.key == key).count();
+        let versions = &candidates[i..i + n];
+        i += n;
+        let winner = versions.iter().find(|f| {
+            let active = f.trx_id != 0 && ev.active.contains(&f.trx_id);
+            f.full || !active
+        });
+        let Some(f) = winner else {
+            out.unclaimed.extend_from_slice(versions);
             continue;
-        }
+        };
+        out.claimed.push(key);
         if f.trx_id != 0 && ev.active.contains(&f.trx_id) {
-            if f.full {
-                sorted.uncertain.push(f.at);
-                sorted.uncertain_from.active_transactions += 1;
-                claimed.push(f.key);
-            } else {
-                others.push(f);
-            }
-            continue;
-        }
-        if f.full {
-            sorted.live.push(f.at);
+            out.active.push(f.at);
+        } else if f.full {
+            out.live.push(f.at);
         } else {
-            sorted.partial.push(PartialRow {
-                row: f.at,
-                failed: failed_columns(def, &decoded[f.at.page as usize].text, f.at.rec as usize),
-            });
+            out.partial.push(f.at);
         }
-        claimed.push(f.key);
     }
-    claimed
+}
+
+/// The deleted and uncertain rows, as (copy, record) pairs in key order.
+#[derive(Default)]
+pub(super) struct Rest {
+    pub deleted: Vec<RowRef>,
+    pub uncertain: Vec<RowRef>,
+    pub uncertain_from: UncertainFrom,
 }
 
 /// The keys not claimed live: deleted when a good copy proves it, else
 /// uncertain; the newest complete version of each is written.
-fn pick_rest(
+pub(super) fn pick_rest(
     mut others: Vec<Found>,
-    claimed: &[&[u8]],
+    claimed: &dyn Fn(&[u8]) -> bool,
     cover: &Cover,
     ev: &Evidence,
-    sorted: &mut Sorted,
-) {
+) -> Rest {
+    let mut out = Rest::default();
     others.sort_by(|a, b| {
         a.key
             .cmp(b.key)
@@ -204,7 +177,7 @@ fn pick_rest(
         let n = others[i..].iter().take_while(|f| f.key == key).count();
         let versions = &others[i..i + n];
         i += n;
-        if claimed.binary_search(&key).is_ok() {
+        if claimed(key) {
             continue;
         }
         let proven: Vec<&Found> = versions
@@ -225,31 +198,32 @@ fn pick_rest(
             && (proven.iter().any(|f| f.delete_marked) || ev.complete || cover.covers(key));
         if deleted {
             if let Some(f) = proven.iter().find(|f| f.full) {
-                sorted.deleted.push(f.at);
+                out.deleted.push(f.at);
             }
             continue;
         }
         let Some(f) = versions.iter().find(|f| f.full) else {
             continue;
         };
-        sorted.uncertain.push(f.at);
+        out.uncertain.push(f.at);
         if uncommitted {
-            sorted.uncertain_from.active_transactions += 1;
+            out.uncertain_from.active_transactions += 1;
         } else if f.role == Role::Unproven {
-            sorted.uncertain_from.unproven_pages += 1;
+            out.uncertain_from.unproven_pages += 1;
         } else {
-            sorted.uncertain_from.stale_copies += 1;
+            out.uncertain_from.stale_copies += 1;
         }
     }
+    out
 }
 
 /// How keys of an index compare in index order, when their stored bytes
 /// do.
-struct KeyOrder;
+pub(super) struct KeyOrder;
 
 impl KeyOrder {
     /// `Some` when every key field of `def` is stored memcmp-ordered.
-    fn of(def: &TableDef) -> Option<KeyOrder> {
+    pub(super) fn of(def: &TableDef) -> Option<KeyOrder> {
         let key = def.clustered.get(..def.n_key_fields)?;
         let ok = !key.is_empty()
             && key.iter().all(|f| match f {
@@ -264,6 +238,22 @@ impl KeyOrder {
                 _ => false,
             });
         ok.then_some(KeyOrder)
+    }
+
+    /// First and last key in index order of the listed records of a page
+    /// (`None`: it has none).
+    pub(super) fn span(&self, text: &PageText) -> Option<OwnedSpan> {
+        let keys = (0..text.records.len())
+            .filter(|&j| text.records[j].origin == RecordOrigin::Live)
+            .map(|j| text.key(j));
+        let span = keys.fold(None, |acc: Option<Span>, k| match acc {
+            None => Some((k, k)),
+            Some((lo, hi)) => Some((
+                if self.cmp(k, lo).is_lt() { k } else { lo },
+                if self.cmp(k, hi).is_gt() { k } else { hi },
+            )),
+        });
+        span.map(|(lo, hi)| (lo.into(), hi.into()))
     }
 
     /// Compares two keys as the index orders them: field by field (each a
@@ -318,6 +308,9 @@ fn memcmp_ordered(ty: &ColumnType, cs: Charset) -> bool {
 /// The first and last key of a page.
 type Span<'a> = (&'a [u8], &'a [u8]);
 
+/// A [`Span`] kept after its page is dropped.
+pub(super) type OwnedSpan = (Box<[u8]>, Box<[u8]>);
+
 /// A bound of a key range.
 #[derive(Clone, Copy)]
 enum Bound<'a> {
@@ -331,14 +324,16 @@ enum Bound<'a> {
 /// (or from the start when it is the first leaf) to the next page's first
 /// key when that page covers too, else to its own last key (or the end
 /// when it is the last leaf).
-struct Cover<'a> {
+pub(super) struct Cover<'a> {
     order: Option<&'a KeyOrder>,
     /// (from, to), sorted by `from`.
     ranges: Vec<(Bound<'a>, Bound<'a>)>,
 }
 
 impl<'a> Cover<'a> {
-    fn of(decoded: &'a [DecodedPage], order: Option<&'a KeyOrder>) -> Cover<'a> {
+    /// The ranges of the covering copies `pages` (their spans from
+    /// [`KeyOrder::span`]).
+    pub(super) fn of(pages: &'a [CoverPage], order: Option<&'a KeyOrder>) -> Cover<'a> {
         let mut c = Cover {
             order,
             ranges: Vec::new(),
@@ -349,29 +344,17 @@ impl<'a> Cover<'a> {
         // (page no) -> (first key, last key) of each covering page.
         let mut ends: std::collections::HashMap<u32, Option<Span>> =
             std::collections::HashMap::new();
-        let mut pages = Vec::new();
-        for p in decoded {
-            if p.role != (Role::Newest { covers: true }) {
-                continue;
-            }
-            let keys = (0..p.text.records.len())
-                .filter(|&j| p.text.records[j].origin == RecordOrigin::Live)
-                .map(|j| p.text.key(j));
-            let span = keys.fold(None, |acc: Option<Span>, k| match acc {
-                None => Some((k, k)),
-                Some((lo, hi)) => Some((
-                    if ord.cmp(k, lo).is_lt() { k } else { lo },
-                    if ord.cmp(k, hi).is_gt() { k } else { hi },
-                )),
-            });
+        let mut kept = Vec::new();
+        for p in pages {
+            let span = p.span.as_ref().map(|(lo, hi)| (&lo[..], &hi[..]));
             // An empty page proves nothing, unless it is the only leaf.
             if span.is_none() && !(p.prev == FIL_NULL && p.next == FIL_NULL) {
                 continue;
             }
             ends.insert(p.page_no, span);
-            pages.push(p);
+            kept.push(p);
         }
-        for p in pages {
+        for p in kept {
             let span = ends[&p.page_no];
             let from = match (p.prev, span) {
                 (FIL_NULL, _) | (_, None) => Bound::Unbounded,
@@ -399,7 +382,7 @@ impl<'a> Cover<'a> {
 
     /// Whether a covering page's range holds `key` (so its absence there
     /// proves it is not in the index).
-    fn covers(&self, key: &[u8]) -> bool {
+    pub(super) fn covers(&self, key: &[u8]) -> bool {
         let Some(ord) = self.order else {
             return false;
         };
@@ -423,21 +406,6 @@ impl<'a> Cover<'a> {
             .take(4)
             .any(|r| ends_after(&r.1))
     }
-}
-
-/// (column name, why it failed) for each failed column of record `rec`.
-fn failed_columns(def: &TableDef, page: &PageText, rec: usize) -> Vec<(String, String)> {
-    page.failures(rec)
-        .iter()
-        .map(|f| {
-            (
-                def.columns
-                    .get(f.column)
-                    .map_or_else(|| f.column.to_string(), |c| c.name.clone()),
-                f.reason.clone(),
-            )
-        })
-        .collect()
 }
 
 #[cfg(test)]

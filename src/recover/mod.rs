@@ -21,12 +21,15 @@
 //!    records but no schema — for the report.
 
 mod classify;
+pub mod emit;
 mod indexes;
 mod leaf_pages;
 mod placement;
 mod rows;
 mod schemas;
 pub mod sources;
+mod spool;
+mod survey;
 mod tables;
 mod unclaimed;
 
@@ -53,6 +56,47 @@ pub struct RecoverOptions {
     /// ([`sources::space_names`]): a table is tried first on the indexes of
     /// the file named after it.
     pub space_names: std::collections::BTreeMap<u32, (String, String)>,
+    /// How much memory the decoding may hold, and where rows go past it.
+    pub memory: Memory,
+}
+
+/// The memory recovery may use for decoded pages and rows waiting to be
+/// written (`--max-memory`), and the directory where rows that do not
+/// fit wait (the output directory). What stays for the whole run is per
+/// page copy (the page store, the key range of each page) and per record
+/// that is not live (keys that decide deleted and uncertain rows); the
+/// limit bounds everything that grows with the rows.
+#[derive(Debug, Clone)]
+pub struct Memory {
+    pub limit: usize,
+    pub spill_dir: std::path::PathBuf,
+}
+
+impl Default for Memory {
+    fn default() -> Memory {
+        Memory {
+            limit: 1 << 30,
+            spill_dir: std::env::temp_dir(),
+        }
+    }
+}
+
+impl Memory {
+    /// Decoded page copies kept between passes (3/8 of the limit).
+    fn cache_bytes(&self) -> usize {
+        self.limit / 8 * 3
+    }
+
+    /// Page copies decoded at once (a quarter of the limit, at about three
+    /// times a page's size decoded), 8 to 4,096.
+    fn batch_pages(&self, page_size: usize) -> usize {
+        (self.limit / 4 / (3 * page_size.max(1024))).clamp(8, 4096)
+    }
+
+    /// Deleted and uncertain rows held before they go to a file (1/8).
+    fn spool_bytes(&self) -> usize {
+        self.limit / 8
+    }
 }
 
 /// A row of a [`TableRecovery`]: record `rec` of its decoded page `page`
@@ -113,13 +157,6 @@ impl RowsFrom {
             Status::Repaired => self.repaired_pages += 1,
             Status::Redone => self.redone_pages += 1,
         }
-    }
-
-    fn add(&mut self, o: &RowsFrom) {
-        self.intact_pages += o.intact_pages;
-        self.reassembled_pages += o.reassembled_pages;
-        self.repaired_pages += o.repaired_pages;
-        self.redone_pages += o.redone_pages;
     }
 }
 
@@ -202,31 +239,13 @@ impl TableRecovery {
             notes: Vec::new(),
         }
     }
-
-    /// Drops the decoded values and the row lists (after they are written):
-    /// the counts, notes and sources stay for the report.
-    pub fn release(&mut self) {
-        self.pages = Vec::new();
-        self.rows = Vec::new();
-        self.deleted = Vec::new();
-        self.uncertain = Vec::new();
-        self.partial = Vec::new();
-    }
-
-    /// Brings the counts in line with the rows held.
-    fn count(&mut self) {
-        self.rows_written = self.rows.len();
-        self.deleted_rows = self.deleted.len();
-        self.partial_rows = self.partial.len();
-        self.uncertain_rows = self.uncertain.len();
-    }
 }
 
 /// Progress of the decoding: leaf page copies decoded of the total the
 /// placed tables have (reported to `f` as they finish, from any thread).
 pub(crate) struct Tick<'a> {
     done: std::sync::atomic::AtomicUsize,
-    total: usize,
+    total: std::sync::atomic::AtomicUsize,
     f: &'a (dyn Fn(usize, usize) + Sync),
 }
 
@@ -235,7 +254,7 @@ impl<'a> Tick<'a> {
         f(0, total);
         Tick {
             done: Default::default(),
-            total,
+            total: total.into(),
             f,
         }
     }
@@ -244,7 +263,7 @@ impl<'a> Tick<'a> {
     fn none() -> Tick<'static> {
         Tick {
             done: Default::default(),
-            total: 0,
+            total: Default::default(),
             f: &|_, _| {},
         }
     }
@@ -252,7 +271,14 @@ impl<'a> Tick<'a> {
     /// `n` more page copies done.
     fn pages(&self, n: usize) {
         let done = self.done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
-        (self.f)(done.min(self.total), self.total);
+        let total = self.total.load(std::sync::atomic::Ordering::Relaxed);
+        (self.f)(done.min(total), total);
+    }
+
+    /// `n` more page copies to do (copies decoded a second time).
+    fn more(&self, n: usize) {
+        self.total
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -272,9 +298,10 @@ pub struct Recovery {
     pub redo: Option<crate::carve::redo::RedoReport>,
 }
 
-/// Runs recovery on a carved image. Deterministic: the same image gives the
-/// same result with any number of threads. `progress` gets (leaf page
-/// copies decoded, copies to decode) as the decoding goes.
+/// Runs recovery on a carved image, every row kept in memory (in each
+/// table's [`TableRecovery::pages`] and row lists). Deterministic: the same
+/// image gives the same result with any number of threads. `progress` gets
+/// (leaf page copies decoded, copies to decode) as the decoding goes.
 pub fn recover(
     image: &Image,
     store: &PageStore,
@@ -282,21 +309,23 @@ pub fn recover(
     opts: &RecoverOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Recovery {
-    recover_each(image, store, files, opts, progress, &mut |_| {})
+    let mut keep = emit::Collector::default();
+    recover_into(image, store, files, opts, progress, &mut keep)
+        .expect("the in-memory sink does not fail")
 }
 
-/// [`recover`], handing each table to `each` as soon as its rows are
-/// sorted, one table at a time: a caller that writes the rows there and
-/// calls [`TableRecovery::release`] holds one table's values at a time,
-/// not the whole database's.
-pub fn recover_each(
+/// [`recover`], handing each table's rows to `sink` as they are sorted,
+/// in bounded batches ([`RecoverOptions::memory`]): the tables in the
+/// result carry counts and notes, not rows. Stops at the sink's first
+/// error.
+pub fn recover_into(
     image: &Image,
     store: &PageStore,
     files: &FileIndex,
     opts: &RecoverOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
-    each: &mut dyn FnMut(&mut TableRecovery),
-) -> Recovery {
+    sink: &mut dyn emit::RowSink,
+) -> std::io::Result<Recovery> {
     let src = StorePages { image, store };
     let indexes = indexes::Indexes::of(store);
     let schemas = schemas::gather(&src, &indexes.leaves, opts);
@@ -307,10 +336,17 @@ pub fn recover_each(
         .into_iter()
         .collect();
     let mut tables = tables::recover_placed(
-        &placement, &schemas, &indexes, &src, &active, progress, each,
-    );
+        &placement,
+        &schemas,
+        &indexes,
+        &src,
+        &active,
+        &opts.memory,
+        progress,
+        sink,
+    )?;
     sources::attribute(&mut tables, &placement, &indexes, files);
-    Recovery {
+    Ok(Recovery {
         tables_without_pages: unclaimed::tables_without_pages(&tables),
         unknown_indexes: unclaimed::unknown_indexes(
             store,
@@ -321,5 +357,5 @@ pub fn recover_each(
         tables,
         schema_errors: schemas.errors,
         redo: None,
-    }
+    })
 }

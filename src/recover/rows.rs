@@ -1,17 +1,33 @@
-//! Stage 4, for one index: its rows under one table definition — the
-//! table's layout (with MariaDB instant ALTER columns when the index's root
-//! says so), the leaf page copies to decode (`leaf_pages`), decoded in
-//! parallel into one buffer of values per page, and their records sorted
-//! into rows (`classify`).
+//! Stage 4, for one index: its rows under one table definition, written
+//! as they are found with memory bounded by the page count, not the rows.
+//!
+//! The table's layout comes first (with MariaDB instant ALTER columns when
+//! the index's root says so), then the leaf page copies to decode
+//! (`leaf_pages`). Three passes follow, each in bounded batches decoded in
+//! parallel:
+//!
+//! 1. `survey`: every copy decoded once, reduced to the key range of each
+//!    newest copy and the records that are not live candidates.
+//! 2. The newest copies, in groups whose key ranges overlap, in key order:
+//!    each group's live and partial rows picked (`classify::pick_live`)
+//!    and written at once.
+//! 3. The other records decided (`classify::pick_rest`); the deleted and
+//!    uncertain rows read page by page into a `spool`, written in key
+//!    order.
+//!
+//! The output is the same as sorting every record of the index at once.
 
 use rayon::prelude::*;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use super::classify::{classify, Evidence};
+use super::classify::{pick_live, pick_rest, Cover, Evidence, Found, KeyOrder, Picked};
+use super::emit::{Collector, Emit, Kind, Out};
 use super::indexes::InstantRoots;
 use super::leaf_pages::{self, Role};
-use super::{TableRecovery, Tick};
+use super::spool::Spool;
+use super::survey::{groups, survey, Survey};
+use super::{Memory, RowRef, TableRecovery, Tick};
 use crate::bytes::be_u32;
 use crate::carve::pages::{page_bytes, StorePages};
 use crate::carve::{PageRecord, Status};
@@ -21,9 +37,9 @@ use crate::innodb::rows::{
 };
 use crate::schema::TableDef;
 
-/// One decoded page copy.
-pub(super) struct DecodedPage {
-    pub text: PageText,
+/// Where a decoded page copy came from and what it proves.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CopyMeta {
     /// The copy's page LSN.
     pub lsn: u64,
     /// What the copy proves about its records.
@@ -37,72 +53,268 @@ pub(super) struct DecodedPage {
 }
 
 /// Everything recovered from the leaf pages `pages` (every copy found of
-/// one index's leaf pages) read as table `def`.
+/// one index's leaf pages) read as table `def`: the rows go to `emit`, the
+/// counts and notes into `t`.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn recover_index(
     def: &TableDef,
     pages: &[&PageRecord],
     roots: &InstantRoots,
     src: &StorePages,
     active: &HashSet<u64>,
+    mem: &Memory,
     tick: &Tick,
-) -> TableRecovery {
-    let mut t = TableRecovery::empty(def);
+    t: &mut TableRecovery,
+    emit: &mut Emit,
+) {
     let (space_id, index_id) = (pages[0].space_id, pages[0].index_id);
-    t.space_id = Some(space_id);
-    t.index_id = Some(index_id);
-
     let def = match roots.get(&(space_id, index_id)) {
         Some(root) => instant_layout(def, root, pages, src, &mut t.notes),
         None => def.clone(),
     };
     let leaves = leaf_pages::select(pages, src);
-    t.leaf_pages = leaves.good;
-    t.leaf_pages_damaged = leaves.damaged;
-    t.leaf_pages_missing = leaves.missing;
+    t.leaf_pages += leaves.good;
+    t.leaf_pages_damaged += leaves.damaged;
+    t.leaf_pages_missing += leaves.missing;
     t.notes.extend(leaves.notes);
-
-    // Each page's values in one buffer; rows are (page, record) pairs.
-    let decoded: Vec<DecodedPage> = leaves
-        .copies
-        .par_iter()
-        .map(|&(p, role)| {
-            let d = decode_copy(p, role, &def, src);
-            tick.pages(1);
-            d
-        })
-        .collect();
     // Copies of the index not decoded (damaged ones older than a good one).
     tick.pages(pages.len().saturating_sub(leaves.copies.len()));
+
+    let order = KeyOrder::of(&def);
+    let s = survey(&leaves.copies, &def, src, mem, order.as_ref(), tick);
     let ev = Evidence {
         complete: leaves.complete,
         active,
     };
-    let sorted = classify(&def, &decoded, &ev);
-    t.rows = sorted.live;
-    t.partial = sorted.partial;
-    t.deleted = sorted.deleted;
-    t.uncertain = sorted.uncertain;
-    t.uncertain_from = sorted.uncertain_from;
-    for r in &t.rows {
-        t.rows_from.count(decoded[r.page as usize].status);
+    let groups = groups(&s.ranges);
+    tick.more(groups.iter().map(Vec::len).sum());
+    let decode = |i: usize| {
+        let (p, role) = leaves.copies[i];
+        decode_copy(p, role, &def, src).1
+    };
+
+    // Pass 2: live and partial rows, group by group.
+    let other_keys: HashSet<&[u8]> = s.others.iter().map(|o| s.key(o)).collect();
+    let mut claimed_others: HashSet<Box<[u8]>> = HashSet::new();
+    let mut late: Vec<(Box<[u8]>, Found<'static>)> = Vec::new();
+    let mut active_rows: Vec<RowRef> = Vec::new();
+    let batch = mem.batch_pages(pages[0].logical_size as usize);
+    let mut g = 0;
+    while g < groups.len() {
+        // Whole groups, at least one, up to a batch of pages.
+        let mut end = g + 1;
+        let mut n = groups[g].len();
+        while end < groups.len() && n + groups[end].len() <= batch {
+            n += groups[end].len();
+            end += 1;
+        }
+        let want: Vec<usize> = groups[g..end]
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|i| !s.cache.contains_key(i))
+            .collect();
+        let fresh: HashMap<usize, PageText> = want.par_iter().map(|&i| (i, decode(i))).collect();
+        tick.pages(n);
+        let text = |i: usize| s.cache.get(&i).or_else(|| fresh.get(&i)).expect("decoded");
+        let mut picked = Picked::default();
+        for group in &groups[g..end] {
+            let members: Vec<_> = group.iter().map(|&i| (i, &s.meta[i], text(i))).collect();
+            pick_live(&members, &ev, &mut picked);
+        }
+        for k in &picked.claimed {
+            if other_keys.contains(k) {
+                claimed_others.insert((*k).into());
+            }
+        }
+        for f in &picked.unclaimed {
+            late.push((f.key.into(), Found { key: &[], ..*f }));
+        }
+        active_rows.extend_from_slice(&picked.active);
+        for r in &picked.live {
+            t.rows_from.count(s.meta[r.page as usize].status);
+        }
+        let out = |rows: &[RowRef]| -> Vec<Out> {
+            rows.iter()
+                .map(|r| {
+                    let p = text(r.page as usize);
+                    Out {
+                        values: p.values.row(r.rec as usize),
+                        failed: p.failures(r.rec as usize),
+                    }
+                })
+                .collect()
+        };
+        emit.rows(t, Kind::Live, &out(&picked.live));
+        emit.rows(t, Kind::Partial, &out(&picked.partial));
+        g = end;
     }
-    if sorted.uncertain_from.active_transactions > 0 {
+    drop(other_keys);
+
+    // Pass 3: deleted and uncertain rows.
+    let cover = Cover::of(&s.cover, order.as_ref());
+    let mut others: Vec<Found> = s
+        .others
+        .iter()
+        .map(|o| Found {
+            key: s.key(o),
+            lsn: o.lsn,
+            at: o.at,
+            full: o.full,
+            trx_id: o.trx_id,
+            listed: o.listed,
+            delete_marked: o.delete_marked,
+            role: o.role,
+        })
+        .collect();
+    others.extend(late.iter().map(|(k, f)| Found { key: k, ..*f }));
+    let rest = pick_rest(others, &|k| claimed_others.contains(k), &cover, &ev);
+    t.uncertain_from.add(&rest.uncertain_from);
+    t.uncertain_from.active_transactions += active_rows.len();
+    let by_active = active_rows.len() + rest.uncertain_from.active_transactions;
+    if by_active > 0 {
         t.notes.push(format!(
-            "{} rows written or deleted by transactions still active at the crash (the server would roll \
-             them back; their earlier versions are in the undo log): written as uncertain",
-            sorted.uncertain_from.active_transactions
+            "{by_active} rows written or deleted by transactions still active at the crash (the server would roll \
+             them back; their earlier versions are in the undo log): written as uncertain"
         ));
     }
-    t.records_skipped = sorted.records_skipped;
-    t.notes.extend(sorted.note);
-    t.pages = decoded.into_iter().map(|d| d.text.values).collect();
-    t.count();
+    t.records_skipped += s.records_skipped;
+    if let Some(first) = s.misfits.first() {
+        t.notes.push(format!(
+            "on {} pages the records, sized by this table definition, do not fill the page's record heap \
+             ({first:+} bytes on the first): the definition is not the one the rows were written with \
+             (a column missing, extra or of another type?), so their records are not written",
+            s.misfits.len()
+        ));
+    }
+    let mut uncertain = active_rows;
+    uncertain.extend(rest.uncertain);
+    write_spooled(
+        &s,
+        &rest.deleted,
+        Kind::Deleted,
+        &decode,
+        mem,
+        batch,
+        t,
+        emit,
+    );
+    write_spooled(
+        &s,
+        &uncertain,
+        Kind::Uncertain,
+        &decode,
+        mem,
+        batch,
+        t,
+        emit,
+    );
+}
+
+/// [`recover_index`] with every row kept in memory (the dictionary's own
+/// tables).
+pub(super) fn collect_index(
+    def: &TableDef,
+    pages: &[&PageRecord],
+    roots: &InstantRoots,
+    src: &StorePages,
+) -> TableRecovery {
+    let mut t = TableRecovery::empty(def);
+    let mut keep = Collector::default();
+    let mut emit = Emit::new(&mut keep, &t, Vec::new());
+    let (active, mem) = (HashSet::new(), Memory::default());
+    recover_index(
+        def,
+        pages,
+        roots,
+        src,
+        &active,
+        &mem,
+        &Tick::none(),
+        &mut t,
+        &mut emit,
+    );
+    // The collector does not fail.
+    let _ = emit.end(&mut t);
     t
+}
+
+/// Writes the rows `rows` (copy, record), in that order, as `kind`: read
+/// copy by copy (from the cache or decoded again) into a spool first.
+#[allow(clippy::too_many_arguments)]
+fn write_spooled(
+    s: &Survey,
+    rows: &[RowRef],
+    kind: Kind,
+    decode: &(dyn Fn(usize) -> PageText + Sync),
+    mem: &Memory,
+    batch: usize,
+    t: &mut TableRecovery,
+    emit: &mut Emit,
+) {
+    if rows.is_empty() {
+        return;
+    }
+    let mut spool = Spool::new(rows.len(), mem.spool_bytes(), &mem.spill_dir);
+    // (copy, record, slot), by copy.
+    let mut by_copy: Vec<(u32, u32, usize)> = rows
+        .iter()
+        .enumerate()
+        .map(|(slot, r)| (r.page, r.rec, slot))
+        .collect();
+    by_copy.sort_unstable();
+    let copies: Vec<usize> = {
+        let mut c: Vec<usize> = by_copy.iter().map(|x| x.0 as usize).collect();
+        c.dedup();
+        c
+    };
+    let mut next = 0;
+    for chunk in copies.chunks(batch) {
+        let want: Vec<usize> = chunk
+            .iter()
+            .copied()
+            .filter(|i| !s.cache.contains_key(i))
+            .collect();
+        let fresh: HashMap<usize, PageText> = want.par_iter().map(|&i| (i, decode(i))).collect();
+        let last = *chunk.last().expect("a copy") as u32;
+        while next < by_copy.len() && by_copy[next].0 <= last {
+            let (c, rec, slot) = by_copy[next];
+            let p = s
+                .cache
+                .get(&(c as usize))
+                .or_else(|| fresh.get(&(c as usize)))
+                .expect("decoded");
+            if let Err(e) = spool.put(slot, p.values.row(rec as usize)) {
+                emit.error.get_or_insert(e);
+                return;
+            }
+            next += 1;
+        }
+    }
+    let ncols = t.def.columns.len();
+    let r = spool.replay(ncols, 8192, &mut |views| {
+        let out: Vec<Out> = views
+            .iter()
+            .map(|&values| Out {
+                values,
+                failed: &[],
+            })
+            .collect();
+        emit.rows(t, kind, &out);
+    });
+    if let Err(e) = r {
+        emit.error.get_or_insert(e);
+    }
 }
 
 /// The records of one copy: a damaged one read as far as it can be
 /// ([`decode_unproven_page_text`]).
-fn decode_copy(p: &PageRecord, role: Role, def: &TableDef, src: &StorePages) -> DecodedPage {
+pub(super) fn decode_copy(
+    p: &PageRecord,
+    role: Role,
+    def: &TableDef,
+    src: &StorePages,
+) -> (CopyMeta, PageText) {
     let bytes = page_bytes(src.image, p);
     let link = |at| {
         bytes
@@ -116,15 +328,15 @@ fn decode_copy(p: &PageRecord, role: Role, def: &TableDef, src: &StorePages) -> 
         Some(b) => decode_leaf_page_text(b, def, src),
         None => PageText::default(),
     };
-    DecodedPage {
-        text,
+    let meta = CopyMeta {
         lsn: p.lsn,
         role,
         page_no: p.page_no,
         prev,
         next,
         status: p.status,
-    }
+    };
+    (meta, text)
 }
 
 /// `def` after MariaDB instant ALTER, as the index's root (a page of type

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use super::indexes::{InstantRoots, Leaves};
-use super::rows::recover_index;
+use super::rows::collect_index;
 use super::RecoverOptions;
 use crate::carve::pages::StorePages;
 use crate::innodb::lob::PageSource;
@@ -205,14 +205,7 @@ fn read_dictionary(src: &StorePages, leaves: &Leaves) -> Vec<dict::DictTable> {
         let Some(pages) = leaves.get(&(0, def.index_id.unwrap_or(0))) else {
             continue;
         };
-        let t = recover_index(
-            def,
-            pages,
-            &InstantRoots::new(),
-            src,
-            &Default::default(),
-            &super::Tick::none(),
-        );
+        let t = collect_index(def, pages, &InstantRoots::new(), src);
         let target = match i {
             0 => &mut rows.tables,
             1 => &mut rows.columns,

@@ -4,28 +4,31 @@
 //! table defined by the data dictionary alone has the columns whose type
 //! is a guess written as NULL, in partial rows.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
+use std::io;
 
+use super::emit::{Emit, RowSink};
 use super::indexes::Indexes;
 use super::placement::{Placement, Tied};
 use super::rows::recover_index;
 use super::schemas::Schemas;
-use super::{PartialRow, RowRef, TableRecovery, Tick};
+use super::{Memory, TableRecovery, Tick};
 use crate::carve::pages::StorePages;
-use crate::schema::{SchemaSource, TableDef};
+use crate::schema::SchemaSource;
 
 /// Recovers every table of `placement`, one at a time, reporting progress
-/// per leaf page copy; `each` gets every table as soon as it is recovered
-/// (it may write its rows and [`TableRecovery::release`] them).
+/// per leaf page copy; the rows of each go to `sink` as they are sorted.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn recover_placed(
     placement: &Placement,
     schemas: &Schemas,
     indexes: &Indexes,
     src: &StorePages,
     active: &HashSet<u64>,
+    mem: &Memory,
     progress: &(dyn Fn(usize, usize) + Sync),
-    each: &mut dyn FnMut(&mut TableRecovery),
-) -> Vec<TableRecovery> {
+    sink: &mut dyn RowSink,
+) -> io::Result<Vec<TableRecovery>> {
     let total: usize = placement
         .tied
         .iter()
@@ -35,18 +38,35 @@ pub(super) fn recover_placed(
     let tick = Tick::new(total, progress);
     let mut tables: Vec<TableRecovery> = Vec::with_capacity(placement.tied.len());
     for (i, tied) in placement.tied.iter().enumerate() {
-        let mut t = recover_table(i, tied, placement, indexes, src, active, &tick);
-        if t.source == SchemaSource::Dictionary {
-            dictionary_only(&mut t, &schemas.uncertain);
+        let def = &tied.def;
+        let mut t = TableRecovery::empty(def);
+        // A table known only from the dictionary: the columns whose type
+        // is a guess are written NULL.
+        let guessed = if def.source == SchemaSource::Dictionary {
+            schemas
+                .uncertain
+                .get(&def.qualified())
+                .cloned()
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let mut emit = Emit::new(sink, &t, guessed.clone());
+        recover_table(
+            i, tied, placement, indexes, src, active, mem, &tick, &mut t, &mut emit,
+        );
+        if def.source == SchemaSource::Dictionary {
+            dictionary_only(&mut t, &guessed, emit.withheld);
         }
-        each(&mut t);
+        emit.end(&mut t)?;
         tables.push(t);
     }
     tables.sort_by(|a, b| (&a.db, &a.table).cmp(&(&b.db, &b.table)));
-    tables
+    Ok(tables)
 }
 
 /// Table `i` of the placement, from its indexes (or why it has none).
+#[allow(clippy::too_many_arguments)]
 fn recover_table(
     i: usize,
     tied: &Tied,
@@ -54,11 +74,13 @@ fn recover_table(
     indexes: &Indexes,
     src: &StorePages,
     active: &HashSet<u64>,
+    mem: &Memory,
     tick: &Tick,
-) -> TableRecovery {
+    t: &mut TableRecovery,
+    emit: &mut Emit,
+) {
     let def = &tied.def;
-    let mut t = if tied.indexes.is_empty() {
-        let mut t = TableRecovery::empty(def);
+    if tied.indexes.is_empty() {
         t.notes.push(match placement.tried.get(&i) {
             Some(n) => format!(
                 "the records of none of the {n} unclaimed indexes fit this definition: \
@@ -67,107 +89,51 @@ fn recover_table(
             ),
             None => "no pages of this table's clustered index were found".to_string(),
         });
-        t
     } else {
-        let parts: Vec<TableRecovery> = tied
-            .indexes
-            .iter()
-            .map(|k| recover_index(def, &indexes.leaves[k], &indexes.roots, src, active, tick))
-            .collect();
-        merge_partitions(def, parts)
-    };
+        if tied.indexes.len() > 1 {
+            t.notes.push(format!("{} partitions", tied.indexes.len()));
+        }
+        for k in &tied.indexes {
+            let pages = &indexes.leaves[k];
+            if tied.indexes.len() == 1 {
+                t.space_id = Some(pages[0].space_id);
+                t.index_id = Some(pages[0].index_id);
+            }
+            recover_index(def, pages, &indexes.roots, src, active, mem, tick, t, emit);
+        }
+    }
     if placement.old_format.contains(&i) {
         t.notes.push(
             "TIME / DATETIME / TIMESTAMP read in the pre-MySQL 5.6.4 formats: the records' sizes fit those"
                 .into(),
         );
     }
-    t
 }
 
-/// One table from its partitions' recoveries.
-fn merge_partitions(def: &TableDef, mut parts: Vec<TableRecovery>) -> TableRecovery {
-    if parts.len() == 1 {
-        return parts.pop().expect("one part");
-    }
-    let mut t = TableRecovery::empty(def);
-    t.notes.push(format!("{} partitions", parts.len()));
-    for p in parts {
-        let base = t.pages.len() as u32;
-        let moved = |r: RowRef| RowRef {
-            page: base + r.page,
-            rec: r.rec,
-        };
-        t.rows.extend(p.rows.into_iter().map(moved));
-        t.deleted.extend(p.deleted.into_iter().map(moved));
-        t.uncertain.extend(p.uncertain.into_iter().map(moved));
-        t.uncertain_from.add(&p.uncertain_from);
-        t.rows_from.add(&p.rows_from);
-        t.partial.extend(p.partial.into_iter().map(|x| PartialRow {
-            row: moved(x.row),
-            failed: x.failed,
-        }));
-        t.pages.extend(p.pages);
-        t.leaf_pages += p.leaf_pages;
-        t.leaf_pages_damaged += p.leaf_pages_damaged;
-        t.leaf_pages_missing += p.leaf_pages_missing;
-        t.records_skipped += p.records_skipped;
-        t.notes.extend(p.notes);
-    }
-    t.count();
-    t
-}
-
-/// A table read with the InnoDB data dictionary's definition alone: its
-/// uncertain columns (`uncertain`, by `db.table`) marked, and a note.
-fn dictionary_only(t: &mut TableRecovery, uncertain: &BTreeMap<String, Vec<usize>>) {
-    let cols = uncertain
-        .get(&format!("{}.{}", t.db, t.table))
-        .cloned()
-        .unwrap_or_default();
-    if !cols.is_empty() {
-        mark_uncertain(t, &cols);
+/// A table read with the InnoDB data dictionary's definition alone: notes
+/// on its guessed columns (`guessed`, written NULL) and on the deleted or
+/// uncertain rows `withheld` for them.
+fn dictionary_only(t: &mut TableRecovery, guessed: &[usize], withheld: usize) {
+    if !guessed.is_empty() {
+        let names: Vec<String> = guessed
+            .iter()
+            .filter_map(|&i| t.def.columns.get(i).map(|c| c.name.clone()))
+            .collect();
+        if withheld > 0 {
+            t.notes.push(format!(
+                "{withheld} deleted or uncertain rows withheld: they need the table's CREATE TABLE too"
+            ));
+        }
+        t.uncertain_from = Default::default();
+        t.rows_from = Default::default();
+        t.notes.push(format!(
+            "columns {} need the table's CREATE TABLE: rows written as partial",
+            names.join(", ")
+        ));
     }
     t.notes.push(
         "decoded from the InnoDB data dictionary alone: DECIMAL, ENUM, SET and similar columns come out as raw \
          bytes; pass the CREATE TABLE with --schema for exact values"
             .into(),
     );
-}
-
-/// Columns whose type the schema source could only guess: every row that
-/// has them goes to the partial rows with those columns NULL.
-fn mark_uncertain(t: &mut TableRecovery, cols: &[usize]) {
-    let names: Vec<String> = cols
-        .iter()
-        .filter_map(|&i| t.def.columns.get(i).map(|c| c.name.clone()))
-        .collect();
-    let reason =
-        "type not known from the InnoDB dictionary alone (pass the CREATE TABLE with --schema)"
-            .to_string();
-    for row in std::mem::take(&mut t.rows) {
-        for &i in cols {
-            t.pages[row.page as usize].set_null(row.rec as usize, i);
-        }
-        t.partial.push(PartialRow {
-            row,
-            failed: names.iter().map(|n| (n.clone(), reason.clone())).collect(),
-        });
-    }
-    let withheld = std::mem::take(&mut t.deleted).len() + std::mem::take(&mut t.uncertain).len();
-    if withheld > 0 {
-        t.notes.push(format!(
-            "{withheld} deleted or uncertain rows withheld: they need the table's CREATE TABLE too"
-        ));
-    }
-    t.deleted_rows = 0;
-    t.uncertain_rows = 0;
-    t.uncertain_from = Default::default();
-    t.rows_from = Default::default();
-    t.rows_written = 0;
-    t.partial_rows = t.partial.len();
-    t.notes.push(format!(
-        "columns {} need the table's CREATE TABLE: rows written as partial",
-        names.join(", ")
-    ));
 }

@@ -1,0 +1,213 @@
+//! Part of stage 4 (`rows`), the first pass over an index: every page copy
+//! chosen by `leaf_pages` decoded once, in bounded batches, and reduced to
+//! what must be known across pages before any row can be written:
+//!
+//! * for each newest copy, the range of its live keys (first and last in
+//!   byte order), so that copies whose ranges overlap are sorted together
+//!   (`groups`) and everything else is written page by page;
+//! * for each copy that proves absence (`Cover`), its first and last key
+//!   in index order;
+//! * every record that is not a live candidate (older copies, free lists,
+//!   delete-marked, unproven pages): key, version and where it is, in one
+//!   key buffer — these decide the deleted and uncertain rows.
+//!
+//! Decoded copies are kept while they fit the cache's share of the memory
+//! limit, so a table that fits is decoded once; the rest are decoded again
+//! when their rows are written.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::classify::{candidate, KeyOrder, OwnedSpan};
+use super::leaf_pages::Role;
+use super::rows::{decode_copy, CopyMeta};
+use super::{Memory, RowRef, Tick};
+use crate::carve::pages::StorePages;
+use crate::carve::PageRecord;
+use crate::innodb::rows::{PageText, RecordOrigin};
+use crate::schema::TableDef;
+
+/// A record that is not a live candidate, with its key in [`Survey::keys`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Other {
+    pub key_start: usize,
+    pub key_len: u32,
+    pub lsn: u64,
+    pub at: RowRef,
+    pub full: bool,
+    pub trx_id: u64,
+    pub listed: bool,
+    pub delete_marked: bool,
+    pub role: Role,
+}
+
+/// What the first pass keeps of one newest copy with live candidates.
+pub(super) struct Range {
+    /// The copy (index into the copies).
+    pub copy: usize,
+    /// First and last candidate key, in byte order.
+    pub lo: Box<[u8]>,
+    pub hi: Box<[u8]>,
+}
+
+/// A copy that proves which keys its range holds: first and last key of
+/// its listed records in index order (`None`: no record).
+pub(super) struct CoverPage {
+    pub page_no: u32,
+    pub prev: u32,
+    pub next: u32,
+    pub span: Option<OwnedSpan>,
+}
+
+/// The first pass's result for one index.
+pub(super) struct Survey {
+    pub meta: Vec<CopyMeta>,
+    pub ranges: Vec<Range>,
+    pub cover: Vec<CoverPage>,
+    pub others: Vec<Other>,
+    /// Keys of `others`, back to back.
+    pub keys: Vec<u8>,
+    /// Decoded copies kept (by copy index), within the cache's share.
+    pub cache: HashMap<usize, PageText>,
+    /// Records on the newest copies that failed the structural checks.
+    pub records_skipped: usize,
+    /// Copies whose record heap the definition does not fill.
+    pub misfits: Vec<i64>,
+}
+
+impl Survey {
+    pub fn key(&self, o: &Other) -> &[u8] {
+        &self.keys[o.key_start..o.key_start + o.key_len as usize]
+    }
+}
+
+/// Decodes `copies` (read as `def`) in batches and keeps what decides
+/// across pages.
+pub(super) fn survey(
+    copies: &[(&PageRecord, Role)],
+    def: &TableDef,
+    src: &StorePages,
+    mem: &Memory,
+    order: Option<&KeyOrder>,
+    tick: &Tick,
+) -> Survey {
+    let mut s = Survey {
+        meta: Vec::with_capacity(copies.len()),
+        ranges: Vec::new(),
+        cover: Vec::new(),
+        others: Vec::new(),
+        keys: Vec::new(),
+        cache: HashMap::new(),
+        records_skipped: 0,
+        misfits: Vec::new(),
+    };
+    let mut cached = 0usize;
+    let batch = mem.batch_pages(
+        copies
+            .first()
+            .map_or(16384, |(p, _)| p.logical_size as usize),
+    );
+    for (b, chunk) in copies.chunks(batch).enumerate() {
+        let decoded: Vec<(CopyMeta, PageText)> = chunk
+            .par_iter()
+            .map(|&(p, role)| {
+                let d = decode_copy(p, role, def, src);
+                tick.pages(1);
+                d
+            })
+            .collect();
+        for (j, (meta, text)) in decoded.into_iter().enumerate() {
+            let i = b * batch + j;
+            s.summarize(i, &meta, &text, order);
+            s.meta.push(meta);
+            let bytes = text.heap_bytes();
+            if !text.records.is_empty() && cached + bytes <= mem.cache_bytes() {
+                cached += bytes;
+                s.cache.insert(i, text);
+            }
+        }
+    }
+    s
+}
+
+impl Survey {
+    /// Keeps what copy `i` tells across pages.
+    fn summarize(&mut self, i: usize, meta: &CopyMeta, text: &PageText, order: Option<&KeyOrder>) {
+        let newest = matches!(meta.role, Role::Newest { .. });
+        if newest {
+            self.records_skipped += text.skipped_live;
+        }
+        self.misfits.extend(text.heap_mismatch);
+        let mut range: Option<(&[u8], &[u8])> = None;
+        for j in 0..text.records.len() {
+            let r = &text.records[j];
+            let key = text.key(j);
+            if candidate(meta.role, r) {
+                range = Some(match range {
+                    None => (key, key),
+                    Some((lo, hi)) => (lo.min(key), hi.max(key)),
+                });
+                continue;
+            }
+            self.others.push(Other {
+                key_start: self.keys.len(),
+                key_len: key.len() as u32,
+                lsn: meta.lsn,
+                at: RowRef {
+                    page: i as u32,
+                    rec: j as u32,
+                },
+                full: text.is_full(j),
+                trx_id: r.trx_id.unwrap_or(0),
+                listed: r.origin == RecordOrigin::Live,
+                delete_marked: r.delete_marked,
+                role: meta.role,
+            });
+            self.keys.extend_from_slice(key);
+        }
+        if let Some((lo, hi)) = range {
+            self.ranges.push(Range {
+                copy: i,
+                lo: lo.into(),
+                hi: hi.into(),
+            });
+        }
+        if let (Some(ord), Role::Newest { covers: true }) = (order, meta.role) {
+            self.cover.push(CoverPage {
+                page_no: meta.page_no,
+                prev: meta.prev,
+                next: meta.next,
+                span: ord.span(text),
+            });
+        }
+    }
+}
+
+/// The newest copies with live candidates, in groups whose key ranges
+/// overlap (a key on two copies is in one group), groups in key order and
+/// the copies of a group in copy order.
+pub(super) fn groups(ranges: &[Range]) -> Vec<Vec<usize>> {
+    let mut by_lo: Vec<&Range> = ranges.iter().collect();
+    by_lo.sort_by(|a, b| a.lo.cmp(&b.lo).then(a.copy.cmp(&b.copy)));
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut hi: Option<&[u8]> = None;
+    for r in by_lo {
+        match hi {
+            Some(h) if *r.lo <= *h => {
+                out.last_mut().expect("a group").push(r.copy);
+                if *r.hi > *h {
+                    hi = Some(&r.hi);
+                }
+            }
+            _ => {
+                out.push(vec![r.copy]);
+                hi = Some(&r.hi);
+            }
+        }
+    }
+    for g in &mut out {
+        g.sort_unstable();
+    }
+    out
+}
