@@ -221,7 +221,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// Memory for decoded pages and rows waiting to be written (K, M, G
-        /// suffixes; default: an eighth of the machine's RAM, at most 1G).
+        /// suffixes; default: a sixteenth of the machine's RAM, 64M to 256M).
         /// Rows past it wait in a temporary file in OUT.
         #[arg(long, value_parser = parse_size)]
         max_memory: Option<u64>,

@@ -111,12 +111,7 @@ impl RowSink for CsvSink<'_> {
             .for_each(|(buf, chunk)| {
                 buf.clear();
                 for o in chunk {
-                    let shown = o
-                        .values
-                        .iter()
-                        .zip(visible)
-                        .filter(|(_, &v)| v)
-                        .map(|(x, _)| x);
+                    let shown = o.iter().zip(visible).filter(|(_, &v)| v).map(|(x, _)| x);
                     csv::write_record(buf, shown);
                 }
             });

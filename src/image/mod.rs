@@ -59,7 +59,16 @@ pub struct Image {
     overlay: std::sync::OnceLock<overlay::Overlay>,
     /// Pages made in memory (redo applied), at [`memory::BASE`].
     memory: std::sync::OnceLock<memory::Memory>,
+    /// Bytes mapped by small reads since the map was last released.
+    touched: std::sync::atomic::AtomicUsize,
 }
+
+/// Small reads (pages, headers: random access) map at most this much
+/// (counted in the kernel's fault-around blocks of 64 KiB) before the map
+/// is released ([`Image::release_all`]): the resident map of recovery stays
+/// bounded whatever it reads. Large reads are the scanner's, which releases
+/// each chunk itself.
+const RELEASE_AFTER: usize = 128 << 20;
 
 impl Image {
     /// Opens `path` read-only. A zero-length file is a valid (empty) image.
@@ -110,6 +119,7 @@ impl Image {
                 qcow2: Some(q),
                 overlay: Default::default(),
                 memory: Default::default(),
+                touched: Default::default(),
             });
         }
         let map = if mode == ReadMode::Mmap && size > 0 {
@@ -138,6 +148,7 @@ impl Image {
             qcow2: None,
             overlay: Default::default(),
             memory: Default::default(),
+            touched: Default::default(),
         })
     }
 
@@ -280,6 +291,14 @@ impl Image {
         if let Some(map) = &self.map {
             let start = off.min(self.size) as usize;
             let end = start + len.min(map.len() - start);
+            if len < 1 << 20 {
+                use std::sync::atomic::Ordering::Relaxed;
+                let n = len.max(64 << 10);
+                if self.touched.fetch_add(n, Relaxed) + n >= RELEASE_AFTER {
+                    self.touched.store(0, Relaxed);
+                    self.release_all();
+                }
+            }
             return std::borrow::Cow::Borrowed(&map[start..end]);
         }
         let mut buf = Vec::new();
@@ -325,6 +344,13 @@ impl Image {
         // `open_with`): nothing else modifies or truncates the file.
         let _ =
             unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len) };
+    }
+
+    /// [`Image::release`] of the whole map: what was read since stops
+    /// counting as resident (the kernel skips the parts never mapped, so
+    /// this is cheap on a sparse terabyte too).
+    pub fn release_all(&self) {
+        self.release(0, usize::MAX);
     }
 
     /// Ranges of the image that may hold data, from `SEEK_DATA`/`SEEK_HOLE`.

@@ -752,6 +752,7 @@ impl Ctx<'_, '_> {
         p: &Parsed,
         all: &[FieldPos],
         origin: RecordOrigin,
+        values: bool,
         out: &mut PageText,
         have: &mut Vec<bool>,
     ) {
@@ -781,7 +782,7 @@ impl Ctx<'_, '_> {
                     idx,
                     col,
                     prefix: false,
-                } => {
+                } if values => {
                     have[idx] = true;
                     match self.field_bytes(f) {
                         Ok(None) => {
@@ -811,7 +812,7 @@ impl Ctx<'_, '_> {
         }
         // Columns the record does not hold: instantly added after it was written.
         for (idx, col) in self.table.columns.iter().enumerate() {
-            if have[idx] || col.is_virtual {
+            if !values || have[idx] || col.is_virtual {
                 continue;
             }
             let from_meta = || {
@@ -883,7 +884,7 @@ pub fn decode_leaf_page(page: &[u8], table: &TableDef, pages: &dyn PageSource) -
 
 /// [`decode_leaf_page`] with the values of all records in one buffer.
 pub fn decode_leaf_page_text(page: &[u8], table: &TableDef, pages: &dyn PageSource) -> PageText {
-    decode_leaf(page, table, pages, false)
+    decode_leaf(page, table, pages, Mode::Full)
 }
 
 /// The records that can still be read from a leaf page its checksum does
@@ -900,7 +901,7 @@ pub fn decode_unproven_page_text(
     table: &TableDef,
     pages: &dyn PageSource,
 ) -> PageText {
-    decode_leaf(page, table, pages, true)
+    decode_leaf(page, table, pages, Mode::Unproven)
 }
 
 /// Whether `start..end` of `page` touches a 512-byte sector that is all zeros.
@@ -914,7 +915,26 @@ fn touches_zero_sector(page: &[u8], start: usize, end: usize) -> bool {
     })
 }
 
-fn decode_leaf(page: &[u8], table: &TableDef, pages: &dyn PageSource, unproven: bool) -> PageText {
+/// [`decode_leaf_page_text`] without the values of the live records that
+/// are not delete-marked (their rows are all NULL, their keys and headers
+/// are read): for a pass that needs only their keys, at a fraction of the
+/// cost (no value formatting, no BLOB pages read).
+pub fn decode_leaf_page_keys(page: &[u8], table: &TableDef, pages: &dyn PageSource) -> PageText {
+    decode_leaf(page, table, pages, Mode::Keys)
+}
+
+/// What [`decode_leaf`] reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Full,
+    /// A page its checksum does not prove.
+    Unproven,
+    /// Keys only for live records not delete-marked.
+    Keys,
+}
+
+fn decode_leaf(page: &[u8], table: &TableDef, pages: &dyn PageSource, mode: Mode) -> PageText {
+    let unproven = mode == Mode::Unproven;
     let mut out = PageText {
         values: TextRows::new(table.columns.len()),
         ..PageText::default()
@@ -1007,7 +1027,8 @@ fn decode_leaf(page: &[u8], table: &TableDef, pages: &dyn PageSource, unproven: 
     out.keys.reserve(n * 16);
     for p in &parsed_live {
         let mark = out.mark();
-        ctx.row_into(p, &all, RecordOrigin::Live, &mut out, &mut have);
+        let values = mode != Mode::Keys || p.header.deleted();
+        ctx.row_into(p, &all, RecordOrigin::Live, values, &mut out, &mut have);
         if unproven && !out.is_full(mark.rows) {
             out.rollback(mark);
             out.skipped_live += 1;
@@ -1037,7 +1058,7 @@ fn decode_leaf(page: &[u8], table: &TableDef, pages: &dyn PageSource, unproven: 
             continue;
         }
         let mark = out.mark();
-        ctx.row_into(&p, &all, RecordOrigin::Free, &mut out, &mut have);
+        ctx.row_into(&p, &all, RecordOrigin::Free, true, &mut out, &mut have);
         all.truncate(n_all);
         if !out.is_full(mark.rows) {
             out.rollback(mark);

@@ -32,6 +32,28 @@ pub enum Kind {
 pub struct Out<'a> {
     pub values: RowView<'a>,
     pub failed: &'a [ColumnFailure],
+    /// Columns to write as NULL whatever `values` holds (sorted).
+    pub nulled: &'a [usize],
+}
+
+impl<'a> Out<'a> {
+    /// A row written as it was decoded.
+    pub fn new(values: RowView<'a>, failed: &'a [ColumnFailure]) -> Out<'a> {
+        Out {
+            values,
+            failed,
+            nulled: &[],
+        }
+    }
+
+    /// The values to write, in column order (`None` = NULL).
+    pub fn iter(&self) -> impl Iterator<Item = Option<&'a str>> + 'a {
+        let nulled = self.nulled;
+        self.values
+            .iter()
+            .enumerate()
+            .map(move |(c, v)| if nulled.contains(&c) { None } else { v })
+    }
 }
 
 /// Receives the rows of each table as they are sorted. Calls come in order:
@@ -68,6 +90,8 @@ impl<'s> Emit<'s> {
                 reason: reason.to_string(),
             })
             .collect();
+        let mut guessed = guessed;
+        guessed.sort_unstable();
         let mut e = Emit {
             sink,
             guessed,
@@ -109,18 +133,13 @@ impl<'s> Emit<'s> {
                 self.keep(r);
             }
             Kind::Live => {
-                // The guessed columns NULL: copies of the rows.
-                let mut copy = TextRows::new(t.def.columns.len());
-                for o in rows {
-                    let r = copy.push_row(o.values.iter());
-                    for &c in &self.guessed {
-                        copy.set_null(r, c);
-                    }
-                }
-                let out: Vec<Out> = (0..copy.len())
-                    .map(|r| Out {
-                        values: copy.row(r),
+                // The guessed columns written NULL, the rows as partial.
+                let out: Vec<Out> = rows
+                    .iter()
+                    .map(|o| Out {
+                        values: o.values,
                         failed: &self.guessed_failures,
+                        nulled: &self.guessed,
                     })
                     .collect();
                 t.partial_rows += out.len();
@@ -172,7 +191,7 @@ impl RowSink for Collector {
                 self.pages.push(TextRows::new(ncols));
             }
             let page = self.pages.len() - 1;
-            let rec = self.pages[page].push_row(o.values.iter());
+            let rec = self.pages[page].push_row(o.iter());
             let at = RowRef {
                 page: page as u32,
                 rec: rec as u32,

@@ -82,15 +82,16 @@ impl Default for Memory {
 }
 
 impl Memory {
-    /// Decoded page copies kept between passes (3/8 of the limit).
+    /// Decoded page copies kept between passes (a quarter of the limit).
     fn cache_bytes(&self) -> usize {
-        self.limit / 8 * 3
+        self.limit / 4
     }
 
-    /// Page copies decoded at once (a quarter of the limit, at about three
-    /// times a page's size decoded), 8 to 4,096.
-    fn batch_pages(&self, page_size: usize) -> usize {
-        (self.limit / 4 / (3 * page_size.max(1024))).clamp(8, 4096)
+    /// Page copies decoded at once, at `per_page` bytes each decoded: an
+    /// eighth of the limit (their rows formatted for the CSV take about as
+    /// much again), 8 to 4,096.
+    fn batch_pages(&self, per_page: usize) -> usize {
+        (self.limit / 8 / per_page.max(1024)).clamp(8, 4096)
     }
 
     /// Deleted and uncertain rows held before they go to a file (1/8).

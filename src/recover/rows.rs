@@ -33,7 +33,8 @@ use crate::carve::pages::{page_bytes, StorePages};
 use crate::carve::{PageRecord, Status};
 use crate::innodb::fil;
 use crate::innodb::rows::{
-    decode_leaf_page_text, decode_unproven_page_text, mariadb_instant_layout, PageText,
+    decode_leaf_page_keys, decode_leaf_page_text, decode_unproven_page_text,
+    mariadb_instant_layout, PageText,
 };
 use crate::schema::TableDef;
 
@@ -90,7 +91,7 @@ pub(super) fn recover_index(
     tick.more(groups.iter().map(Vec::len).sum());
     let decode = |i: usize| {
         let (p, role) = leaves.copies[i];
-        decode_copy(p, role, &def, src).1
+        decode_copy(p, role, &def, src, false).1
     };
 
     // Pass 2: live and partial rows, group by group.
@@ -98,7 +99,7 @@ pub(super) fn recover_index(
     let mut claimed_others: HashSet<Box<[u8]>> = HashSet::new();
     let mut late: Vec<(Box<[u8]>, Found<'static>)> = Vec::new();
     let mut active_rows: Vec<RowRef> = Vec::new();
-    let batch = mem.batch_pages(pages[0].logical_size as usize);
+    let batch = mem.batch_pages(s.per_page);
     let mut g = 0;
     while g < groups.len() {
         // Whole groups, at least one, up to a batch of pages.
@@ -138,10 +139,7 @@ pub(super) fn recover_index(
             rows.iter()
                 .map(|r| {
                     let p = text(r.page as usize);
-                    Out {
-                        values: p.values.row(r.rec as usize),
-                        failed: p.failures(r.rec as usize),
-                    }
+                    Out::new(p.values.row(r.rec as usize), p.failures(r.rec as usize))
                 })
                 .collect()
         };
@@ -293,13 +291,7 @@ fn write_spooled(
     }
     let ncols = t.def.columns.len();
     let r = spool.replay(ncols, 8192, &mut |views| {
-        let out: Vec<Out> = views
-            .iter()
-            .map(|&values| Out {
-                values,
-                failed: &[],
-            })
-            .collect();
+        let out: Vec<Out> = views.iter().map(|&values| Out::new(values, &[])).collect();
         emit.rows(t, kind, &out);
     });
     if let Err(e) = r {
@@ -308,12 +300,14 @@ fn write_spooled(
 }
 
 /// The records of one copy: a damaged one read as far as it can be
-/// ([`decode_unproven_page_text`]).
+/// ([`decode_unproven_page_text`]); with `keys_only`, a newest copy's live
+/// candidates without their values ([`decode_leaf_page_keys`]).
 pub(super) fn decode_copy(
     p: &PageRecord,
     role: Role,
     def: &TableDef,
     src: &StorePages,
+    keys_only: bool,
 ) -> (CopyMeta, PageText) {
     let bytes = page_bytes(src.image, p);
     let link = |at| {
@@ -325,6 +319,9 @@ pub(super) fn decode_copy(
     let (prev, next) = (link(fil::FIL_PAGE_PREV), link(fil::FIL_PAGE_NEXT));
     let text = match &bytes {
         Some(b) if role == Role::Unproven => decode_unproven_page_text(b, def, src),
+        Some(b) if keys_only && matches!(role, Role::Newest { .. }) => {
+            decode_leaf_page_keys(b, def, src)
+        }
         Some(b) => decode_leaf_page_text(b, def, src),
         None => PageText::default(),
     };

@@ -74,6 +74,8 @@ pub(super) struct Survey {
     pub records_skipped: usize,
     /// Copies whose record heap the definition does not fill.
     pub misfits: Vec<i64>,
+    /// Bytes a copy takes decoded, on average.
+    pub per_page: usize,
 }
 
 impl Survey {
@@ -101,33 +103,46 @@ pub(super) fn survey(
         cache: HashMap::new(),
         records_skipped: 0,
         misfits: Vec::new(),
+        per_page: 0,
     };
     let mut cached = 0usize;
-    let batch = mem.batch_pages(
-        copies
-            .first()
-            .map_or(16384, |(p, _)| p.logical_size as usize),
-    );
-    for (b, chunk) in copies.chunks(batch).enumerate() {
-        let decoded: Vec<(CopyMeta, PageText)> = chunk
+    // Decoded bytes per copy: guessed from the page size until measured.
+    let guess = 3 * copies
+        .first()
+        .map_or(16384, |(p, _)| p.logical_size as usize);
+    // (bytes, copies) of the copies decoded whole.
+    let (mut full_bytes, mut full) = (0usize, 0usize);
+    let mut i = 0;
+    while i < copies.len() {
+        let per_page = if full == 0 { guess } else { full_bytes / full };
+        let end = (i + mem.batch_pages(per_page)).min(copies.len());
+        // Copies that will not fit the cache are decoded again to be
+        // written: here their live candidates' keys are enough.
+        let keys_only = cached + (end - i) * per_page > mem.cache_bytes();
+        let decoded: Vec<(CopyMeta, PageText)> = copies[i..end]
             .par_iter()
             .map(|&(p, role)| {
-                let d = decode_copy(p, role, def, src);
+                let d = decode_copy(p, role, def, src, keys_only);
                 tick.pages(1);
                 d
             })
             .collect();
-        for (j, (meta, text)) in decoded.into_iter().enumerate() {
-            let i = b * batch + j;
+        for (meta, text) in decoded {
             s.summarize(i, &meta, &text, order);
             s.meta.push(meta);
             let bytes = text.heap_bytes();
-            if !text.records.is_empty() && cached + bytes <= mem.cache_bytes() {
+            if !keys_only {
+                full_bytes += bytes;
+                full += 1;
+            }
+            if !keys_only && !text.records.is_empty() && cached + bytes <= mem.cache_bytes() {
                 cached += bytes;
                 s.cache.insert(i, text);
             }
+            i += 1;
         }
     }
+    s.per_page = if full == 0 { guess } else { full_bytes / full };
     s
 }
 
