@@ -114,7 +114,7 @@ pub(super) fn survey(
     let (mut full_bytes, mut full) = (0usize, 0usize);
     let mut i = 0;
     while i < copies.len() {
-        let per_page = if full == 0 { guess } else { full_bytes / full };
+        let per_page = full_bytes.checked_div(full).unwrap_or(guess);
         let end = (i + mem.batch_pages(per_page)).min(copies.len());
         // Copies that will not fit the cache are decoded again to be
         // written: here their live candidates' keys are enough.
@@ -142,7 +142,7 @@ pub(super) fn survey(
             i += 1;
         }
     }
-    s.per_page = if full == 0 { guess } else { full_bytes / full };
+    s.per_page = full_bytes.checked_div(full).unwrap_or(guess);
     s
 }
 
