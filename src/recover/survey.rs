@@ -226,3 +226,35 @@ pub(super) fn groups(ranges: &[Range]) -> Vec<Vec<usize>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(copy: usize, lo: &[u8], hi: &[u8]) -> Range {
+        Range {
+            copy,
+            lo: lo.into(),
+            hi: hi.into(),
+        }
+    }
+
+    #[test]
+    fn copies_whose_key_ranges_overlap_are_one_group() {
+        let ranges = [
+            range(0, b"m", b"p"),
+            range(1, b"a", b"c"),
+            range(2, b"d", b"f"),
+            // Shares its first key with copy 2's last: same group.
+            range(3, b"f", b"h"),
+            // Inside copy 0's range.
+            range(4, b"n", b"n"),
+            range(5, b"q", b"z"),
+        ];
+        assert_eq!(
+            groups(&ranges),
+            vec![vec![1], vec![2, 3], vec![0, 4], vec![5]]
+        );
+        assert!(groups(&[]).is_empty());
+    }
+}

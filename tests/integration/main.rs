@@ -26,6 +26,7 @@ mod corpus_recover;
 mod corpus_scan;
 mod fs_view;
 mod load_sql;
+mod memory;
 mod recover_btree;
 mod recover_cli;
 mod recover_files;
