@@ -155,14 +155,10 @@ pub(super) struct Rest {
     pub uncertain_from: UncertainFrom,
 }
 
-/// The keys not claimed live: deleted when a good copy proves it, else
+/// The other records of the keys not claimed live (`others`): deleted
+/// when a good copy proves it, else
 /// uncertain; the newest complete version of each is written.
-pub(super) fn pick_rest(
-    mut others: Vec<Found>,
-    claimed: &dyn Fn(&[u8]) -> bool,
-    cover: &Cover,
-    ev: &Evidence,
-) -> Rest {
+pub(super) fn pick_rest(mut others: Vec<Found>, cover: &Cover, ev: &Evidence) -> Rest {
     let mut out = Rest::default();
     others.sort_by(|a, b| {
         a.key
@@ -177,9 +173,6 @@ pub(super) fn pick_rest(
         let n = others[i..].iter().take_while(|f| f.key == key).count();
         let versions = &others[i..i + n];
         i += n;
-        if claimed(key) {
-            continue;
-        }
         let proven: Vec<&Found> = versions
             .iter()
             .filter(|f| f.role != Role::Unproven)

@@ -59,7 +59,7 @@ impl<'a> Out<'a> {
 /// Receives the rows of each table as they are sorted. Calls come in order:
 /// `begin`, `rows` any number of times (rows of one kind in output order),
 /// `end` with the table's final counts.
-pub trait RowSink {
+pub trait RowSink: Send {
     fn begin(&mut self, t: &TableRecovery) -> io::Result<()>;
     fn rows(&mut self, t: &TableRecovery, kind: Kind, rows: &[Out<'_>]) -> io::Result<()>;
     fn end(&mut self, t: &mut TableRecovery) -> io::Result<()>;

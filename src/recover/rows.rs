@@ -94,67 +94,70 @@ pub(super) fn recover_index(
         decode_copy(p, role, &def, src, false).1
     };
 
-    // Pass 2: live and partial rows, group by group.
-    let other_keys: HashSet<&[u8]> = s.others.iter().map(|o| s.key(o)).collect();
-    let mut claimed_others: HashSet<Box<[u8]>> = HashSet::new();
+    // Pass 2: live and partial rows, group by group, a batch of groups
+    // decoded while the one before is written.
+    let batch = mem.batch_pages(s.per_page);
+    let batches = batches(&groups, batch);
+    // The other records by key, and which of their keys a live row claims.
+    let mut by_key: Vec<usize> = (0..s.others.len()).collect();
+    by_key.sort_by(|&a, &b| s.key(&s.others[a]).cmp(s.key(&s.others[b])));
+    let mut claimed = vec![false; s.others.len()];
     let mut late: Vec<(Box<[u8]>, Found<'static>)> = Vec::new();
     let mut active_rows: Vec<RowRef> = Vec::new();
-    let batch = mem.batch_pages(s.per_page);
-    let mut g = 0;
-    while g < groups.len() {
-        // Whole groups, at least one, up to a batch of pages.
-        let mut end = g + 1;
-        let mut n = groups[g].len();
-        while end < groups.len() && n + groups[end].len() <= batch {
-            n += groups[end].len();
-            end += 1;
-        }
-        let want: Vec<usize> = groups[g..end]
+    let load = |b: &std::ops::Range<usize>| -> HashMap<usize, PageText> {
+        let want: Vec<usize> = groups[b.clone()]
             .iter()
             .flatten()
             .copied()
             .filter(|i| !s.cache.contains_key(i))
             .collect();
-        let fresh: HashMap<usize, PageText> = want.par_iter().map(|&i| (i, decode(i))).collect();
-        tick.pages(n);
-        let text = |i: usize| s.cache.get(&i).or_else(|| fresh.get(&i)).expect("decoded");
-        let mut picked = Picked::default();
-        for group in &groups[g..end] {
-            let members: Vec<_> = group.iter().map(|&i| (i, &s.meta[i], text(i))).collect();
-            pick_live(&members, &ev, &mut picked);
-        }
-        for k in &picked.claimed {
-            if other_keys.contains(k) {
-                claimed_others.insert((*k).into());
-            }
-        }
-        for f in &picked.unclaimed {
-            late.push((f.key.into(), Found { key: &[], ..*f }));
-        }
-        active_rows.extend_from_slice(&picked.active);
-        for r in &picked.live {
-            t.rows_from.count(s.meta[r.page as usize].status);
-        }
-        let out = |rows: &[RowRef]| -> Vec<Out> {
-            rows.iter()
-                .map(|r| {
-                    let p = text(r.page as usize);
-                    Out::new(p.values.row(r.rec as usize), p.failures(r.rec as usize))
-                })
-                .collect()
-        };
-        emit.rows(t, Kind::Live, &out(&picked.live));
-        emit.rows(t, Kind::Partial, &out(&picked.partial));
-        g = end;
+        want.par_iter().map(|&i| (i, decode(i))).collect()
+    };
+    let mut fresh = batches.first().map(load).unwrap_or_default();
+    for (k, b) in batches.iter().enumerate() {
+        let (next, ()) = rayon::join(
+            || batches.get(k + 1).map(load).unwrap_or_default(),
+            || {
+                let text = |i: usize| s.cache.get(&i).or_else(|| fresh.get(&i)).expect("decoded");
+                let mut picked = Picked::default();
+                for group in &groups[b.clone()] {
+                    let members: Vec<_> = group.iter().map(|&i| (i, &s.meta[i], text(i))).collect();
+                    pick_live(&members, &ev, &mut picked);
+                }
+                tick.pages(groups[b.clone()].iter().map(Vec::len).sum());
+                mark_claimed(&s, &by_key, &picked.claimed, &mut claimed);
+                for f in &picked.unclaimed {
+                    late.push((f.key.into(), Found { key: &[], ..*f }));
+                }
+                active_rows.extend_from_slice(&picked.active);
+                for r in &picked.live {
+                    t.rows_from.count(s.meta[r.page as usize].status);
+                }
+                let out = |rows: &[RowRef]| -> Vec<Out> {
+                    rows.iter()
+                        .map(|r| {
+                            let p = text(r.page as usize);
+                            Out::new(p.values.row(r.rec as usize), p.failures(r.rec as usize))
+                        })
+                        .collect()
+                };
+                emit.rows(t, Kind::Live, &out(&picked.live));
+                emit.rows(t, Kind::Partial, &out(&picked.partial));
+            },
+        );
+        fresh = next;
     }
-    drop(other_keys);
 
     // Pass 3: deleted and uncertain rows.
     let cover = Cover::of(&s.cover, order.as_ref());
+    // A key a live row claims is decided: none of its other versions is
+    // written.
     let mut others: Vec<Found> = s
         .others
         .iter()
-        .map(|o| Found {
+        .zip(&claimed)
+        .filter(|(_, &c)| !c)
+        .map(|(o, _)| Found {
             key: s.key(o),
             lsn: o.lsn,
             at: o.at,
@@ -166,7 +169,7 @@ pub(super) fn recover_index(
         })
         .collect();
     others.extend(late.iter().map(|(k, f)| Found { key: k, ..*f }));
-    let rest = pick_rest(others, &|k| claimed_others.contains(k), &cover, &ev);
+    let rest = pick_rest(others, &cover, &ev);
     t.uncertain_from.add(&rest.uncertain_from);
     t.uncertain_from.active_transactions += active_rows.len();
     let by_active = active_rows.len() + rest.uncertain_from.active_transactions;
@@ -207,6 +210,40 @@ pub(super) fn recover_index(
         t,
         emit,
     );
+}
+
+/// The groups in batches: whole groups, at least one, up to `pages` page
+/// copies.
+fn batches(groups: &[Vec<usize>], pages: usize) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut g = 0;
+    while g < groups.len() {
+        let mut end = g + 1;
+        let mut n = groups[g].len();
+        while end < groups.len() && n + groups[end].len() <= pages {
+            n += groups[end].len();
+            end += 1;
+        }
+        out.push(g..end);
+        g = end;
+    }
+    out
+}
+
+/// Marks the other records (`by_key`: their indexes in key order) whose
+/// key is among `keys` (sorted) as claimed.
+fn mark_claimed(s: &Survey, by_key: &[usize], keys: &[&[u8]], claimed: &mut [bool]) {
+    let (Some(first), Some(last)) = (keys.first(), keys.last()) else {
+        return;
+    };
+    let key = |i: usize| s.key(&s.others[i]);
+    let lo = by_key.partition_point(|&i| key(i) < *first);
+    let hi = by_key.partition_point(|&i| key(i) <= *last);
+    for &i in &by_key[lo..hi.max(lo)] {
+        if keys.binary_search(&key(i)).is_ok() {
+            claimed[i] = true;
+        }
+    }
 }
 
 /// [`recover_index`] with every row kept in memory (the dictionary's own
