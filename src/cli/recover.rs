@@ -107,6 +107,9 @@ pub fn run(
     rec.redo = carved.redo.clone();
     salvage::export::write_reports(out, &rec)
         .map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;
+    let name = args.image.file_name().unwrap_or(args.image.as_os_str());
+    salvage::export::html::write_html(out, &rec, store, image.size(), &name.to_string_lossy())
+        .map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;
 
     let stdout = io::stdout();
     let mut w = BufWriter::new(stdout.lock());

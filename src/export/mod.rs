@@ -3,6 +3,7 @@
 //! `schema.sql`, `load.sql` and `report.json`.
 
 pub mod csv;
+pub mod html;
 pub mod sql;
 
 use std::fs::File;

@@ -1,0 +1,173 @@
+//! `OUT/report.html`: the damage report readable at a glance. One
+//! self-contained file (inline CSS and SVG, no scripts, a Content Security
+//! Policy that fetches nothing) that works opened from disk:
+//!
+//! * a summary in words, then per table the rows of each output file and a
+//!   bar of recovered / partial / uncertain / deleted / lost rows
+//!   ([`summary`]);
+//! * a map of the disk, coloured by what each byte range holds ([`map`]);
+//! * the damaged pages, listed (capped at [`map::LIST_CAP`]).
+//!
+//! Written by `format!`/`write!` into a `String`; every name and note from
+//! the image goes through [`esc`].
+
+pub mod map;
+pub mod summary;
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::Path;
+
+use crate::carve::store::PageStore;
+use crate::recover::Recovery;
+
+/// Writes `OUT/report.html` for a recovery of an image of `image_size`
+/// bytes named `image_name`, whose pages are in `store`.
+pub fn write_html(
+    out: &Path,
+    rec: &Recovery,
+    store: &PageStore,
+    image_size: u64,
+    image_name: &str,
+) -> io::Result<()> {
+    std::fs::create_dir_all(out)?;
+    std::fs::write(
+        out.join("report.html"),
+        render(rec, store, image_size, image_name),
+    )
+}
+
+/// The whole page.
+pub fn render(rec: &Recovery, store: &PageStore, image_size: u64, image_name: &str) -> String {
+    let survey = map::Survey::of(store, rec, image_size);
+    let mut h = String::with_capacity(256 << 10);
+    let title = format!("salvage report: {}", esc(image_name));
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; img-src data:\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
+    );
+    let _ = writeln!(
+        h,
+        "<p class=\"sub\">{} image, {} pages found ({} damaged).</p>",
+        bytes_text(image_size),
+        num(store.pages.len() as u64),
+        num(survey.damaged_total),
+    );
+    h.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n");
+    summary::sentence(&mut h, rec);
+    summary::tables(&mut h, rec);
+    summary::others(&mut h, rec);
+    h.push_str("</section>\n<section id=\"map\">\n<h2>Map of the disk</h2>\n");
+    survey.render_map(&mut h, rec);
+    h.push_str("</section>\n<section id=\"damage\">\n<h2>Damaged pages</h2>\n");
+    survey.render_damage(&mut h, rec);
+    h.push_str("</section>\n</body>\n</html>\n");
+    h
+}
+
+const CSS: &str = "\
+body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;margin:24px auto;max-width:1100px;padding:0 16px}\
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:26px 0 8px;border-bottom:1px solid #ddd}\
+.sub{color:#666;margin:0}.lead{font-size:16px}\
+table{border-collapse:collapse}td,th{padding:3px 8px;text-align:right;white-space:nowrap}\
+th{font-weight:600;border-bottom:1px solid #ccc}td.n,th.n{text-align:left}\
+tr.bad td.n{color:#b00}\
+.bar{display:flex;width:260px;height:12px;background:#eee;border-radius:2px;overflow:hidden}\
+.bar span{display:block;height:12px}\
+.sw{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-1px;margin-right:5px;border:1px solid #0002}\
+.legend{display:flex;flex-wrap:wrap;gap:4px 16px;margin:8px 0}\
+.mono,td.o{font-family:ui-monospace,monospace;font-size:12px}\
+td.r{text-align:left;white-space:normal}\
+svg rect:hover{stroke:#000;stroke-width:1.5}\
+details{margin:6px 0}summary{cursor:pointer}\
+ul.notes{margin:4px 0;color:#555}";
+
+/// Colour of recovered rows in the bars (also used in the legend).
+pub(crate) const C_LIVE: &str = "#2e7d32";
+pub(crate) const C_PARTIAL: &str = "#9ccc65";
+pub(crate) const C_UNCERTAIN: &str = "#fbc02d";
+pub(crate) const C_DELETED: &str = "#90a4ae";
+pub(crate) const C_LOST: &str = "#d32f2f";
+
+/// HTML-escapes text for element content and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            // Control characters (other than tab and newline) are not
+            // allowed in HTML text.
+            c if c.is_control() && c != '\n' && c != '\t' => o.push('\u{fffd}'),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// A count with thousands separators: `1,234,567`.
+pub fn num(n: u64) -> String {
+    let s = n.to_string();
+    let mut o = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            o.push(',');
+        }
+        o.push(c);
+    }
+    o
+}
+
+/// A size in binary units: `512 B`, `16 KiB`, `1.5 GiB`.
+pub fn bytes_text(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 || v.fract() == 0.0 {
+        format!("{} {}", v as u64, UNITS[u])
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// `n thing` or `n things`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", num(n), if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            esc("<a href=\"x\">O'Neil & co</a>"),
+            "&lt;a href=&quot;x&quot;&gt;O&#39;Neil &amp; co&lt;/a&gt;"
+        );
+        assert_eq!(esc("a\u{0}b"), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn numbers_and_sizes() {
+        assert_eq!(num(0), "0");
+        assert_eq!(num(999), "999");
+        assert_eq!(num(1000), "1,000");
+        assert_eq!(num(39_000_123), "39,000,123");
+        assert_eq!(bytes_text(512), "512 B");
+        assert_eq!(bytes_text(16384), "16 KiB");
+        assert_eq!(bytes_text(1 << 40), "1 TiB");
+        assert_eq!(bytes_text(3 << 29), "1.5 GiB");
+    }
+}
