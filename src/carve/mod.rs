@@ -10,6 +10,7 @@
 pub mod detect;
 pub mod follow;
 pub mod pages;
+pub mod plausible;
 pub mod redo;
 pub mod repair;
 pub mod scan;
@@ -228,6 +229,7 @@ pub fn carve_disk_with(
     let index = follow::FileIndex::new(files, image.overlay());
     let carved_logs = std::mem::take(&mut raw.redo_offsets);
     let mut store = store::PageStore::build(raw);
+    plausible::reject_impossible(&mut store, image);
     let redo = redo::apply(image, layout.as_ref(), &carved_logs, &mut store, redo_opts);
     Carved {
         store,
@@ -246,7 +248,9 @@ pub fn carve(
 ) -> store::PageStore {
     let mut raw = scan::scan(image, range, progress);
     repair::repair_orphans(image, &mut raw);
-    store::PageStore::build(raw)
+    let mut store = store::PageStore::build(raw);
+    plausible::reject_impossible(&mut store, image);
+    store
 }
 
 #[cfg(test)]

@@ -22,6 +22,9 @@ pub struct PageStore {
     pub bytes_scanned: u64,
     /// Offsets of `.frm` files found by signature.
     pub frm_offsets: Vec<u64>,
+    /// Damaged candidates dropped because they cannot be pages
+    /// ([`super::plausible`]).
+    pub rejected: usize,
 }
 
 impl PageStore {
@@ -49,7 +52,21 @@ impl PageStore {
             unreadable,
             bytes_scanned,
             frm_offsets,
+            rejected: 0,
         }
+    }
+
+    /// Keeps the copies `keep` accepts (re-indexing); returns how many were
+    /// dropped, which are added to [`PageStore::rejected`].
+    pub fn retain(&mut self, keep: impl Fn(&PageRecord) -> bool) -> usize {
+        let before = self.pages.len();
+        self.pages.retain(|p| keep(p));
+        let dropped = before - self.pages.len();
+        if dropped > 0 {
+            self.by_id = index_by_id(&self.pages);
+            self.rejected += dropped;
+        }
+        dropped
     }
 
     /// Adds copies made after the scan (the pages the redo log brought up

@@ -146,6 +146,9 @@ struct ScanReport<'a> {
     range: [u64; 2],
     bytes_scanned: u64,
     pages_found: usize,
+    /// Damaged candidates dropped because they cannot be pages (page number
+    /// beyond their tablespace, LSN far beyond the newest).
+    rejected_candidates: usize,
     layout: &'a salvage::layout::Summary,
     tablespaces: Vec<SpaceLine<'a>>,
     indexes: Vec<IndexSummary>,
@@ -164,12 +167,13 @@ pub fn run(args: &ImageArgs, json: bool, list_pages: bool, stats: bool) -> Resul
     if stats {
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
-            "scanned {} of {} bytes in {:.3} s ({:.0} MiB/s), {} pages, peak memory {} MiB",
+            "scanned {} of {} bytes in {:.3} s ({:.0} MiB/s), {} pages ({} candidates rejected: not pages), peak memory {} MiB",
             store.bytes_scanned,
             range.end - range.start,
             secs,
             (range.end - range.start) as f64 / (1 << 20) as f64 / secs.max(1e-9),
             store.pages.len(),
+            store.rejected,
             super::peak_rss().map_or("?".to_string(), |b| (b >> 20).to_string())
         );
     }
@@ -187,6 +191,7 @@ pub fn run(args: &ImageArgs, json: bool, list_pages: bool, stats: bool) -> Resul
             range: [range.start, range.end],
             bytes_scanned: store.bytes_scanned,
             pages_found: store.pages.len(),
+            rejected_candidates: store.rejected,
             layout: &carved.layout,
             tablespaces: space_lines(store, files),
             indexes: store.indexes(),

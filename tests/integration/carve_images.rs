@@ -206,3 +206,54 @@ fn damaged_images_keep_every_untouched_page_and_invent_none() {
         eprintln!("{name}: {kept} pages untouched and found, {changed} changed by damage, {changed_reported} of them reported damaged");
     }
 }
+
+/// Bytes that only look like a page are not damage: a copy of a real leaf
+/// page of the image with its page number moved far beyond its tablespace
+/// (and a body byte changed, so no checksum holds), and one with its LSN
+/// moved far beyond every page's, are rejected and counted; a copy with
+/// three damaged body bytes (not repairable) is still listed as damaged.
+#[test]
+fn impossible_candidates_are_rejected_not_reported_as_damage() {
+    let mut img = common::unzstd("images/main-ext4-modern.img.zst");
+    let clean = carve_bytes(&img, 2);
+    assert_eq!(clean.rejected, 0);
+    let src = clean
+        .pages
+        .iter()
+        .find(|p| p.status == Status::Ok && p.phys_size == 16384 && p.level == 0 && p.n_recs > 20)
+        .expect("a 16 KiB leaf page");
+    let page = img[src.offset as usize..src.offset as usize + 16384].to_vec();
+    // Three free 16 KiB blocks near the end of the partition.
+    let free: Vec<usize> = (0..img.len() / 16384)
+        .rev()
+        .skip(64)
+        .filter(|&b| img[b * 16384..(b + 1) * 16384].iter().all(|&x| x == 0))
+        .take(3)
+        .map(|b| b * 16384)
+        .collect();
+    assert_eq!(free.len(), 3);
+    let mut far_page_no = page.clone();
+    far_page_no[4..8].copy_from_slice(&40_000_000u32.to_be_bytes());
+    far_page_no[5000] ^= 0x5a;
+    let mut far_lsn = page.clone();
+    // Four bytes changed: no one-byte repair fits.
+    let lsn = u64::from_be_bytes(page[16..24].try_into().unwrap()) ^ (0x0123_4567 << 32);
+    far_lsn[16..24].copy_from_slice(&lsn.to_be_bytes());
+    let mut damaged = page.clone();
+    for at in [3000, 7000, 11000] {
+        damaged[at] ^= 0xa5;
+    }
+    for (at, bytes) in free.iter().zip([&far_page_no, &far_lsn, &damaged]) {
+        img[*at..*at + 16384].copy_from_slice(bytes);
+    }
+    let store = carve_bytes(&img, 2);
+    assert_eq!(store.rejected, 2, "two impossible candidates rejected");
+    let listed: BTreeSet<u64> = store.damaged().map(|p| p.offset).collect();
+    assert!(
+        !listed.contains(&(free[0] as u64)),
+        "far page number listed"
+    );
+    assert!(!listed.contains(&(free[1] as u64)), "far LSN listed");
+    assert!(listed.contains(&(free[2] as u64)), "real damage not listed");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+}
