@@ -4,11 +4,14 @@
 //! The image is cut into at most [`MAX_CELLS`] cells of a power-of-two
 //! size (so a 256 MiB and a 1 TiB image both give a grid of a few thousand
 //! cells). Each page adds its bytes to the cells it covers, by kind: a
-//! recovered table's good leaf pages (one hue per table), damaged,
-//! repaired, reassembled (or redone), other InnoDB pages, and no page found.
-//! A cell shows its dominant kind; damaged and repaired bytes weigh
-//! [`RARE_WEIGHT`] times as much, so one damaged page stands out among a few
-//! good ones. Pages above the image (read through a file's block map or
+//! recovered table's good leaf pages (one hue per table; a border when they
+//! were repaired or reassembled), damaged, and of the other pages repaired,
+//! reassembled (or redone) and the rest (system, undo, inode, …); and no
+//! page found.
+//! A cell shows its dominant kind, by bytes weighed by interest: damaged
+//! and repaired bytes [`RARE_WEIGHT`] times, a table's [`TABLE_WEIGHT`]
+//! times those of other pages, so one damaged page stands out among a few
+//! good ones and a table's small page among system pages. Pages above the image (read through a file's block map or
 //! made by the redo log) are not on the map; the legend counts them.
 
 use std::collections::HashMap;
@@ -36,6 +39,8 @@ const OPEN_LIST: usize = 20;
 const HUES: usize = 40;
 /// Weight of damaged and repaired bytes when choosing a cell's colour.
 const RARE_WEIGHT: u64 = 4;
+/// Weight of a table's leaf page bytes (other pages weigh 1).
+const TABLE_WEIGHT: u64 = 2;
 
 /// The fixed kinds of page (tables come after them).
 const DAMAGED: usize = 0;
@@ -51,7 +56,9 @@ const FIXED_NAMES: [&str; FIXED] = [
     "other InnoDB pages",
 ];
 const FIXED_CLASS: [&str; FIXED] = ["kd", "kr", "ka", "ko"];
-const FIXED_COLOUR: [&str; FIXED] = ["#e53935", "#fb8c00", "#8e24aa", "#9e9e9e"];
+const FIXED_COLOUR: [&str; FIXED] = ["#e53935", "#fb8c00", "#ba68c8", "#9e9e9e"];
+/// Border of a table's cell whose pages were mostly reassembled.
+const REASSEMBLED_BORDER: &str = "#6a1b9a";
 const EMPTY_COLOUR: &str = "#eceff1";
 
 /// What one cell holds.
@@ -61,6 +68,10 @@ struct Cell {
     pages: [u32; FIXED],
     /// (table index, bytes, pages starting here).
     tables: Vec<(u32, u64, u32)>,
+    /// Of the tables' bytes and pages, those repaired or reassembled (by
+    /// fixed kind).
+    marked_bytes: [u64; FIXED],
+    marked_pages: [u32; FIXED],
 }
 
 /// What the one pass over the pages found.
@@ -70,6 +81,8 @@ pub struct Survey<'a> {
     cells: Vec<Cell>,
     /// Pages on the map per fixed kind, and per table.
     kind_pages: [u64; FIXED],
+    /// Tables' pages on the map repaired or reassembled (by fixed kind).
+    marked_pages: [u64; FIXED],
     table_pages: Vec<u64>,
     table_bytes: Vec<u64>,
     /// Pages above the image (file block maps, redo).
@@ -107,6 +120,7 @@ impl<'a> Survey<'a> {
             cell,
             cells: vec![Cell::default(); n_cells],
             kind_pages: [0; FIXED],
+            marked_pages: [0; FIXED],
             table_pages: vec![0; rec.tables.len()],
             table_bytes: vec![0; rec.tables.len()],
             beyond: 0,
@@ -131,12 +145,21 @@ impl<'a> Survey<'a> {
             }
         };
         for p in &store.pages {
-            let kind = match p.status {
-                Status::Damaged => Err(DAMAGED),
-                Status::Repaired => Err(REPAIRED),
-                Status::Reassembled | Status::Redone => Err(REASSEMBLED),
-                Status::Ok if p.level == 0 => table_of(p).ok_or(OTHER),
-                Status::Ok => Err(OTHER),
+            // A table's good leaf page is the table's, marked when it was
+            // repaired or reassembled; any other page is of its kind.
+            let (kind, mark) = match p.status {
+                Status::Damaged => (Err(DAMAGED), None),
+                st => {
+                    let fixed = match st {
+                        Status::Repaired => REPAIRED,
+                        Status::Reassembled | Status::Redone => REASSEMBLED,
+                        _ => OTHER,
+                    };
+                    match (p.level == 0).then(|| table_of(p)).flatten() {
+                        Some(t) => (Ok(t), (fixed != OTHER).then_some(fixed)),
+                        None => (Err(fixed), None),
+                    }
+                }
             };
             if p.status == Status::Damaged {
                 s.damaged_total += 1;
@@ -160,6 +183,9 @@ impl<'a> Survey<'a> {
                 }
                 Err(k) => s.kind_pages[k] += 1,
             }
+            if let Some(m) = mark {
+                s.marked_pages[m] += 1;
+            }
             let mut at = p.offset;
             let mut first = true;
             while at < end {
@@ -180,6 +206,10 @@ impl<'a> Survey<'a> {
                         c.bytes[k] += len;
                         c.pages[k] += starts;
                     }
+                }
+                if let Some(m) = mark {
+                    c.marked_bytes[m] += len;
+                    c.marked_pages[m] += starts;
                 }
                 first = false;
                 at = cell_end;
@@ -244,11 +274,16 @@ impl<'a> Survey<'a> {
                 plural(shared.0, "page", "pages")
             );
         }
-        for ((colour, name), &n) in FIXED_COLOUR.iter().zip(FIXED_NAMES).zip(&self.kind_pages) {
+        for (((colour, name), &n), &m) in FIXED_COLOUR
+            .iter()
+            .zip(FIXED_NAMES)
+            .zip(&self.kind_pages)
+            .zip(&self.marked_pages)
+        {
             let _ = write!(
                 h,
                 "<span><span class=\"sw\" style=\"background:{colour}\"></span>{name} ({})</span>",
-                plural(n, "page", "pages")
+                plural(n + m, "page", "pages")
             );
         }
         let _ = write!(
@@ -258,9 +293,10 @@ impl<'a> Survey<'a> {
         h.push_str("</div>\n");
         let _ = writeln!(
             h,
-            "<p class=\"sub\">Table colours are the good leaf pages of each recovered table. \
+            "<p class=\"sub\">Table colours are the good leaf pages of each recovered table; \
+             with an orange border when one was repaired, purple when most were reassembled. \
              A cell shows what covers most of it (damaged and repaired bytes count {RARE_WEIGHT} \
-             times); a paler cell is less than half covered by pages.{}</p>",
+             times, a table&#39;s {TABLE_WEIGHT} times); a paler cell is less than half covered by pages.{}</p>",
             if self.beyond > 0 {
                 format!(
                     " Not on the map: {} read through files&#39; block maps or made by the \
@@ -282,7 +318,12 @@ impl<'a> Survey<'a> {
         for (cls, colour) in FIXED_CLASS.iter().zip(FIXED_COLOUR) {
             let _ = write!(h, ".{cls}{{fill:{colour}}}");
         }
-        let _ = write!(h, ".ke{{fill:{EMPTY_COLOUR}}}.p{{fill-opacity:.45}}");
+        let _ = write!(
+            h,
+            ".ke{{fill:{EMPTY_COLOUR}}}.p{{fill-opacity:.45}}\
+             .xr{{stroke:{};stroke-width:2}}.xa{{stroke:{};stroke-width:2}}",
+            FIXED_COLOUR[REPAIRED], REASSEMBLED_BORDER
+        );
         let used: std::collections::BTreeSet<usize> = class
             .iter()
             .zip(&self.table_bytes)
@@ -321,12 +362,27 @@ impl<'a> Survey<'a> {
             }
             let end = ((i as u64 + 1) * self.cell).min(self.image_size);
             let (cls, covered) = self.dominant(c, &class, end - start);
+            // A table's cell with repaired or (mostly) reassembled pages
+            // gets a border of that kind's colour, drawn inside the cell.
+            let table_bytes: u64 = c.tables.iter().map(|e| e.1).sum();
+            let mark = if !cls.starts_with('t') {
+                ""
+            } else if c.marked_bytes[REPAIRED] > 0 {
+                " xr"
+            } else if c.marked_bytes[REASSEMBLED].saturating_mul(2) >= table_bytes {
+                " xa"
+            } else {
+                ""
+            };
+            let (x, y, side) = if mark.is_empty() {
+                (x, y, PITCH - 1)
+            } else {
+                (x + 1, y + 1, PITCH - 3)
+            };
             let _ = writeln!(
                 h,
-                "<rect x=\"{x}\" y=\"{y}\" width=\"{}\" height=\"{}\" class=\"{cls}{}\">\
+                "<rect x=\"{x}\" y=\"{y}\" width=\"{side}\" height=\"{side}\" class=\"{cls}{mark}{}\">\
                  <title>{}: {}</title></rect>",
-                PITCH - 1,
-                PITCH - 1,
                 if covered { "" } else { " p" },
                 range_text(start, end),
                 self.contents(c, &names, end - start)
@@ -351,8 +407,9 @@ impl<'a> Survey<'a> {
             }
         }
         for &(t, b, _) in &c.tables {
-            if b > best.0 {
-                best = (b, format!("t{}", class[t as usize]));
+            let w = b.saturating_mul(TABLE_WEIGHT);
+            if w > best.0 {
+                best = (w, format!("t{}", class[t as usize]));
             }
         }
         let total: u64 = c.bytes.iter().sum::<u64>() + c.tables.iter().map(|e| e.1).sum::<u64>();
@@ -372,9 +429,20 @@ impl<'a> Survey<'a> {
             }
         }
         parts.sort_by_key(|p| std::cmp::Reverse(p.0));
+        for (k, what) in [(REPAIRED, "repaired"), (REASSEMBLED, "reassembled")] {
+            if c.marked_pages[k] > 0 {
+                parts.push((
+                    0,
+                    format!(
+                        "{what}: {}",
+                        plural(c.marked_pages[k] as u64, "table page", "table pages")
+                    ),
+                ));
+            }
+        }
         let total: u64 = parts.iter().map(|p| p.0).sum();
-        let more = parts.len().saturating_sub(4);
-        let mut s: Vec<String> = parts.into_iter().take(4).map(|p| p.1).collect();
+        let more = parts.len().saturating_sub(6);
+        let mut s: Vec<String> = parts.into_iter().take(6).map(|p| p.1).collect();
         if more > 0 {
             s.push(format!("{more} more kinds"));
         }

@@ -76,13 +76,13 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:26px 0 8px;border-bott
 table{border-collapse:collapse}td,th{padding:3px 8px;text-align:right;white-space:nowrap}\
 th{font-weight:600;border-bottom:1px solid #ccc}td.n,th.n{text-align:left}\
 tr.bad td.n{color:#b00}\
-.bar{display:flex;width:260px;height:12px;background:#eee;border-radius:2px;overflow:hidden}\
+.bar{display:flex;width:170px;height:12px;background:#eee;border-radius:2px;overflow:hidden}\
 .bar span{display:block;height:12px}\
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-1px;margin-right:5px;border:1px solid #0002}\
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;margin:8px 0}\
 .mono,td.o{font-family:ui-monospace,monospace;font-size:12px}\
 td.r{text-align:left;white-space:normal}\
-svg rect:hover{stroke:#000;stroke-width:1.5}\
+svg{max-width:100%;height:auto}svg rect:hover{stroke:#000;stroke-width:1.5}\
 details{margin:6px 0}summary{cursor:pointer}\
 ul.notes{margin:4px 0;color:#555}";
 
