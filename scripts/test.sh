@@ -15,6 +15,7 @@
 #   sgdisk                   gdisk            GPT partition tables
 #   sfdisk                   fdisk            MBR partition tables
 #   qemu-img                 qemu-utils       qcow2 images
+#   chromium                 chromium         report.html loaded headless (report_html tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,7 @@ want xfs_db xfsprogs
 want sgdisk gdisk
 want sfdisk fdisk
 want qemu-img qemu-utils
+want chromium chromium
 
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
