@@ -8,7 +8,7 @@ use owo_colors::{OwoColorize, Stream};
 
 use salvage::export::CsvSink;
 use salvage::innodb::frm;
-use salvage::recover::{recover_into, Memory, RecoverOptions, Recovery};
+use salvage::recover::{recover_into, ImageReport, Memory, RecoverOptions, Recovery, Seconds};
 use salvage::schema::sql::{parse_schema_lenient, SqlOptions};
 use salvage::schema::TableDef;
 
@@ -82,7 +82,9 @@ pub fn run(
             .file_stem()
             .map(|s| frm::decode_filename(&s.to_string_lossy()));
     }
+    let started = std::time::Instant::now();
     let (image, _range, carved) = carve_image(args)?;
+    let carve_secs = started.elapsed().as_secs_f64();
     let store = &carved.store;
     opts.space_names = salvage::recover::sources::space_names(&carved.files);
     let pool = pool(args.threads)?;
@@ -105,6 +107,21 @@ pub fn run(
     let mut rec = rec.map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;
     rec.schema_errors.extend(warnings);
     rec.redo = carved.redo.clone();
+    rec.image = Some(ImageReport {
+        path: args.image.display().to_string(),
+        size: image.size(),
+        format: if image.qcow2().is_some() {
+            "qcow2"
+        } else {
+            "raw"
+        },
+        layout: carved.layout.clone(),
+        rejected_candidates: store.rejected,
+    });
+    rec.seconds = Some(Seconds {
+        carve: carve_secs,
+        recover: started.elapsed().as_secs_f64() - carve_secs,
+    });
     salvage::export::write_reports(out, &rec)
         .map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;
     let name = args.image.file_name().unwrap_or(args.image.as_os_str());

@@ -199,6 +199,9 @@ pub struct TableRecovery {
     pub leaf_pages_damaged: usize,
     /// Leaf pages a neighbour names that were not found at all.
     pub leaf_pages_missing: usize,
+    /// Rows estimated lost: the leaf pages damaged or missing times the
+    /// live rows per good leaf page (`None`: no good leaf page to measure).
+    pub rows_lost_estimate: Option<u64>,
     /// Records that failed the structural checks of their page.
     pub records_skipped: usize,
     /// Where the table's pages came from (file, carved, both).
@@ -210,6 +213,20 @@ impl TableRecovery {
     /// The values of one row, in column order (`None` = NULL).
     pub fn values(&self, r: RowRef) -> RowView<'_> {
         self.pages[r.page as usize].row(r.rec as usize)
+    }
+
+    /// Leaf pages found only damaged or not at all, times the live rows per
+    /// good leaf page (`None` when no leaf page is good to measure by).
+    pub fn lost_estimate(&self) -> Option<u64> {
+        let bad = (self.leaf_pages_damaged + self.leaf_pages_missing) as u64;
+        if bad == 0 {
+            return Some(0);
+        }
+        if self.leaf_pages == 0 {
+            return None;
+        }
+        let live = (self.rows_written + self.partial_rows) as f64;
+        Some((bad as f64 * live / self.leaf_pages as f64).round() as u64)
     }
 
     /// Nothing recovered yet for `def`, without notes.
@@ -235,6 +252,7 @@ impl TableRecovery {
             leaf_pages: 0,
             leaf_pages_damaged: 0,
             leaf_pages_missing: 0,
+            rows_lost_estimate: Some(0),
             records_skipped: 0,
             pages_from: Default::default(),
             notes: Vec::new(),
@@ -283,9 +301,40 @@ impl<'a> Tick<'a> {
     }
 }
 
+/// The version of `report.json` (docs/report.md): raised when a field
+/// changes meaning or goes away; new fields do not change it.
+pub const REPORT_VERSION: u32 = 1;
+
+/// What was read: the image and its layout (set by the caller).
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageReport {
+    pub path: String,
+    /// Bytes (a qcow2 image's virtual size).
+    pub size: u64,
+    /// `raw` or `qcow2`.
+    pub format: &'static str,
+    /// Partitions and filesystems found, and their state.
+    pub layout: crate::layout::Summary,
+    /// Damaged candidates dropped because they cannot be pages.
+    pub rejected_candidates: usize,
+}
+
+/// Seconds each stage took (set by the caller).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Seconds {
+    /// Layout, scan, repair and redo: the page store built.
+    pub carve: f64,
+    /// Schemas, decoding and the CSV files written.
+    pub recover: f64,
+}
+
 /// The result of a recovery.
 #[derive(Debug, Clone, Serialize)]
 pub struct Recovery {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageReport>,
     pub tables: Vec<TableRecovery>,
     /// Indexes with leaf records that no schema claimed: pass their table's
     /// CREATE TABLE with `--schema`.
@@ -297,6 +346,8 @@ pub struct Recovery {
     /// caller from [`crate::carve::Carved::redo`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redo: Option<crate::carve::redo::RedoReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<Seconds>,
 }
 
 /// Runs recovery on a carved image, every row kept in memory (in each
@@ -348,6 +399,9 @@ pub fn recover_into(
     )?;
     sources::attribute(&mut tables, &placement, &indexes, files);
     Ok(Recovery {
+        version: REPORT_VERSION,
+        image: None,
+        seconds: None,
         tables_without_pages: unclaimed::tables_without_pages(&tables),
         unknown_indexes: unclaimed::unknown_indexes(
             store,

@@ -59,6 +59,7 @@ pub(super) fn recover_placed(
             dictionary_only(&mut t, &guessed, emit.withheld);
         }
         emit.end(&mut t)?;
+        t.rows_lost_estimate = t.lost_estimate();
         tables.push(t);
     }
     tables.sort_by(|a, b| (&a.db, &a.table).cmp(&(&b.db, &b.table)));

@@ -34,6 +34,7 @@ mod recover_instances;
 mod recover_mariadb;
 mod recover_workload;
 mod redo;
+mod report_json;
 mod repair;
 mod report_html;
 mod rows_compressed;
