@@ -138,6 +138,48 @@ fn space_lines<'a>(store: &PageStore, files: &'a FileIndex) -> Vec<SpaceLine<'a>
         .collect()
 }
 
+/// The summary `scan` ends with on stderr, in words: what was found, how
+/// it was proven, and what to run next.
+fn closing_words(store: &salvage::carve::store::PageStore, image: &Image) -> String {
+    use salvage::carve::Status;
+    let count = |s: Status| store.pages.iter().filter(|p| p.status == s).count();
+    let spaces: std::collections::BTreeSet<u32> = store.pages.iter().map(|p| p.space_id).collect();
+    if store.pages.is_empty() {
+        return format!(
+            "scan: no InnoDB page in {} bytes of {}",
+            store.bytes_scanned,
+            image.path().display()
+        );
+    }
+    let mut w = format!(
+        "scan: {} page copies of {} tablespaces: {} intact",
+        store.pages.len(),
+        spaces.len(),
+        count(Status::Ok)
+    );
+    for (n, what) in [
+        (count(Status::Reassembled), "reassembled from sparse blocks"),
+        (count(Status::Repaired), "repaired"),
+        (count(Status::Redone), "brought up to date by the redo log"),
+        (count(Status::Damaged), "damaged"),
+    ] {
+        if n > 0 {
+            w.push_str(&format!(", {n} {what}"));
+        }
+    }
+    if store.rejected > 0 {
+        w.push_str(&format!(
+            "; {} look-alikes rejected (not pages)",
+            store.rejected
+        ));
+    }
+    w.push_str(&format!(
+        ". Next: salvage recover {} -o OUT",
+        image.path().display()
+    ));
+    w
+}
+
 /// The `--json` document (schema documented in README.md).
 #[derive(Serialize)]
 struct ScanReport<'a> {
@@ -208,6 +250,7 @@ pub fn run(args: &ImageArgs, json: bool, list_pages: bool, stats: bool) -> Resul
         human(&mut out, &image, &carved)?;
     }
     out.flush()?;
+    eprintln!("{}", closing_words(store, &image));
     Ok(if store.pages.is_empty() {
         ExitCode::from(1)
     } else {

@@ -19,9 +19,15 @@ fn stdout_of(args: &[&str], img: &Path) -> Vec<u8> {
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Not a terminal: no progress bar, only the closing summary in words.
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        out.stderr.is_empty(),
-        "stderr is not a terminal: no progress output expected"
+        !err.contains('\r') && !err.contains('\x1b'),
+        "stderr is not a terminal: no progress output expected: {err}"
+    );
+    assert!(
+        err.lines().last().is_some_and(|l| l.starts_with("scan: ")),
+        "scan ends with its summary on stderr: {err}"
     );
     out.stdout
 }
