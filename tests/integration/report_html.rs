@@ -129,11 +129,21 @@ fn expected_sentence(rep: &serde_json::Value) -> String {
             }
         })
         .collect();
-    let mut done = 0;
+    let (mut done, mut gone) = (0, 0);
     let mut parts = Vec::new();
     for (t, name) in tables.iter().zip(&names) {
         let bad = u(t, "leaf_pages_damaged") + u(t, "leaf_pages_missing");
         let partial = u(t, "partial_rows");
+        let rows = [
+            "rows_written",
+            "deleted_rows",
+            "uncertain_rows",
+            "partial_rows",
+        ];
+        if u(t, "leaf_pages") + bad + rows.iter().map(|k| u(t, k)).sum::<u64>() == 0 {
+            gone += 1;
+            continue;
+        }
         if bad == 0 && partial == 0 {
             done += 1;
             continue;
@@ -167,10 +177,16 @@ fn expected_sentence(rep: &serde_json::Value) -> String {
         }
         parts.push(s);
     }
-    let mut out = format!("{done} of {} tables complete", tables.len());
+    let mut out = format!("{done} of {} tables complete", tables.len() - gone);
     for p in parts {
         out += "; ";
         out += &p;
+    }
+    if gone > 0 {
+        out += &format!(
+            "; no page found of {gone} more table{}",
+            if gone == 1 { "" } else { "s" }
+        );
     }
     out
 }
@@ -348,11 +364,31 @@ fn demo_disk_report() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("demo.img");
     std::fs::write(&img, common::unzstd("demo.img.zst")).unwrap();
+    // A schema of a table the disk does not hold: listed, not complete.
+    let nowhere = dir.path().join("nowhere.sql");
+    std::fs::write(
+        &nowhere,
+        "CREATE TABLE nowhere (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB;\n",
+    )
+    .unwrap();
     let out = dir.path().join("out");
-    let (html, rep) = recover(&img, &out);
+    common::recover_with(
+        &img,
+        &out,
+        &[std::ffi::OsStr::new("--schema"), nowhere.as_os_str()],
+        0,
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let rep: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     assert_balanced(&html);
     assert_self_contained(&html);
     let sentence = expected_sentence(&rep);
+    assert!(
+        sentence.ends_with("; no page found of 1 more table"),
+        "{sentence}"
+    );
+    assert!(html.contains(">nowhere</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td>"));
     // The demo disk: users lost 4 leaf pages, the other tables are whole.
     assert!(
         sentence

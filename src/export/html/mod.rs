@@ -70,13 +70,13 @@ pub fn render(rec: &Recovery, store: &PageStore, image_size: u64, image_name: &s
 }
 
 const CSS: &str = "\
-body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;margin:24px auto;max-width:1100px;padding:0 16px}\
+body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;margin:24px auto;max-width:1140px;padding:0 16px}\
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:26px 0 8px;border-bottom:1px solid #ddd}\
 .sub{color:#666;margin:0}.lead{font-size:16px}\
 table{border-collapse:collapse}td,th{padding:3px 8px;text-align:right;white-space:nowrap}\
 th{font-weight:600;border-bottom:1px solid #ccc}td.n,th.n{text-align:left}\
 tr.bad td.n{color:#b00}\
-.bar{display:flex;width:170px;height:12px;background:#eee;border-radius:2px;overflow:hidden}\
+.bar{display:flex;width:140px;height:12px;background:#eee;border-radius:2px;overflow:hidden}\
 .bar span{display:block;height:12px}\
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-1px;margin-right:5px;border:1px solid #0002}\
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;margin:8px 0}\

@@ -60,6 +60,13 @@ pub fn complete(t: &TableRecovery) -> bool {
     bad_pages(t) == 0 && t.partial_rows == 0
 }
 
+/// Nothing of the table was found: no leaf page, good or bad, and no row.
+pub fn absent(t: &TableRecovery) -> bool {
+    t.leaf_pages == 0
+        && bad_pages(t) == 0
+        && t.rows_written + t.deleted_rows + t.uncertain_rows + t.partial_rows == 0
+}
+
 /// Rows recovered as a percentage of those plus the estimated lost ones.
 fn percent(t: &TableRecovery, lost: u64) -> f64 {
     let got = (t.rows_written + t.partial_rows) as f64;
@@ -123,8 +130,13 @@ pub fn damage_words(t: &TableRecovery, name: &str) -> String {
 /// The first paragraph: `12 of 14 tables complete; users 98.7 %: …`.
 pub fn sentence(h: &mut String, rec: &Recovery) {
     let names = display_names(rec);
-    let n = rec.tables.len() as u64;
-    let done = rec.tables.iter().filter(|t| complete(t)).count() as u64;
+    let gone = rec.tables.iter().filter(|t| absent(t)).count() as u64;
+    let n = rec.tables.len() as u64 - gone;
+    let done = rec
+        .tables
+        .iter()
+        .filter(|t| complete(t) && !absent(t))
+        .count() as u64;
     let rows: u64 = rec.tables.iter().map(|t| t.rows_written as u64).sum();
     let _ = write!(
         h,
@@ -143,6 +155,14 @@ pub fn sentence(h: &mut String, rec: &Recovery) {
             h,
             "; and {} more incomplete",
             plural((bad.len() - SENTENCE_CAP) as u64, "table", "tables")
+        );
+    }
+    if gone > 0 {
+        let _ = write!(
+            h,
+            "; no page found of {} more {}",
+            num(gone),
+            if gone == 1 { "table" } else { "tables" }
         );
     }
     let _ = writeln!(
