@@ -4,6 +4,7 @@
 
 mod extract;
 mod ls;
+mod page;
 mod progress;
 mod recover;
 mod scan;
@@ -226,6 +227,9 @@ pub enum Command {
         #[arg(long, value_parser = parse_size)]
         max_memory: Option<u64>,
     },
+    /// Inspect one InnoDB page: a hexyl-style dump with its regions named,
+    /// its header fields, records (rows with --schema) and checksums.
+    Page(page::PageArgs),
 }
 
 /// Parses `123`, `0x1000`, `4K`, `16M`, `2G`, `1T` (binary units).
@@ -323,6 +327,7 @@ pub fn main() -> ExitCode {
             *json,
             *max_memory,
         ),
+        Command::Page(args) => page::run(args),
     };
     match result {
         Ok(code) => code,

@@ -27,6 +27,7 @@ mod corpus_scan;
 mod fs_view;
 mod load_sql;
 mod memory;
+mod page_cmd;
 mod recover_btree;
 mod recover_cli;
 mod recover_files;
