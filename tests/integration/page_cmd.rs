@@ -312,3 +312,56 @@ fn auto_colour_is_off_when_piped() {
     assert!(!out.contains("rows as"));
     assert!(out.contains("  record   1  heap   6  offset   536           next   226\n"));
 }
+
+#[test]
+fn copies_and_page_zero() {
+    let im = images();
+    // shop.users page 53 has two copies: one in the doublewrite buffer of
+    // ibdata1, one in users.ibd (same LSN).
+    let (code, out, err) = page(&[
+        im.good.as_ref(),
+        "--space".as_ref(),
+        "23".as_ref(),
+        "--page".as_ref(),
+        "53".as_ref(),
+        "--copy".as_ref(),
+        "1".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("copy 1 of 2 of space 23 page 53"));
+    assert!(out
+        .contains("    copy 0: offset 14241792 LSN 10789471 ok, /var/lib/mysql/ibdata1 page 64\n"));
+    assert!(out.contains(
+        "  ▶ copy 1: offset 24375296 LSN 10789471 ok, /var/lib/mysql/shop/users.ibd page 53\n"
+    ));
+    assert_eq!(field(&out, "page no"), "53");
+    let (code, _, err) = page(&[
+        im.good.as_ref(),
+        "--space".as_ref(),
+        "23".as_ref(),
+        "--page".as_ref(),
+        "53".as_ref(),
+        "--copy".as_ref(),
+        "2".as_ref(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("space 23 page 53 has 2 copies (0..1); --copy 2 is not one"),
+        "{err}"
+    );
+    // Page 0 of types.t_dynamic: FSP header and extent descriptors.
+    let (code, out, err) = page(&[
+        im.good.as_ref(),
+        "--space".as_ref(),
+        "7".as_ref(),
+        "--page".as_ref(),
+        "0".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("◀ FSP header") && out.contains("◀ XDES entries (256 of 40 bytes)"));
+    assert_eq!(field(&out, "size"), "12 pages");
+    assert_eq!(
+        field(&out, "flags"),
+        "0x00000015 (page size 16384, full_crc32)"
+    );
+}

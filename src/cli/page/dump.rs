@@ -238,7 +238,6 @@ pub fn dump(p: &mut Painter, page: &[u8], regions: &[Region], marks: &[Mark]) {
             && labels.is_empty()
             && e - s == 16
             && page[s..e] == page[s - 16..s]
-            && at[s..e] == at[s - 16..s]
             && !marks.iter().any(|m| (s - 16..e).contains(&m.at));
         if same_as_before {
             if !squeezing {

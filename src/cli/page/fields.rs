@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use salvage::bytes::{be_u16, be_u32, be_u64};
 use salvage::innodb::checksum;
 use salvage::innodb::fil::{self, FilHeader, BUF_NO_CHECKSUM_MAGIC, FIL_NULL, FIL_PAGE_DATA};
+use salvage::innodb::fsp::{sizes_from_flags, FspHeader};
 use salvage::innodb::page_header::*;
 use salvage::innodb::rows::{PageText, RecordOrigin};
 use salvage::schema::TableDef;
@@ -253,4 +254,24 @@ pub fn checksums(out: &mut String, page: &[u8], zip: bool) {
             "✗"
         }
     );
+}
+
+/// The FSP header of a tablespace's page 0.
+pub fn fsp_fields(out: &mut String, page: &[u8]) {
+    let Some(h) = FspHeader::parse(page) else {
+        return;
+    };
+    let _ = writeln!(out, "FSP header");
+    let _ = writeln!(out, "  space id      {}", h.space_id);
+    let _ = writeln!(out, "  size          {} pages", h.size_pages);
+    let _ = writeln!(out, "  free limit    {}", h.free_limit);
+    let sizes = sizes_from_flags(h.flags).map_or("invalid".to_string(), |s| {
+        format!(
+            "page size {}{}{}",
+            s.logical,
+            s.zip.map_or(String::new(), |z| format!(", compressed {z}")),
+            if s.full_crc32 { ", full_crc32" } else { "" }
+        )
+    });
+    let _ = writeln!(out, "  flags         0x{:08x} ({sizes})", h.flags);
 }
