@@ -151,7 +151,10 @@ fn expected_sentence(rep: &serde_json::Value) -> String {
         let mut s = name.clone();
         let live = u(t, "rows_written") + partial;
         if bad > 0 {
-            let lost = (bad as f64 * live as f64 / u(t, "leaf_pages") as f64).round() as u64;
+            // report.json's estimate: bad pages times live rows per good leaf.
+            let lost = u(t, "rows_lost_estimate");
+            let per_page = live as f64 / u(t, "leaf_pages") as f64;
+            assert_eq!(lost, (bad as f64 * per_page).round() as u64);
             let pct = 100.0 * live as f64 / (live + lost) as f64;
             s += &format!(
                 " {pct:.1} %: about {} row{} lost in {bad} page{}",

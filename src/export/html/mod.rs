@@ -159,6 +159,119 @@ mod tests {
         assert_eq!(esc("a\u{0}b"), "a\u{fffd}b");
     }
 
+    /// A recovery of `n` tables of hostile names, each with many notes
+    /// and bad pages: one made by [`crate::recover::recover`] from a
+    /// schema and no pages, copied and filled in.
+    fn big_recovery(n: usize) -> Recovery {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.img");
+        std::fs::write(&path, vec![0u8; 4096]).unwrap();
+        let image = crate::image::Image::open(&path, crate::image::ReadMode::Pread).unwrap();
+        let (defs, _) = crate::schema::sql::parse_schema_lenient(
+            "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10));",
+            Some("db"),
+            &Default::default(),
+        );
+        let opts = crate::recover::RecoverOptions {
+            user_schemas: defs,
+            ..Default::default()
+        };
+        let mut rec = crate::recover::recover(
+            &image,
+            &PageStore::default(),
+            &Default::default(),
+            &opts,
+            &|_, _| {},
+        );
+        let one = rec.tables.pop().expect("the schema's table");
+        rec.tables = (0..n)
+            .map(|i| {
+                let mut t = one.clone();
+                t.db = "d<b>".to_string();
+                t.table = format!("<script>alert({i})</script>&\"'");
+                t.space_id = Some(i as u32 + 1);
+                t.index_id = Some(i as u64 + 100);
+                t.rows_written = 1000 + i;
+                t.deleted_rows = 3;
+                t.partial_rows = i % 2;
+                t.uncertain_rows = 7;
+                t.leaf_pages = 10;
+                t.leaf_pages_damaged = 1;
+                t.leaf_pages_missing = 2;
+                t.notes = vec![format!("<b>note</b> {}", "x".repeat(200)); 50];
+                t
+            })
+            .collect();
+        rec.tables_without_pages = vec!["<i>".to_string(); 500];
+        rec.schema_errors = vec!["e".repeat(300); 500];
+        rec
+    }
+
+    /// A 1 TiB image holding a page every 4 MiB (of every status, of the
+    /// tables and not), a hundred thousand damaged.
+    fn big_store(tables: u32) -> (PageStore, u64) {
+        use crate::carve::{PageRecord, Reason, Status};
+        let size = 1u64 << 40;
+        let mut store = PageStore::default();
+        let statuses = [
+            Status::Ok,
+            Status::Ok,
+            Status::Damaged,
+            Status::Repaired,
+            Status::Reassembled,
+        ];
+        let n = (size >> 22) as u32;
+        store.pages = (0..n)
+            .map(|i| PageRecord {
+                offset: (i as u64) << 22,
+                lsn: i as u64,
+                index_id: (i % tables) as u64 + 100,
+                space_id: i % tables + 1,
+                page_no: i,
+                phys_size: 16384,
+                logical_size: 16384,
+                page_type: crate::innodb::fil::FIL_PAGE_INDEX,
+                level: (i % 7 == 0) as u16,
+                n_recs: 10,
+                checksum: crate::innodb::checksum::ChecksumKind::Crc32c,
+                status: statuses[i as usize % statuses.len()],
+                reason: Reason::NoTrailer { found: 0 },
+            })
+            .collect();
+        (store, size)
+    }
+
+    #[test]
+    fn worst_case_stays_small_and_escaped() {
+        let rec = big_recovery(5000);
+        let (store, size) = big_store(5000);
+        let t = std::time::Instant::now();
+        let h = render(&rec, &store, size, "<disk>.img");
+        let took = t.elapsed();
+        assert!(h.len() < 5 << 20, "{} bytes", h.len());
+        assert!(took.as_secs_f64() < 1.0, "{took:?}");
+        assert!(!h.contains("<script>") && !h.contains("<b>") && !h.contains("<i>"));
+        assert!(h.contains("&lt;script&gt;alert(0)&lt;/script&gt;&amp;&quot;&#39;"));
+        assert!(
+            h.contains("and 4,000 more tables (see report.json)"),
+            "table cap"
+        );
+        assert!(
+            h.contains("; and 4,980 more incomplete tables"),
+            "sentence cap"
+        );
+        assert!(
+            h.contains("<li>notes: 50 in report.json</li>"),
+            "notes budget"
+        );
+        assert!(h.matches("<rect ").count() <= map::MAX_CELLS as usize);
+        let damaged = store.damaged().count() as u64;
+        assert!(h.contains(&format!(
+            "and {} more</p>",
+            num(damaged - map::LIST_CAP as u64)
+        )));
+    }
+
     #[test]
     fn numbers_and_sizes() {
         assert_eq!(num(0), "0");

@@ -2,8 +2,9 @@
 //! complete each table is, a table of the rows in each output file with a
 //! bar per table, and what could not be tied to a table.
 //!
-//! "Rows lost" is an estimate: the leaf pages found only damaged or not
-//! found at all, times the table's live rows per good leaf page.
+//! "Rows lost" is an estimate ([`TableRecovery::lost_estimate`], as in
+//! report.json): the leaf pages found only damaged or not found at all,
+//! times the table's live rows per good leaf page.
 
 use std::fmt::Write as _;
 
@@ -13,9 +14,13 @@ use crate::recover::{Recovery, TableRecovery};
 /// Tables listed by name in the summary sentence; the rest are counted.
 const SENTENCE_CAP: usize = 20;
 /// Tables given a row (and bar) in the table of tables.
-const TABLE_CAP: usize = 2000;
+const TABLE_CAP: usize = 1000;
 /// Notes shown per table, and entries per list of [`others`].
 const NOTES_CAP: usize = 20;
+/// Notes shown for all tables together.
+const NOTES_BUDGET: usize = 400;
+/// Characters of a name shown (longer ones are cut, with `…`).
+const NAME_CAP: usize = 80;
 
 /// The name a table is shown by: `table` alone when no other table of the
 /// recovery has that name, else `db.table`.
@@ -27,10 +32,15 @@ pub fn display_names(rec: &Recovery) -> Vec<String> {
     rec.tables
         .iter()
         .map(|t| {
-            if count[t.table.as_str()] > 1 {
+            let name = if count[t.table.as_str()] > 1 {
                 format!("{}.{}", t.db, t.table)
             } else {
                 t.table.clone()
+            };
+            if name.chars().count() > NAME_CAP {
+                name.chars().take(NAME_CAP).chain(['\u{2026}']).collect()
+            } else {
+                name
             }
         })
         .collect()
@@ -39,20 +49,6 @@ pub fn display_names(rec: &Recovery) -> Vec<String> {
 /// Leaf pages found only damaged or not at all.
 pub fn bad_pages(t: &TableRecovery) -> u64 {
     (t.leaf_pages_damaged + t.leaf_pages_missing) as u64
-}
-
-/// Estimated rows on the bad leaf pages: their number times the live rows
-/// per good leaf page (`None` when no leaf page is good to measure by).
-pub fn lost_estimate(t: &TableRecovery) -> Option<u64> {
-    let bad = bad_pages(t);
-    if bad == 0 {
-        return Some(0);
-    }
-    if t.leaf_pages == 0 {
-        return None;
-    }
-    let live = (t.rows_written + t.partial_rows) as f64;
-    Some((bad as f64 * live / t.leaf_pages as f64).round() as u64)
 }
 
 /// Complete: no leaf page lost and no row with a column guessed.
@@ -90,7 +86,7 @@ fn pct_text(p: f64) -> String {
 pub fn damage_words(t: &TableRecovery, name: &str) -> String {
     let mut s = esc(name);
     let bad = bad_pages(t);
-    match lost_estimate(t) {
+    match t.lost_estimate() {
         Some(lost) if bad > 0 => {
             let _ = write!(
                 s,
@@ -153,8 +149,13 @@ pub fn sentence(h: &mut String, rec: &Recovery) {
     if bad.len() > SENTENCE_CAP {
         let _ = write!(
             h,
-            "; and {} more incomplete",
-            plural((bad.len() - SENTENCE_CAP) as u64, "table", "tables")
+            "; and {} more incomplete {}",
+            num((bad.len() - SENTENCE_CAP) as u64),
+            if bad.len() - SENTENCE_CAP == 1 {
+                "table"
+            } else {
+                "tables"
+            }
         );
     }
     if gone > 0 {
@@ -214,8 +215,9 @@ pub fn tables(h: &mut String, rec: &Recovery) {
          <th>.uncertain.csv</th><th>.partial.csv</th><th>leaf pages</th>\
          <th>damaged</th><th>missing</th><th>lost (about)</th><th class=\"n\">rows</th></tr>\n",
     );
+    let mut budget = NOTES_BUDGET;
     for (t, name) in rec.tables.iter().zip(&names).take(TABLE_CAP) {
-        let lost = lost_estimate(t);
+        let lost = t.lost_estimate();
         let lost_text = match lost {
             Some(0) => "0".to_string(),
             Some(n) => num(n),
@@ -252,14 +254,21 @@ pub fn tables(h: &mut String, rec: &Recovery) {
         h.push_str("</div></td></tr>\n");
         if !t.notes.is_empty() {
             h.push_str("<tr><td></td><td colspan=\"9\" class=\"r\"><ul class=\"notes\">");
-            for n in t.notes.iter().take(NOTES_CAP) {
+            let shown = t.notes.len().min(NOTES_CAP).min(budget);
+            budget -= shown;
+            for n in &t.notes[..shown] {
                 let _ = write!(h, "<li>{}</li>", esc(n));
             }
-            if t.notes.len() > NOTES_CAP {
+            if t.notes.len() > shown {
                 let _ = write!(
                     h,
-                    "<li>and {} more (report.json)</li>",
-                    num((t.notes.len() - NOTES_CAP) as u64)
+                    "<li>{} {} in report.json</li>",
+                    if shown > 0 { "and" } else { "notes:" },
+                    if shown > 0 {
+                        format!("{} more", num((t.notes.len() - shown) as u64))
+                    } else {
+                        num(t.notes.len() as u64)
+                    }
                 );
             }
             h.push_str("</ul></td></tr>\n");
@@ -269,8 +278,8 @@ pub fn tables(h: &mut String, rec: &Recovery) {
     if rec.tables.len() > TABLE_CAP {
         let _ = writeln!(
             h,
-            "<p>and {} more (see report.json)</p>",
-            plural((rec.tables.len() - TABLE_CAP) as u64, "table", "tables")
+            "<p>and {} more tables (see report.json)</p>",
+            num((rec.tables.len() - TABLE_CAP) as u64)
         );
     }
 }
@@ -287,7 +296,7 @@ fn list(h: &mut String, head: &str, items: &[String]) {
     if items.len() > NOTES_CAP {
         let _ = write!(
             h,
-            "<li>and {} more (report.json)</li>",
+            "<li>and {} more in report.json</li>",
             num((items.len() - NOTES_CAP) as u64)
         );
     }
