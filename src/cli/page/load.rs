@@ -9,6 +9,7 @@ use salvage::carve::pages::{is_zip, page_bytes_sized, StorePages};
 use salvage::carve::store::PageStore;
 use salvage::carve::{PageRecord, Reason, Status};
 use salvage::image::Image;
+use salvage::innodb::fil::FilHeader;
 use salvage::innodb::lob::{NoPages, PageSource};
 use salvage::innodb::repair::Fix;
 
@@ -87,6 +88,17 @@ pub fn at_offset(image: &Image, off: u64, size: Option<u64>) -> Result<Shown<'st
             "offset {off} (0x{off:x}): only {} bytes to the end of the image",
             page.len()
         )));
+    }
+    if let (true, Some(h)) = (
+        rec.is_some_and(|r| r.status == Status::Damaged),
+        FilHeader::parse(&page),
+    ) {
+        // The carver reads a page of a fragmented file through the file's
+        // block map: its bytes are not all here.
+        notes.push(format!(
+            "a page of a fragmented file reads whole only through its file: try --space {} --page {}",
+            h.space_id, h.page_no
+        ));
     }
     let (checked, on_disk) = physical(image, off, rec.as_ref(), &page);
     Ok(Shown {
