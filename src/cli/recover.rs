@@ -128,6 +128,8 @@ pub fn run(
     salvage::export::html::write_html(out, &rec, store, image.size(), &name.to_string_lossy())
         .map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;
 
+    eprintln!("{}", closing_words(&rec, out));
+
     let stdout = io::stdout();
     let mut w = BufWriter::new(stdout.lock());
     if json {
@@ -163,6 +165,22 @@ fn default_memory() -> usize {
         })
         .unwrap_or(8 << 30);
     (total / 16).clamp(64 << 20, 256 << 20)
+}
+
+/// What `recover` ends with on stderr: the report's summary sentence, the
+/// rows of the other files, and where the report is.
+fn closing_words(rec: &Recovery, out: &Path) -> String {
+    let sum = |f: fn(&salvage::recover::TableRecovery) -> usize| -> usize {
+        rec.tables.iter().map(f).sum()
+    };
+    format!(
+        "recover: {} Also {} deleted, {} uncertain and {} partial rows. Report: {} (and report.json)",
+        salvage::export::html::summary::sentence_text(rec),
+        sum(|t| t.deleted_rows),
+        sum(|t| t.uncertain_rows),
+        sum(|t| t.partial_rows),
+        out.join("report.html").display()
+    )
 }
 
 /// Moves `bar` to `done` of `total`.

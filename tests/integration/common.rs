@@ -286,3 +286,17 @@ pub fn recover_with<S: AsRef<std::ffi::OsStr>>(
     );
     o
 }
+
+/// The bytes of an output file as two runs of the same recovery must agree
+/// on: `report.json` without the seconds each stage took.
+pub fn comparable(path: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if path.file_name().is_some_and(|n| n == "report.json") {
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("seconds");
+        }
+        return serde_json::to_vec_pretty(&v).unwrap();
+    }
+    bytes
+}

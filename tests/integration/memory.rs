@@ -19,7 +19,7 @@ fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
                 stack.push(p);
             } else {
                 let rel = p.strip_prefix(dir).unwrap().to_path_buf();
-                out.insert(rel, std::fs::read(&p).unwrap());
+                out.insert(rel, common::comparable(&p));
             }
         }
     }

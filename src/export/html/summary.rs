@@ -84,7 +84,7 @@ fn pct_text(p: f64) -> String {
 /// What is wrong with an incomplete table, in words:
 /// `users 98.7 %: about 254 rows lost in 2 pages`.
 pub fn damage_words(t: &TableRecovery, name: &str) -> String {
-    let mut s = esc(name);
+    let mut s = name.to_string();
     let bad = bad_pages(t);
     match t.lost_estimate() {
         Some(lost) if bad > 0 => {
@@ -123,8 +123,11 @@ pub fn damage_words(t: &TableRecovery, name: &str) -> String {
     s
 }
 
-/// The first paragraph: `12 of 14 tables complete; users 98.7 %: …`.
-pub fn sentence(h: &mut String, rec: &Recovery) {
+/// The summary in words, as plain text: `12 of 14 tables complete; users
+/// 98.7 %: about 254 rows lost in 2 pages; …` (the report's first
+/// paragraph, and what `recover` ends with on stderr).
+pub fn sentence_text(rec: &Recovery) -> String {
+    let mut h = String::new();
     let names = display_names(rec);
     let gone = rec.tables.iter().filter(|t| absent(t)).count() as u64;
     let n = rec.tables.len() as u64 - gone;
@@ -136,7 +139,7 @@ pub fn sentence(h: &mut String, rec: &Recovery) {
     let rows: u64 = rec.tables.iter().map(|t| t.rows_written as u64).sum();
     let _ = write!(
         h,
-        "<p class=\"lead\">{} of {} complete",
+        "{} of {} complete",
         num(done),
         plural(n, "table", "tables")
     );
@@ -166,11 +169,17 @@ pub fn sentence(h: &mut String, rec: &Recovery) {
             if gone == 1 { "table" } else { "tables" }
         );
     }
-    let _ = writeln!(
+    let _ = write!(
         h,
-        ". {} written to the tables&#39; CSV files.</p>",
+        ". {} written to the tables' CSV files.",
         plural(rows, "live row", "live rows")
     );
+    h
+}
+
+/// The first paragraph: [`sentence_text`], and how rows lost are counted.
+pub fn sentence(h: &mut String, rec: &Recovery) {
+    let _ = writeln!(h, "<p class=\"lead\">{}</p>", esc(&sentence_text(rec)));
     if rec.tables.iter().any(|t| bad_pages(t) > 0) {
         h.push_str(
             "<p class=\"sub\">Rows lost are an estimate: leaf pages found only damaged or not \
