@@ -28,6 +28,7 @@ mod placement;
 mod rows;
 mod schemas;
 pub mod sources;
+pub mod spaces;
 mod spool;
 mod survey;
 mod tables;
@@ -348,6 +349,12 @@ pub struct Recovery {
     pub redo: Option<crate::carve::redo::RedoReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seconds: Option<Seconds>,
+    /// Every tablespace with a page found: pages found, expected, not found.
+    pub tablespaces: Vec<spaces::SpaceReport>,
+    /// Damaged page copies (the first 10,000, in image order).
+    pub damaged_pages: Vec<spaces::DamagedPage>,
+    /// Damaged page copies in all.
+    pub damaged_pages_total: usize,
 }
 
 /// Runs recovery on a carved image, every row kept in memory (in each
@@ -398,7 +405,11 @@ pub fn recover_into(
         sink,
     )?;
     sources::attribute(&mut tables, &placement, &indexes, files);
+    let (damaged_pages, damaged_pages_total) = spaces::damaged_pages(&src);
     Ok(Recovery {
+        tablespaces: spaces::space_reports(&src, files),
+        damaged_pages,
+        damaged_pages_total,
         version: REPORT_VERSION,
         image: None,
         seconds: None,

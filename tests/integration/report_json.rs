@@ -89,6 +89,22 @@ fn demo_disk_report_matches_its_golden_file() {
     assert_eq!(users["rows_written"], 2456);
     let lost = users["rows_lost_estimate"].as_u64().unwrap();
     assert!((400..=600).contains(&lost), "estimate {lost}");
+    // Its tablespace lists the lost pages among those not found.
+    let space = r["tablespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["file"] == "/var/lib/mysql/shop/users.ibd")
+        .unwrap();
+    assert_eq!(space["pages_expected"], 50);
+    let ranges: Vec<[u64; 2]> = space["pages_not_found"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| [r[0].as_u64().unwrap(), r[1].as_u64().unwrap()])
+        .collect();
+    let holes: u64 = ranges.iter().map(|[a, b]| b - a + 1).sum();
+    assert!(holes >= 4, "{ranges:?}");
     assert_eq!(r["image"]["format"], "raw");
     assert_eq!(r["image"]["layout"]["filesystems"][0]["kind"], "ext4");
     golden("demo", &r);
@@ -114,6 +130,9 @@ fn damage_recipe_reports_match_their_golden_files() {
             assert!(users["rows_from"]["repaired_pages"].as_u64().unwrap() > 0);
         } else {
             assert!(users["uncertain_rows"].as_u64().unwrap() > 0);
+            // The 7 copies `scan` lists as damaged on this image.
+            assert_eq!(r["damaged_pages_total"], 7);
+            assert_eq!(r["damaged_pages"].as_array().unwrap().len(), 7);
         }
         golden(name, &r);
     }
