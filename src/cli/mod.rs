@@ -226,6 +226,10 @@ pub enum Command {
         /// Rows past it wait in a temporary file in OUT.
         #[arg(long, value_parser = parse_size)]
         max_memory: Option<u64>,
+        /// Also compute the SHA-256 of the whole image for the report (reads
+        /// every byte once more).
+        #[arg(long)]
+        hash: bool,
     },
     /// Inspect one InnoDB page: a hexyl-style dump with its regions named,
     /// its header fields, records (rows with --schema) and checksums.
@@ -318,6 +322,7 @@ pub fn main() -> ExitCode {
             db,
             json,
             max_memory,
+            hash,
         } => recover::run(
             image,
             out,
@@ -326,6 +331,7 @@ pub fn main() -> ExitCode {
             db.as_deref(),
             *json,
             *max_memory,
+            *hash,
         ),
         Command::Page(args) => page::run(args),
     };

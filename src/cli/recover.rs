@@ -15,6 +15,7 @@ use salvage::schema::TableDef;
 use super::scan::carve_image;
 use super::{pool, progress, Fatal, ImageArgs};
 
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     args: &ImageArgs,
     out: &Path,
@@ -23,6 +24,7 @@ pub fn run(
     db: Option<&str>,
     json: bool,
     max_memory: Option<u64>,
+    hash: bool,
 ) -> Result<ExitCode, Fatal> {
     let mut opts = RecoverOptions {
         only: only.to_vec(),
@@ -107,6 +109,10 @@ pub fn run(
     let mut rec = rec.map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;
     rec.schema_errors.extend(warnings);
     rec.redo = carved.redo.clone();
+    rec.seconds = Some(Seconds {
+        carve: carve_secs,
+        recover: started.elapsed().as_secs_f64() - carve_secs,
+    });
     rec.image = Some(ImageReport {
         path: args.image.display().to_string(),
         size: image.size(),
@@ -117,10 +123,12 @@ pub fn run(
         },
         layout: carved.layout.clone(),
         rejected_candidates: store.rejected,
-    });
-    rec.seconds = Some(Seconds {
-        carve: carve_secs,
-        recover: started.elapsed().as_secs_f64() - carve_secs,
+        sha256: hash.then(|| {
+            let bar = progress::bytes(image.size(), "hashing");
+            let h = salvage::image::sha256::of_image(&image, &|done| bar.set_position(done));
+            bar.finish_and_clear();
+            h
+        }),
     });
     salvage::export::write_reports(out, &rec)
         .map_err(|e| Fatal(format!("cannot write to {}: {e}", out.display())))?;

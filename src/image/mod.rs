@@ -18,6 +18,7 @@ use memmap2::Mmap;
 pub mod memory;
 pub mod overlay;
 pub mod qcow2;
+pub mod sha256;
 
 /// The sector size: the granularity of the scan and of unreadable ranges.
 pub const SECTOR: u64 = 512;

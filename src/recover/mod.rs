@@ -318,6 +318,9 @@ pub struct ImageReport {
     pub layout: crate::layout::Summary,
     /// Damaged candidates dropped because they cannot be pages.
     pub rejected_candidates: usize,
+    /// SHA-256 of every byte of the image (`--hash`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// Seconds each stage took (set by the caller).

@@ -137,3 +137,23 @@ fn damage_recipe_reports_match_their_golden_files() {
         golden(name, &r);
     }
 }
+
+/// `--hash`: the report names the image by its SHA-256, the same digest
+/// coreutils' `sha256sum` gives.
+#[test]
+fn hash_is_the_images_sha256() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("demo.img");
+    std::fs::write(&img, common::unzstd("demo.img.zst")).unwrap();
+    let out = dir.path().join("out");
+    common::recover_with(&img, &out, &["--hash"], 0);
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let sum = std::process::Command::new("sha256sum")
+        .arg(&img)
+        .output()
+        .expect("sha256sum (coreutils)");
+    let want = String::from_utf8(sum.stdout).unwrap();
+    let want = want.split_whitespace().next().unwrap();
+    assert_eq!(r["image"]["sha256"], want);
+}
