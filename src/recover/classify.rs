@@ -66,7 +66,7 @@ pub(super) struct Found<'a> {
 }
 
 /// Record `j` of copy `i`.
-fn found<'a>(i: usize, meta: &CopyMeta, text: &'a PageText, j: usize) -> Found<'a> {
+pub(super) fn found<'a>(i: usize, meta: &CopyMeta, text: &'a PageText, j: usize) -> Found<'a> {
     let r = &text.records[j];
     Found {
         key: text.key(j),

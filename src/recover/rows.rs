@@ -159,13 +159,7 @@ pub(super) fn recover_index(
         .filter(|(_, &c)| !c)
         .map(|(o, _)| Found {
             key: s.key(o),
-            lsn: o.lsn,
-            at: o.at,
-            full: o.full,
-            trx_id: o.trx_id,
-            listed: o.listed,
-            delete_marked: o.delete_marked,
-            role: o.role,
+            ..o.rec
         })
         .collect();
     others.extend(late.iter().map(|(k, f)| Found { key: k, ..*f }));

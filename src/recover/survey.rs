@@ -19,27 +19,22 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use super::classify::{candidate, KeyOrder, OwnedSpan};
+use super::classify::{candidate, found, Found, KeyOrder, OwnedSpan};
 use super::leaf_pages::Role;
 use super::rows::{decode_copy, CopyMeta};
-use super::{Memory, RowRef, Tick};
+use super::{Memory, Tick};
 use crate::carve::pages::StorePages;
 use crate::carve::PageRecord;
-use crate::innodb::rows::{PageText, RecordOrigin};
+use crate::innodb::rows::PageText;
 use crate::schema::TableDef;
 
-/// A record that is not a live candidate, with its key in [`Survey::keys`].
+/// A record that is not a live candidate: what classifies it, its key
+/// (`rec.key` is left empty) in [`Survey::keys`].
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Other {
     pub key_start: usize,
     pub key_len: u32,
-    pub lsn: u64,
-    pub at: RowRef,
-    pub full: bool,
-    pub trx_id: u64,
-    pub listed: bool,
-    pub delete_marked: bool,
-    pub role: Role,
+    pub rec: Found<'static>,
 }
 
 /// What the first pass keeps of one newest copy with live candidates.
@@ -168,16 +163,10 @@ impl Survey {
             self.others.push(Other {
                 key_start: self.keys.len(),
                 key_len: key.len() as u32,
-                lsn: meta.lsn,
-                at: RowRef {
-                    page: i as u32,
-                    rec: j as u32,
+                rec: Found {
+                    key: &[],
+                    ..found(i, meta, text, j)
                 },
-                full: text.is_full(j),
-                trx_id: r.trx_id.unwrap_or(0),
-                listed: r.origin == RecordOrigin::Live,
-                delete_marked: r.delete_marked,
-                role: meta.role,
             });
             self.keys.extend_from_slice(key);
         }
