@@ -396,7 +396,8 @@ enum PhysKind<'t> {
     RollPtr,
 }
 
-fn column_spec(col: &Column, compact: bool, prefix: Option<u32>) -> FieldSpec {
+/// The record field a column (or its first `prefix` bytes) takes.
+pub fn column_spec(col: &Column, compact: bool, prefix: Option<u32>) -> FieldSpec {
     let (max_len, big) = max_len_and_big(col);
     let mut fixed = fixed_len(col, compact);
     let mut max = max_len.max(fixed.unwrap_or(0) as u64);

@@ -222,6 +222,13 @@ pub fn dump(p: &mut Painter, page: &[u8], regions: &[Region], marks: &[Mark]) {
             *x = Some(i as u32);
         }
     }
+    // Byte `b` at `i`: its class's colour on its region's shade, reversed
+    // when marked.
+    let byte_look = |i: usize, b: u8| Look {
+        fg: Some(fg(b)),
+        rev: marks.iter().any(|m| m.at == i),
+        ..bg_look(at[i].map(|x| &regions[x as usize]))
+    };
     let offset_style = Look::fg(AnsiColors::BrightBlack);
     p.plain(TOP);
     p.plain("\n");
@@ -259,24 +266,18 @@ pub fn dump(p: &mut Painter, page: &[u8], regions: &[Region], marks: &[Mark]) {
                     p.plain("   ");
                     continue;
                 };
-                let region = at[i].map(|x| &regions[x as usize]);
                 // The space before a byte is shaded when the byte before
                 // it in the group is of the same region.
                 let joined = k > 0 && at[i - 1] == at[i];
                 p.put(
                     " ",
                     if joined {
-                        bg_look(region)
+                        bg_look(at[i].map(|x| &regions[x as usize]))
                     } else {
                         Look::default()
                     },
                 );
-                let st = Look {
-                    fg: Some(fg(b)),
-                    rev: marks.iter().any(|m| m.at == i),
-                    ..bg_look(region)
-                };
-                p.put(&format!("{b:02x}"), st);
+                p.put(&format!("{b:02x}"), byte_look(i, b));
             }
             p.plain(if g == 0 { " ┊" } else { " │" });
         }
@@ -287,12 +288,7 @@ pub fn dump(p: &mut Painter, page: &[u8], regions: &[Region], marks: &[Mark]) {
                     p.plain(" ");
                     continue;
                 };
-                let region = at[i].map(|x| &regions[x as usize]);
-                let st = Look {
-                    fg: Some(fg(b)),
-                    rev: marks.iter().any(|m| m.at == i),
-                    ..bg_look(region)
-                };
+                let st = byte_look(i, b);
                 p.put(glyph(b).encode_utf8(&mut [0; 4]), st);
             }
             p.plain(if g == 0 { "┊" } else { "│" });

@@ -48,28 +48,15 @@ pub fn fil_fields(out: &mut String, page: &[u8], full_crc32: bool) {
     );
     let _ = writeln!(out, "  space id      {}", h.space_id);
     let _ = writeln!(out, "FIL trailer");
-    if full_crc32 {
-        let _ = writeln!(
-            out,
-            "  LSN low       0x{:08x}",
-            be_u32(page, n - 8).unwrap_or(0)
-        );
-        let _ = writeln!(
-            out,
-            "  checksum      0x{:08x}",
-            be_u32(page, n - 4).unwrap_or(0)
-        );
+    // (label, offset from the end) of the trailer's two words.
+    let words = if full_crc32 {
+        [("LSN low      ", 8), ("checksum     ", 4)]
     } else {
-        let _ = writeln!(
-            out,
-            "  old checksum  0x{:08x}",
-            be_u32(page, n - 8).unwrap_or(0)
-        );
-        let _ = writeln!(
-            out,
-            "  LSN low       0x{:08x}",
-            be_u32(page, n - 4).unwrap_or(0)
-        );
+        [("old checksum ", 8), ("LSN low      ", 4)]
+    };
+    for (label, back) in words {
+        let v = n.checked_sub(back).and_then(|at| be_u32(page, at));
+        let _ = writeln!(out, "  {label} 0x{:08x}", v.unwrap_or(0));
     }
 }
 

@@ -17,7 +17,7 @@ use salvage::innodb::record::{
     compact_extra, compact_fields, redundant_fields, FieldSpec, PageGeom, RecHeader,
     REC_N_NEW_EXTRA_BYTES, REC_STATUS_NODE_PTR,
 };
-use salvage::innodb::types::{fixed_len, max_len_and_big};
+use salvage::innodb::rows::column_spec;
 use salvage::schema::{IndexField, TableDef};
 
 /// What a region is: picks its shade.
@@ -285,21 +285,7 @@ fn compact_specs(t: &TableDef, node_ptr: bool) -> Vec<FieldSpec> {
         .iter()
         .map(|f| match *f {
             IndexField::Column { col, prefix_len } => match t.columns.get(col) {
-                Some(c) => {
-                    let (max, big) = max_len_and_big(c);
-                    let mut fixed = fixed_len(c, true);
-                    let mut max = max.max(fixed.unwrap_or(0) as u64);
-                    if let Some(p) = prefix_len {
-                        fixed = fixed.map(|f| f.min(p as usize));
-                        max = max.min(u64::from(p));
-                    }
-                    FieldSpec {
-                        fixed_len: fixed,
-                        nullable: c.nullable,
-                        big,
-                        max_len: max,
-                    }
-                }
+                Some(c) => column_spec(c, true, prefix_len),
                 None => sys(0),
             },
             IndexField::DroppedColumn { .. } => sys(0),
