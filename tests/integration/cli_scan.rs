@@ -118,6 +118,16 @@ fn human_output_names_tablespaces_and_indexes() {
         "leaf records of the clustered index: {text}"
     );
     assert!(!text.contains('\x1b'), "no colour when asked for none");
+    // The summary on stderr counts what --json counts.
+    let json: serde_json::Value =
+        serde_json::from_slice(&stdout_of(&["scan", "--json"], &f)).unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    let spaces = json["tablespaces"].as_array().unwrap().len();
+    let want = format!(
+        "scan: {} page copies of {spaces} tablespaces: ",
+        json["pages_found"]
+    );
+    assert!(err.starts_with(&want), "{err} / {want}");
 }
 
 #[test]

@@ -300,3 +300,25 @@ pub fn comparable(path: &Path) -> Vec<u8> {
     }
     bytes
 }
+
+/// Runs `python3 scripts/fixtures/<script> ARGS...`, a helper that starts a
+/// real MariaDB server, and asserts it succeeded. Fails loudly when
+/// mariadbd is missing (scripts/test.sh installs it), never skips.
+pub fn mariadb_script<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) {
+    assert!(
+        std::process::Command::new("mariadbd")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "mariadbd is required (scripts/test.sh installs mariadb-server)"
+    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts/fixtures")
+        .join(script);
+    let st = std::process::Command::new("python3")
+        .arg(path)
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(st.success(), "{script} failed");
+}

@@ -13,21 +13,7 @@ use assert_cmd::Command;
 /// (scripts/fixtures/load_check.py), dumps every table into `dump` in the
 /// truth's convention and scores it against `truth`.
 fn reload(out: &Path, dump: &Path, truth: &Path) -> salvage::score::ScoreReport {
-    assert!(
-        std::process::Command::new("mariadbd")
-            .arg("--version")
-            .output()
-            .is_ok(),
-        "mariadbd is required (scripts/test.sh installs mariadb-server)"
-    );
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fixtures/load_check.py");
-    let st = std::process::Command::new("python3")
-        .arg(script)
-        .arg(out)
-        .arg(dump)
-        .status()
-        .unwrap();
-    assert!(st.success(), "load_check.py failed");
+    common::mariadb_script("load_check.py", &[out, dump]);
     salvage::score::score_dirs(dump, truth).unwrap()
 }
 

@@ -8,22 +8,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Every file under `dir` (relative path → bytes).
+/// Every file under `dir` (relative path → bytes as two runs must agree).
 fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_path_buf();
-                out.insert(rel, common::comparable(&p));
-            }
-        }
-    }
-    out
+    common::files_with_ext(dir, "")
+        .into_iter()
+        .map(|p| {
+            (
+                p.strip_prefix(dir).unwrap().to_path_buf(),
+                common::comparable(&p),
+            )
+        })
+        .collect()
 }
 
 /// The fixture images: intact, the damaged demo disk, fragmented files, and
@@ -118,23 +113,9 @@ fn run_sampling(cmd: &mut std::process::Command) -> (std::process::ExitStatus, u
 #[test]
 fn table_larger_than_the_cap_recovers_exactly_under_it() {
     const CAP: u64 = 32 << 20;
-    assert!(
-        std::process::Command::new("mariadbd")
-            .arg("--version")
-            .output()
-            .is_ok(),
-        "mariadbd is required (scripts/test.sh installs mariadb-server)"
-    );
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("work");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fixtures/big_table.py");
-    let st = std::process::Command::new("python3")
-        .arg(script)
-        .arg(&work)
-        .arg("600000")
-        .status()
-        .unwrap();
-    assert!(st.success(), "big_table.py failed");
+    common::mariadb_script("big_table.py", &[work.as_os_str(), "600000".as_ref()]);
     let ibd = work.join("t.ibd");
     assert!(std::fs::metadata(&ibd).unwrap().len() > 3 * CAP);
     let out = dir.path().join("out");

@@ -7,26 +7,11 @@
 
 use crate::common;
 
-use std::path::Path;
-
 #[test]
 fn updates_deletes_and_purge_in_every_row_format() {
-    assert!(
-        std::process::Command::new("mariadbd")
-            .arg("--version")
-            .output()
-            .is_ok(),
-        "mariadbd is required (scripts/test.sh installs mariadb-server)"
-    );
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("wl");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fixtures/workload.py");
-    let st = std::process::Command::new("python3")
-        .arg(script)
-        .arg(&work)
-        .status()
-        .unwrap();
-    assert!(st.success(), "workload.py failed");
+    common::mariadb_script("workload.py", &[&work]);
     let img = dir.path().join("disk.img");
     common::lay_out(&work.join("data"), &img);
     let truth = work.join("truth");
