@@ -124,6 +124,11 @@ pub fn of_image(image: &Image, progress: &dyn Fn(u64)) -> String {
     while off < image.size() {
         let n = PIECE.min(image.size() - off) as usize;
         let b = image.bytes(off, n);
+        if b.is_empty() {
+            // Past what can be read: the digest covers the bytes read.
+            break;
+        }
+        let n = b.len();
         s.update(&b);
         image.release(off, b.len());
         off += n as u64;
