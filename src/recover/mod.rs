@@ -24,6 +24,7 @@ mod classify;
 pub mod emit;
 mod indexes;
 mod leaf_pages;
+pub mod lost;
 mod placement;
 mod rows;
 mod schemas;
@@ -200,9 +201,19 @@ pub struct TableRecovery {
     pub leaf_pages_damaged: usize,
     /// Leaf pages a neighbour names that were not found at all.
     pub leaf_pages_missing: usize,
-    /// Rows estimated lost: the leaf pages damaged or missing times the
-    /// live rows per good leaf page (`None`: no good leaf page to measure).
+    /// Rows estimated lost: the lost key ranges' estimates, and the leaf
+    /// pages damaged or missing outside them times the live rows per good
+    /// leaf page (`None`: no good leaf page to measure).
     pub rows_lost_estimate: Option<u64>,
+    /// The key columns, as `lost_key_ranges` names their values.
+    pub key_columns: Vec<String>,
+    /// Where in the key the lost leaf pages were (the first 1,000).
+    pub lost_key_ranges: Vec<lost::LostRange>,
+    /// Lost key ranges in all.
+    pub lost_key_ranges_total: usize,
+    /// The lost leaf pages placed in those ranges, and their rows.
+    #[serde(skip)]
+    pub lost_placed: lost::Placed,
     /// Records that failed the structural checks of their page.
     pub records_skipped: usize,
     /// Where the table's pages came from (file, carved, both).
@@ -216,18 +227,21 @@ impl TableRecovery {
         self.pages[r.page as usize].row(r.rec as usize)
     }
 
-    /// Leaf pages found only damaged or not at all, times the live rows per
-    /// good leaf page (`None` when no leaf page is good to measure by).
+    /// The rows of the lost key ranges (from their neighbours), and the
+    /// leaf pages found only damaged or not at all outside them times the
+    /// live rows per good leaf page (`None` when those pages are left and
+    /// no leaf page is good to measure by).
     pub fn lost_estimate(&self) -> Option<u64> {
         let bad = (self.leaf_pages_damaged + self.leaf_pages_missing) as u64;
-        if bad == 0 {
-            return Some(0);
+        let rest = bad.saturating_sub(self.lost_placed.pages);
+        if rest == 0 {
+            return Some(self.lost_placed.rows);
         }
         if self.leaf_pages == 0 {
             return None;
         }
         let live = (self.rows_written + self.partial_rows) as f64;
-        Some((bad as f64 * live / self.leaf_pages as f64).round() as u64)
+        Some(self.lost_placed.rows + (rest as f64 * live / self.leaf_pages as f64).round() as u64)
     }
 
     /// Nothing recovered yet for `def`, without notes.
@@ -254,6 +268,10 @@ impl TableRecovery {
             leaf_pages_damaged: 0,
             leaf_pages_missing: 0,
             rows_lost_estimate: Some(0),
+            key_columns: lost::key_columns(def),
+            lost_key_ranges: Vec::new(),
+            lost_key_ranges_total: 0,
+            lost_placed: Default::default(),
             records_skipped: 0,
             pages_from: Default::default(),
             notes: Vec::new(),

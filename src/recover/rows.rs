@@ -83,6 +83,7 @@ pub(super) fn recover_index(
 
     let order = KeyOrder::of(&def);
     let s = survey(&leaves.copies, &def, src, mem, order.as_ref(), tick);
+    super::lost::add(t, &super::lost::gaps(&s, &def), &def);
     let ev = Evidence {
         complete: leaves.complete,
         active,

@@ -44,6 +44,22 @@ pub(super) struct Range {
     /// First and last candidate key, in byte order.
     pub lo: Box<[u8]>,
     pub hi: Box<[u8]>,
+    /// First and last candidate on the page's record list (index order,
+    /// whatever the collation), when not `lo` and `hi`.
+    pub ends: Option<Box<OwnedSpan>>,
+    /// Live candidates on the copy.
+    pub n: u32,
+}
+
+impl Range {
+    /// First and last candidate key in index order (the page's record
+    /// list order): the keys a lost neighbour page sits next to.
+    pub fn first_last(&self) -> (&[u8], &[u8]) {
+        match &self.ends {
+            Some(e) => (&e.0, &e.1),
+            None => (&self.lo, &self.hi),
+        }
+    }
 }
 
 /// A copy that proves which keys its range holds: first and last key of
@@ -74,6 +90,21 @@ pub(super) struct Survey {
 }
 
 impl Survey {
+    /// Nothing surveyed yet.
+    pub fn empty() -> Survey {
+        Survey {
+            meta: Vec::new(),
+            ranges: Vec::new(),
+            cover: Vec::new(),
+            others: Vec::new(),
+            keys: Vec::new(),
+            cache: HashMap::new(),
+            records_skipped: 0,
+            misfits: Vec::new(),
+            per_page: 0,
+        }
+    }
+
     pub fn key(&self, o: &Other) -> &[u8] {
         &self.keys[o.key_start..o.key_start + o.key_len as usize]
     }
@@ -89,17 +120,8 @@ pub(super) fn survey(
     order: Option<&KeyOrder>,
     tick: &Tick,
 ) -> Survey {
-    let mut s = Survey {
-        meta: Vec::with_capacity(copies.len()),
-        ranges: Vec::new(),
-        cover: Vec::new(),
-        others: Vec::new(),
-        keys: Vec::new(),
-        cache: HashMap::new(),
-        records_skipped: 0,
-        misfits: Vec::new(),
-        per_page: 0,
-    };
+    let mut s = Survey::empty();
+    s.meta.reserve(copies.len());
     let mut cached = 0usize;
     // Decoded bytes per copy: guessed from the page size until measured.
     let guess = 3 * copies
@@ -150,6 +172,9 @@ impl Survey {
         }
         self.misfits.extend(text.heap_mismatch);
         let mut range: Option<(&[u8], &[u8])> = None;
+        // First and last candidate in list order, and how many.
+        let mut ends: Option<(&[u8], &[u8])> = None;
+        let mut n = 0u32;
         for j in 0..text.records.len() {
             let r = &text.records[j];
             let key = text.key(j);
@@ -158,6 +183,8 @@ impl Survey {
                     None => (key, key),
                     Some((lo, hi)) => (lo.min(key), hi.max(key)),
                 });
+                ends = Some((ends.map_or(key, |e| e.0), key));
+                n += 1;
                 continue;
             }
             self.others.push(Other {
@@ -170,11 +197,13 @@ impl Survey {
             });
             self.keys.extend_from_slice(key);
         }
-        if let Some((lo, hi)) = range {
+        if let (Some((lo, hi)), Some((first, last))) = (range, ends) {
             self.ranges.push(Range {
                 copy: i,
                 lo: lo.into(),
                 hi: hi.into(),
+                ends: (first != lo || last != hi).then(|| Box::new((first.into(), last.into()))),
+                n,
             });
         }
         if let (Some(ord), Role::Newest { covers: true }) = (order, meta.role) {
@@ -225,6 +254,8 @@ mod tests {
             copy,
             lo: lo.into(),
             hi: hi.into(),
+            ends: None,
+            n: 1,
         }
     }
 
