@@ -109,9 +109,21 @@ fn stored_bytes<'a>(image: &'a Image, p: &PageRecord) -> Option<Cow<'a, [u8]>> {
 pub struct StorePages<'a> {
     pub image: &'a Image,
     pub store: &'a PageStore,
+    /// Off-page values longer than this are streamed when written, not
+    /// assembled ([`PageSource::defer_values_over`]).
+    pub defer_values_over: Option<u64>,
 }
 
 impl<'a> StorePages<'a> {
+    /// The pages of `store` in `image`, every off-page value assembled.
+    pub fn new(image: &'a Image, store: &'a PageStore) -> StorePages<'a> {
+        StorePages {
+            image,
+            store,
+            defer_values_over: None,
+        }
+    }
+
     /// The logical page size of a tablespace, from the FSP flags of the
     /// best good copy of its page 0.
     pub fn logical_size(&self, space_id: u32) -> Option<u32> {
@@ -145,5 +157,9 @@ impl PageSource for StorePages<'_> {
             .copies(space_id, page_no)
             .filter(|p| p.status != Status::Damaged)
             .find_map(|p| self.bytes(p))
+    }
+
+    fn defer_values_over(&self) -> Option<u64> {
+        self.defer_values_over
     }
 }

@@ -205,7 +205,7 @@ impl<'a> StoreBase<'a> {
             .filter_map(|(s, m)| Some((s, m.into_iter().max_by_key(|&(k, n)| (n, k.0))?.0)))
             .collect();
         StoreBase {
-            pages: StorePages { image, store },
+            pages: StorePages::new(image, store),
             formats,
         }
     }

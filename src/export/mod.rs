@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::innodb::lob::PageSource;
+use crate::innodb::rows::Value;
 use crate::recover::emit::{Kind, Out, RowSink};
 use crate::recover::{Recovery, TableRecovery};
 
@@ -92,17 +94,15 @@ impl<'a> CsvSink<'a> {
     }
 }
 
-impl RowSink for CsvSink<'_> {
-    fn begin(&mut self, t: &TableRecovery) -> io::Result<()> {
-        self.files = Default::default();
-        self.visible = t.def.columns.iter().map(|c| c.is_visible()).collect();
-        Ok(())
-    }
-
-    fn rows(&mut self, t: &TableRecovery, kind: Kind, rows: &[Out<'_>]) -> io::Result<()> {
-        // Blocks of rows formatted in parallel, written in order: the
-        // bytes do not depend on the threads.
+impl CsvSink<'_> {
+    /// Writes `rows` (none with a deferred value) as blocks formatted in
+    /// parallel and written in order: the bytes do not depend on the
+    /// threads.
+    fn formatted(&mut self, t: &TableRecovery, kind: Kind, rows: &[Out<'_>]) -> io::Result<()> {
         const BLOCK: usize = 2048;
+        if rows.is_empty() {
+            return Ok(());
+        }
         let visible = &self.visible;
         let blocks = rows.len().div_ceil(BLOCK);
         self.buf.resize_with(blocks.max(self.buf.len()), Vec::new);
@@ -113,7 +113,7 @@ impl RowSink for CsvSink<'_> {
                 buf.clear();
                 for o in chunk {
                     let shown = o.iter().zip(visible).filter(|(_, &v)| v).map(|(x, _)| x);
-                    csv::write_record(buf, shown);
+                    csv::write_record(buf, shown.map(|v| v.and_then(Value::text)));
                 }
             });
         let mut buf = std::mem::take(&mut self.buf);
@@ -122,7 +122,70 @@ impl RowSink for CsvSink<'_> {
         // Buffers of one huge batch are not kept.
         buf.truncate(64);
         self.buf = buf;
-        r?;
+        r
+    }
+
+    /// Writes row `o`, streaming its deferred values from `pages`.
+    fn streamed(
+        &mut self,
+        t: &TableRecovery,
+        kind: Kind,
+        o: &Out<'_>,
+        pages: &dyn PageSource,
+    ) -> io::Result<()> {
+        let visible = std::mem::take(&mut self.visible);
+        let w = self.file(t, kind);
+        let r = w.and_then(|w| {
+            let mut field = Vec::new();
+            let shown = o.iter().zip(&visible).filter(|(_, &v)| v).map(|(x, _)| x);
+            for (i, v) in shown.enumerate() {
+                field.clear();
+                if i > 0 {
+                    field.push(b',');
+                }
+                match v {
+                    Some(Value::Deferred(d)) => {
+                        w.write_all(&field)?;
+                        field.clear();
+                        d.write_csv(pages, &mut |b| w.write_all(b))?;
+                    }
+                    Some(Value::Text(s)) => csv::write_field(&mut field, Some(s)),
+                    None => csv::write_field(&mut field, None),
+                }
+                w.write_all(&field)?;
+            }
+            w.write_all(b"\n")
+        });
+        self.visible = visible;
+        r
+    }
+}
+
+impl RowSink for CsvSink<'_> {
+    fn begin(&mut self, t: &TableRecovery) -> io::Result<()> {
+        self.files = Default::default();
+        self.visible = t.def.columns.iter().map(|c| c.is_visible()).collect();
+        Ok(())
+    }
+
+    fn rows(
+        &mut self,
+        t: &TableRecovery,
+        kind: Kind,
+        rows: &[Out<'_>],
+        pages: &dyn PageSource,
+    ) -> io::Result<()> {
+        // A row with a deferred value is streamed on its own; the rows
+        // between such rows go in parallel blocks.
+        let mut start = 0;
+        for (i, o) in rows.iter().enumerate() {
+            if o.values.has_deferred() {
+                self.formatted(t, kind, &rows[start..i])?;
+                self.streamed(t, kind, o, pages)?;
+                start = i + 1;
+            }
+        }
+        self.formatted(t, kind, &rows[start..])?;
         (self.written)(rows.len());
         Ok(())
     }

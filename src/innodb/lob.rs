@@ -27,6 +27,13 @@ use crate::innodb::fil::{
 pub trait PageSource {
     /// The newest valid copy of a page, uncompressed, or `None`.
     fn page(&self, space_id: u32, page_no: u32) -> Option<Cow<'_, [u8]>>;
+
+    /// Off-page values longer than this many bytes are not assembled by
+    /// the row decoders that honour it (`innodb::deferred`); `None`: every
+    /// value is assembled.
+    fn defer_values_over(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A source with no pages (tests, or when off-page data is not wanted).
@@ -143,10 +150,31 @@ pub enum LobError {
     Compressed(u16),
     #[error("the external reference is empty (value being written or freed)")]
     NullRef,
+    /// The reader of [`walk_extern`] asked to stop.
+    #[error("stopped by the reader")]
+    Stopped,
 }
 
 /// Reads the whole off-page part of a value.
 pub fn read_extern(r: &ExternRef, pages: &dyn PageSource) -> Result<Vec<u8>, LobError> {
+    // Reserve at most a modest amount up front; grow as real data arrives.
+    let mut out = Vec::with_capacity(r.len.min(1 << 20) as usize);
+    walk_extern(r, pages, &mut |part| {
+        out.extend_from_slice(part);
+        true
+    })?;
+    Ok(out)
+}
+
+/// The off-page part of a value, part by part, to `part` (which returns
+/// `false` to stop the walk: [`LobError::Stopped`]); nothing is held. The
+/// parts add up to the reference's length, or the walk ends in the error
+/// [`read_extern`] would return, after the parts read before it.
+pub fn walk_extern(
+    r: &ExternRef,
+    pages: &dyn PageSource,
+    part: &mut dyn FnMut(&[u8]) -> bool,
+) -> Result<(), LobError> {
     if r.len > MAX_LOB_LEN {
         return Err(LobError::TooLong(r.len));
     }
@@ -164,13 +192,17 @@ pub fn read_extern(r: &ExternRef, pages: &dyn PageSource) -> Result<Vec<u8>, Lob
         page: r.page_no,
         what: "short page",
     })?;
+    let mut out = Parts { part, got: 0 };
     match fil.page_type {
         // MySQL 5.0 wrote BLOB pages with type 0 (FIL_PAGE_TYPE_BLOB came later).
-        FIL_PAGE_TYPE_BLOB | FIL_PAGE_TYPE_ALLOCATED => read_blob_chain(r, pages),
-        FIL_PAGE_TYPE_LOB_FIRST => read_lob_first(r, &first, pages),
+        FIL_PAGE_TYPE_BLOB | FIL_PAGE_TYPE_ALLOCATED => {
+            drop(first);
+            read_blob_chain(r, pages, &mut out)
+        }
+        FIL_PAGE_TYPE_LOB_FIRST => read_lob_first(r, &first, pages, &mut out),
         FIL_PAGE_TYPE_ZBLOB => {
             drop(first);
-            read_zblob_chain(r, pages)
+            read_zblob_chain(r, pages, &mut out)
         }
         FIL_PAGE_TYPE_ZLOB_FIRST => Err(LobError::Compressed(fil.page_type)),
         t => Err(LobError::WrongType {
@@ -178,18 +210,40 @@ pub fn read_extern(r: &ExternRef, pages: &dyn PageSource) -> Result<Vec<u8>, Lob
             page: r.page_no,
             page_type: t,
         }),
+    }?;
+    if out.got != r.len {
+        return Err(LobError::Short {
+            got: out.got,
+            want: r.len,
+        });
+    }
+    Ok(())
+}
+
+/// Where a walk's parts go, and how many bytes went.
+struct Parts<'f> {
+    part: &'f mut dyn FnMut(&[u8]) -> bool,
+    got: u64,
+}
+
+impl Parts<'_> {
+    fn push(&mut self, b: &[u8]) -> Result<(), LobError> {
+        self.got += b.len() as u64;
+        if b.is_empty() || (self.part)(b) {
+            Ok(())
+        } else {
+            Err(LobError::Stopped)
+        }
     }
 }
 
 /// The 5.x / MariaDB chain of FIL_PAGE_TYPE_BLOB pages.
-fn read_blob_chain(r: &ExternRef, pages: &dyn PageSource) -> Result<Vec<u8>, LobError> {
+fn read_blob_chain(r: &ExternRef, pages: &dyn PageSource, out: &mut Parts) -> Result<(), LobError> {
     let want = r.len;
-    // Reserve at most a modest amount up front; grow as real data arrives.
-    let mut out = Vec::with_capacity(want.min(1 << 20) as usize);
     let mut visited = HashSet::new();
     let mut page_no = r.page_no;
     let mut offset = r.offset as usize;
-    while (out.len() as u64) < want {
+    while out.got < want {
         if page_no == FIL_NULL {
             break;
         }
@@ -214,20 +268,14 @@ fn read_blob_chain(r: &ExternRef, pages: &dyn PageSource) -> Result<Vec<u8>, Lob
         if start.checked_add(part).is_none_or(|e| e > end_limit) {
             return Err(corrupt("BLOB part length runs past the page"));
         }
-        if (out.len() + part) as u64 > want {
+        if out.got + part as u64 > want {
             return Err(corrupt("BLOB parts longer than the reference says"));
         }
-        out.extend_from_slice(&p[start..start + part]);
+        out.push(&p[start..start + part])?;
         page_no = next;
         offset = FIL_PAGE_DATA;
     }
-    if (out.len() as u64) != want {
-        return Err(LobError::Short {
-            got: out.len() as u64,
-            want,
-        });
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// Page `page_no` of an off-page chain: found, of a type `type_ok` accepts,
@@ -270,10 +318,13 @@ fn chain_page<'p>(
 /// reference's offset (FIL_PAGE_NEXT) and stream bytes from FIL_PAGE_DATA
 /// to its end. As `btr_copy_zblob_prefix`, the value is complete once the
 /// reference's length has come out; more output than that is corruption.
-fn read_zblob_chain(r: &ExternRef, pages: &dyn PageSource) -> Result<Vec<u8>, LobError> {
+fn read_zblob_chain(
+    r: &ExternRef,
+    pages: &dyn PageSource,
+    out: &mut Parts,
+) -> Result<(), LobError> {
     let want = r.len;
     let space = r.space_id;
-    let mut out: Vec<u8> = Vec::with_capacity(want.min(1 << 20) as usize);
     let mut buf = vec![0u8; 32 * 1024];
     let mut z = Decompress::new(true);
     let mut visited = HashSet::new();
@@ -299,7 +350,7 @@ fn read_zblob_chain(r: &ExternRef, pages: &dyn PageSource) -> Result<Vec<u8>, Lo
         let input = p.get(start..).ok_or(corrupt("stream start out of page"))?;
         let mut used = 0usize;
         let mut ended = false;
-        while (out.len() as u64) < want {
+        while out.got < want {
             let (in0, out0) = (z.total_in(), z.total_out());
             let st = z
                 .decompress(&input[used..], &mut buf, FlushDecompress::None)
@@ -307,10 +358,10 @@ fn read_zblob_chain(r: &ExternRef, pages: &dyn PageSource) -> Result<Vec<u8>, Lo
             let consumed = (z.total_in() - in0) as usize;
             let produced = (z.total_out() - out0) as usize;
             used += consumed;
-            if (out.len() + produced) as u64 > want {
+            if out.got + produced as u64 > want {
                 return Err(corrupt("compressed BLOB longer than the reference says"));
             }
-            out.extend_from_slice(&buf[..produced]);
+            out.push(&buf[..produced])?;
             if st == Status::StreamEnd {
                 ended = true;
                 break;
@@ -319,20 +370,14 @@ fn read_zblob_chain(r: &ExternRef, pages: &dyn PageSource) -> Result<Vec<u8>, Lo
                 break; // this page's bytes are used up
             }
         }
-        if out.len() as u64 == want || ended || next == FIL_NULL {
+        if out.got == want || ended || next == FIL_NULL {
             break;
         }
         page_no = next;
         offset = FIL_PAGE_NEXT;
         expect = FIL_PAGE_TYPE_ZBLOB2;
     }
-    if out.len() as u64 != want {
-        return Err(LobError::Short {
-            got: out.len() as u64,
-            want,
-        });
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// MySQL 8 uncompressed LOB: a first page with a list of index entries, each
@@ -341,11 +386,11 @@ fn read_lob_first(
     r: &ExternRef,
     first: &[u8],
     pages: &dyn PageSource,
-) -> Result<Vec<u8>, LobError> {
+    out: &mut Parts,
+) -> Result<(), LobError> {
     let space = r.space_id;
     let want = r.len;
     let corrupt = |page, what| LobError::Corrupt { space, page, what };
-    let mut out = Vec::with_capacity(want.min(1 << 20) as usize);
     let base = LOB_FIRST_INDEX_LIST;
     let mut node_page =
         be_u32(first, base + FLST_FIRST).ok_or(corrupt(r.page_no, "short first page"))?;
@@ -387,7 +432,7 @@ fn read_lob_first(
         let data_len = be_u16(e, LOB_ENTRY_DATA_LEN).ok_or(corrupt(node_page, "entry"))? as usize;
         let next_page = be_u32(e, LOB_ENTRY_NEXT).ok_or(corrupt(node_page, "entry"))?;
         let next_off = be_u16(e, LOB_ENTRY_NEXT + 4).ok_or(corrupt(node_page, "entry"))? as usize;
-        if (out.len() + data_len) as u64 > want {
+        if out.got + data_len as u64 > want {
             return Err(corrupt(
                 data_page,
                 "LOB parts longer than the reference says",
@@ -404,7 +449,7 @@ fn read_lob_first(
             }
             let d = slice(first, LOB_FIRST_DATA_BEGIN, data_len)
                 .ok_or(corrupt(data_page, "data past page end"))?;
-            out.extend_from_slice(d);
+            out.push(d)?;
         } else {
             let p = pages.page(space, data_page).ok_or(LobError::MissingPage {
                 space,
@@ -429,18 +474,12 @@ fn read_lob_first(
             if LOB_DATA_BEGIN + data_len > end_limit {
                 return Err(corrupt(data_page, "data past page end"));
             }
-            out.extend_from_slice(&p[LOB_DATA_BEGIN..LOB_DATA_BEGIN + data_len]);
+            out.push(&p[LOB_DATA_BEGIN..LOB_DATA_BEGIN + data_len])?;
         }
         node_page = next_page;
         node_off = next_off;
     }
-    if out.len() as u64 != want {
-        return Err(LobError::Short {
-            got: out.len() as u64,
-            want,
-        });
-    }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 pub mod btree;
 pub mod checksum;
+pub mod deferred;
 pub mod dict;
 pub mod fil;
 pub mod frm;

@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 
 use crate::bytes::be_u16;
+use crate::innodb::deferred::{Deferred, Form};
 use crate::innodb::fil::FIL_PAGE_DATA;
 use crate::innodb::lob::{read_extern, ExternRef, PageSource, EXTERN_REF_SIZE};
 use crate::innodb::page_header::PAGE_GARBAGE;
@@ -117,6 +118,29 @@ const NULL_CELL: Cell = Cell {
     end: u32::MAX,
 };
 
+/// `start` of a cell holding a [`Deferred`] value (`end` = its index in
+/// [`TextRows::deferred`]); text cells end below it.
+const DEFERRED_START: u32 = u32::MAX - 1;
+
+/// One non-NULL value of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    /// Its CSV text.
+    Text(&'a str),
+    /// An off-page value too large to hold, written by streaming it.
+    Deferred(&'a Deferred),
+}
+
+impl<'a> Value<'a> {
+    /// The text of a [`Value::Text`].
+    pub fn text(self) -> Option<&'a str> {
+        match self {
+            Value::Text(s) => Some(s),
+            Value::Deferred(_) => None,
+        }
+    }
+}
+
 /// Decoded text values of many rows in one buffer: no `String` per value.
 /// Row `r`, column `c` is a range of `text` (or NULL).
 #[derive(Debug, Clone, Default)]
@@ -125,6 +149,7 @@ pub struct TextRows {
     nrows: usize,
     text: String,
     cells: Vec<Cell>,
+    deferred: Vec<Deferred>,
 }
 
 impl TextRows {
@@ -150,6 +175,7 @@ impl TextRows {
         RowView {
             text: &self.text,
             cells: &self.cells[r * self.ncols..(r + 1) * self.ncols],
+            deferred: &self.deferred,
         }
     }
 
@@ -162,24 +188,40 @@ impl TextRows {
 
     /// Appends a row of values (`None` = NULL; missing columns are NULL,
     /// extra ones ignored); returns its index.
-    pub fn push_row<'v>(&mut self, values: impl IntoIterator<Item = Option<&'v str>>) -> usize {
+    pub fn push_row<'v>(&mut self, values: impl IntoIterator<Item = Option<Value<'v>>>) -> usize {
         let r = self.push_null_row();
         for (c, v) in values.into_iter().take(self.ncols).enumerate() {
-            if let Some(v) = v {
-                let start = self.text.len() as u32;
-                self.text.push_str(v);
-                self.cells[r * self.ncols + c] = Cell {
-                    start,
-                    end: self.text.len() as u32,
-                };
+            match v {
+                None => {}
+                Some(Value::Text(v)) => {
+                    let start = self.text.len() as u32;
+                    self.text.push_str(v);
+                    self.cells[r * self.ncols + c] = Cell {
+                        start,
+                        end: self.text.len() as u32,
+                    };
+                }
+                Some(Value::Deferred(d)) => self.put_deferred(r * self.ncols + c, d.clone()),
             }
         }
         r
     }
 
-    /// Bytes of memory the rows hold (text and cells).
+    /// Points `cell` at the deferred value `d`.
+    fn put_deferred(&mut self, cell: usize, d: Deferred) {
+        self.cells[cell] = Cell {
+            start: DEFERRED_START,
+            end: self.deferred.len() as u32,
+        };
+        self.deferred.push(d);
+    }
+
+    /// Bytes of memory the rows hold (text, cells, deferred values).
     pub fn heap_bytes(&self) -> usize {
-        self.text.capacity() + self.cells.capacity() * std::mem::size_of::<Cell>()
+        self.text.capacity()
+            + self.cells.capacity() * std::mem::size_of::<Cell>()
+            + self.deferred.capacity() * std::mem::size_of::<Deferred>()
+            + self.deferred.iter().map(|d| d.local.len()).sum::<usize>()
     }
 
     /// Appends a row of NULLs; returns its index.
@@ -189,11 +231,13 @@ impl TextRows {
         self.nrows - 1
     }
 
-    /// Removes the rows from `nrows` on and the text from `text_len` on.
-    fn truncate(&mut self, nrows: usize, text_len: usize) {
+    /// Removes the rows from `nrows` on, the text from `text_len` on and
+    /// the deferred values from `deferred` on.
+    fn truncate(&mut self, nrows: usize, text_len: usize, deferred: usize) {
         self.nrows = nrows;
         self.cells.truncate(nrows * self.ncols);
         self.text.truncate(text_len);
+        self.deferred.truncate(deferred);
     }
 }
 
@@ -202,6 +246,7 @@ impl TextRows {
 pub struct RowView<'a> {
     text: &'a str,
     cells: &'a [Cell],
+    deferred: &'a [Deferred],
 }
 
 impl<'a> RowView<'a> {
@@ -215,29 +260,43 @@ impl<'a> RowView<'a> {
     }
 
     /// The value of column `c`, `None` for NULL (or past the last column).
-    pub fn get(&self, c: usize) -> Option<&'a str> {
-        let cell = *self.cells.get(c)?;
-        if cell == NULL_CELL {
-            return None;
+    pub fn get(&self, c: usize) -> Option<Value<'a>> {
+        self.value(*self.cells.get(c)?)
+    }
+
+    fn value(&self, cell: Cell) -> Option<Value<'a>> {
+        match cell.start {
+            u32::MAX => None,
+            DEFERRED_START => self.deferred.get(cell.end as usize).map(Value::Deferred),
+            s => self
+                .text
+                .get(s as usize..cell.end as usize)
+                .map(Value::Text),
         }
-        self.text.get(cell.start as usize..cell.end as usize)
     }
 
     /// The values in column order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<&'a str>> + 'a {
-        let text = self.text;
-        self.cells.iter().map(move |&cell| {
-            if cell == NULL_CELL {
-                None
-            } else {
-                text.get(cell.start as usize..cell.end as usize)
-            }
-        })
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<Value<'a>>> + 'a {
+        let v = *self;
+        self.cells.iter().map(move |&cell| v.value(cell))
     }
 
-    /// The values as owned strings.
+    /// Whether a value is [`Value::Deferred`].
+    pub fn has_deferred(&self) -> bool {
+        !self.deferred.is_empty() && self.cells.iter().any(|c| c.start == DEFERRED_START)
+    }
+
+    /// The values as owned strings. Deferred values (made only by a
+    /// decoder its page source asks to defer, see
+    /// [`PageSource::defer_values_over`]) come out as `None`: read those
+    /// with [`Deferred::text`].
     pub fn to_values(&self) -> Vec<Option<String>> {
-        self.iter().map(|v| v.map(str::to_string)).collect()
+        self.iter()
+            .map(|v| match v {
+                Some(Value::Text(s)) => Some(s.to_string()),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -354,6 +413,7 @@ impl PageText {
         Mark {
             rows: self.records.len(),
             text: self.values.text.len(),
+            deferred: self.values.deferred.len(),
             keys: self.keys.len(),
             failures: self.failures.len(),
         }
@@ -362,7 +422,7 @@ impl PageText {
     /// Removes every record from `m` on.
     fn rollback(&mut self, m: Mark) {
         self.records.truncate(m.rows);
-        self.values.truncate(m.rows, m.text);
+        self.values.truncate(m.rows, m.text, m.deferred);
         self.keys.truncate(m.keys);
         self.failures.truncate(m.failures);
     }
@@ -373,6 +433,7 @@ impl PageText {
 struct Mark {
     rows: usize,
     text: usize,
+    deferred: usize,
     keys: usize,
     failures: usize,
 }
@@ -522,6 +583,8 @@ struct Ctx<'a, 't> {
     versioned: bool,
     pages: &'a dyn PageSource,
     metadata: Option<InstantMetadata>,
+    /// Off-page values longer than this are not assembled ([`Deferred`]).
+    defer_over: Option<u64>,
 }
 
 /// Index into `phys` of each field of a record (`usize::MAX`: MariaDB's
@@ -724,6 +787,24 @@ impl Ctx<'_, '_> {
         }
     }
 
+    /// An off-page field of `col` longer than the decoder's limit, proven
+    /// ([`Deferred::check`]) but not assembled; `None` when the field is
+    /// to be read whole.
+    fn deferrable(&self, f: &FieldPos, col: &Column) -> Option<Result<Deferred, String>> {
+        let limit = self.defer_over?;
+        if !matches!(f, FieldPos::External { .. }) {
+            return None;
+        }
+        let form = Form::of(col)?;
+        let b = f.bytes(self.page)?;
+        let (local, r) = b.split_at(b.len().checked_sub(EXTERN_REF_SIZE)?);
+        let r = ExternRef::parse(r)?;
+        if (local.len() as u64).saturating_add(r.len) <= limit {
+            return None;
+        }
+        Some(Deferred::check(local, r, col, form, self.pages))
+    }
+
     fn metadata_of(&self, p: &Parsed, all: &[FieldPos]) -> InstantMetadata {
         let mut defaults = vec![None; self.table.columns.len()];
         for (f, pi) in p.fields(all) {
@@ -785,6 +866,16 @@ impl Ctx<'_, '_> {
                     prefix: false,
                 } if values => {
                     have[idx] = true;
+                    if let Some(d) = self.deferrable(f, col) {
+                        match d {
+                            Ok(d) => out.values.put_deferred(base + idx, d),
+                            Err(reason) => out.failures.push(ColumnFailure {
+                                column: idx,
+                                reason,
+                            }),
+                        }
+                        continue;
+                    }
                     match self.field_bytes(f) {
                         Ok(None) => {
                             if !col.nullable {
@@ -858,7 +949,7 @@ fn put_value(rows: &mut TextRows, cell: usize, col: &Column, b: &[u8]) -> Result
     decode_value_into(col, b, &mut rows.text).map_err(|e| e.to_string())?;
     let end = rows.text.len();
     match (u32::try_from(start), u32::try_from(end)) {
-        (Ok(start), Ok(end)) if end != u32::MAX => {
+        (Ok(start), Ok(end)) if end < DEFERRED_START => {
             rows.cells[cell] = Cell { start, end };
             Ok(())
         }
@@ -870,8 +961,9 @@ fn put_value(rows: &mut TextRows, cell: usize, col: &Column, b: &[u8]) -> Result
 }
 
 /// Decodes every record of one clustered-index leaf page of `table`.
+/// Every value is assembled (none deferred, whatever `pages` asks).
 pub fn decode_leaf_page(page: &[u8], table: &TableDef, pages: &dyn PageSource) -> PageRows {
-    let t = decode_leaf_page_text(page, table, pages);
+    let t = decode_leaf(page, table, pages, Mode::Full, None);
     PageRows {
         rows: t.to_rows(),
         skipped_live: t.skipped_live,
@@ -883,9 +975,11 @@ pub fn decode_leaf_page(page: &[u8], table: &TableDef, pages: &dyn PageSource) -
     }
 }
 
-/// [`decode_leaf_page`] with the values of all records in one buffer.
+/// [`decode_leaf_page`] with the values of all records in one buffer; an
+/// off-page value longer than [`PageSource::defer_values_over`] is proven
+/// but not assembled ([`Value::Deferred`]).
 pub fn decode_leaf_page_text(page: &[u8], table: &TableDef, pages: &dyn PageSource) -> PageText {
-    decode_leaf(page, table, pages, Mode::Full)
+    decode_leaf(page, table, pages, Mode::Full, pages.defer_values_over())
 }
 
 /// The records that can still be read from a leaf page its checksum does
@@ -902,7 +996,13 @@ pub fn decode_unproven_page_text(
     table: &TableDef,
     pages: &dyn PageSource,
 ) -> PageText {
-    decode_leaf(page, table, pages, Mode::Unproven)
+    decode_leaf(
+        page,
+        table,
+        pages,
+        Mode::Unproven,
+        pages.defer_values_over(),
+    )
 }
 
 /// Whether `start..end` of `page` touches a 512-byte sector that is all zeros.
@@ -921,7 +1021,7 @@ fn touches_zero_sector(page: &[u8], start: usize, end: usize) -> bool {
 /// are read): for a pass that needs only their keys, at a fraction of the
 /// cost (no value formatting, no BLOB pages read).
 pub fn decode_leaf_page_keys(page: &[u8], table: &TableDef, pages: &dyn PageSource) -> PageText {
-    decode_leaf(page, table, pages, Mode::Keys)
+    decode_leaf(page, table, pages, Mode::Keys, pages.defer_values_over())
 }
 
 /// What [`decode_leaf`] reads.
@@ -934,7 +1034,13 @@ enum Mode {
     Keys,
 }
 
-fn decode_leaf(page: &[u8], table: &TableDef, pages: &dyn PageSource, mode: Mode) -> PageText {
+fn decode_leaf(
+    page: &[u8],
+    table: &TableDef,
+    pages: &dyn PageSource,
+    mode: Mode,
+    defer_over: Option<u64>,
+) -> PageText {
     let unproven = mode == Mode::Unproven;
     let mut out = PageText {
         values: TextRows::new(table.columns.len()),
@@ -976,6 +1082,7 @@ fn decode_leaf(page: &[u8], table: &TableDef, pages: &dyn PageSource, mode: Mode
         versioned,
         pages,
         metadata: None,
+        defer_over,
     };
 
     let live = if unproven {

@@ -8,10 +8,12 @@
 //! its guessed columns written NULL, as partial rows). [`Collector`] is the
 //! sink of the in-memory API ([`super::recover`]): it keeps every row.
 
+use std::borrow::Cow;
 use std::io;
 
 use super::{PartialRow, RowRef, TableRecovery};
-use crate::innodb::rows::{ColumnFailure, RowView, TextRows};
+use crate::innodb::lob::PageSource;
+use crate::innodb::rows::{ColumnFailure, RowView, TextRows, Value};
 
 /// The output file a row belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +49,7 @@ impl<'a> Out<'a> {
     }
 
     /// The values to write, in column order (`None` = NULL).
-    pub fn iter(&self) -> impl Iterator<Item = Option<&'a str>> + 'a {
+    pub fn iter(&self) -> impl Iterator<Item = Option<Value<'a>>> + 'a {
         let nulled = self.nulled;
         self.values
             .iter()
@@ -58,16 +60,25 @@ impl<'a> Out<'a> {
 
 /// Receives the rows of each table as they are sorted. Calls come in order:
 /// `begin`, `rows` any number of times (rows of one kind in output order),
-/// `end` with the table's final counts.
+/// `end` with the table's final counts. A [`Value::Deferred`] value is read
+/// from `pages` (the pages the rows were decoded from).
 pub trait RowSink: Send {
     fn begin(&mut self, t: &TableRecovery) -> io::Result<()>;
-    fn rows(&mut self, t: &TableRecovery, kind: Kind, rows: &[Out<'_>]) -> io::Result<()>;
+    fn rows(
+        &mut self,
+        t: &TableRecovery,
+        kind: Kind,
+        rows: &[Out<'_>],
+        pages: &dyn PageSource,
+    ) -> io::Result<()>;
     fn end(&mut self, t: &mut TableRecovery) -> io::Result<()>;
 }
 
 /// The rows of one table on their way to a sink, counted.
 pub(super) struct Emit<'s> {
     sink: &'s mut dyn RowSink,
+    /// Where the rows' deferred values are.
+    pages: &'s (dyn PageSource + Sync),
     /// Columns whose type the schema source only guessed (written NULL, the
     /// row as partial), with the failure each such row carries.
     guessed: Vec<usize>,
@@ -79,8 +90,14 @@ pub(super) struct Emit<'s> {
 }
 
 impl<'s> Emit<'s> {
-    /// Rows of `t` to `sink`; `guessed` columns written NULL.
-    pub fn new(sink: &'s mut dyn RowSink, t: &TableRecovery, guessed: Vec<usize>) -> Emit<'s> {
+    /// Rows of `t` (decoded from `pages`) to `sink`; `guessed` columns
+    /// written NULL.
+    pub fn new(
+        sink: &'s mut dyn RowSink,
+        pages: &'s (dyn PageSource + Sync),
+        t: &TableRecovery,
+        guessed: Vec<usize>,
+    ) -> Emit<'s> {
         let reason =
             "type not known from the InnoDB dictionary alone (pass the CREATE TABLE with --schema)";
         let guessed_failures = guessed
@@ -94,6 +111,7 @@ impl<'s> Emit<'s> {
         guessed.sort_unstable();
         let mut e = Emit {
             sink,
+            pages,
             guessed,
             guessed_failures,
             withheld: 0,
@@ -122,14 +140,14 @@ impl<'s> Emit<'s> {
                 Kind::Uncertain => t.uncertain_rows += rows.len(),
                 Kind::Partial => t.partial_rows += rows.len(),
             }
-            let r = self.sink.rows(t, kind, rows);
+            let r = self.sink.rows(t, kind, rows, self.pages);
             return self.keep(r);
         }
         match kind {
             Kind::Deleted | Kind::Uncertain => self.withheld += rows.len(),
             Kind::Partial => {
                 t.partial_rows += rows.len();
-                let r = self.sink.rows(t, kind, rows);
+                let r = self.sink.rows(t, kind, rows, self.pages);
                 self.keep(r);
             }
             Kind::Live => {
@@ -143,7 +161,7 @@ impl<'s> Emit<'s> {
                     })
                     .collect();
                 t.partial_rows += out.len();
-                let r = self.sink.rows(t, Kind::Partial, &out);
+                let r = self.sink.rows(t, Kind::Partial, &out, self.pages);
                 self.keep(r);
             }
         }
@@ -180,7 +198,13 @@ impl RowSink for Collector {
         Ok(())
     }
 
-    fn rows(&mut self, t: &TableRecovery, kind: Kind, rows: &[Out<'_>]) -> io::Result<()> {
+    fn rows(
+        &mut self,
+        t: &TableRecovery,
+        kind: Kind,
+        rows: &[Out<'_>],
+        pages: &dyn PageSource,
+    ) -> io::Result<()> {
         let ncols = t.def.columns.len();
         for o in rows {
             if self
@@ -191,7 +215,19 @@ impl RowSink for Collector {
                 self.pages.push(TextRows::new(ncols));
             }
             let page = self.pages.len() - 1;
-            let rec = self.pages[page].push_row(o.iter());
+            // Deferred values are read whole: this sink keeps every row.
+            let text: Vec<Option<Cow<str>>> = o
+                .iter()
+                .map(|v| match v {
+                    None => Ok(None),
+                    Some(Value::Text(s)) => Ok(Some(Cow::Borrowed(s))),
+                    Some(Value::Deferred(d)) => d
+                        .text(pages)
+                        .map(|s| Some(Cow::Owned(s)))
+                        .map_err(io::Error::other),
+                })
+                .collect::<io::Result<_>>()?;
+            let rec = self.pages[page].push_row(text.iter().map(|v| v.as_deref().map(Value::Text)));
             let at = RowRef {
                 page: page as u32,
                 rec: rec as u32,

@@ -100,6 +100,13 @@ impl Memory {
     fn spool_bytes(&self) -> usize {
         self.limit / 8
     }
+
+    /// Off-page values longer than this are proven when decoded and
+    /// streamed when written, never held whole: 1/1024 of the limit, 64 KiB
+    /// to 4 MiB (a leaf page refers to at most a few hundred of them).
+    fn defer_values_over(&self) -> u64 {
+        (self.limit / 1024).clamp(64 << 10, 4 << 20) as u64
+    }
 }
 
 /// A row of a [`TableRecovery`]: record `rec` of its decoded page `page`
@@ -406,7 +413,11 @@ pub fn recover_into(
     progress: &(dyn Fn(usize, usize) + Sync),
     sink: &mut dyn emit::RowSink,
 ) -> std::io::Result<Recovery> {
-    let src = StorePages { image, store };
+    let src = StorePages {
+        image,
+        store,
+        defer_values_over: Some(opts.memory.defer_values_over()),
+    };
     let indexes = indexes::Indexes::of(store);
     let schemas = schemas::gather(&src, &indexes.leaves, opts);
     let placement = placement::place(&schemas, &indexes.leaves, &src, opts);

@@ -21,7 +21,7 @@ use crate::carve::{PageRecord, Status};
 use crate::image::Image;
 use crate::innodb::dict::DictTable;
 use crate::innodb::fil;
-use crate::innodb::rows::{decode_leaf_page, RecordOrigin};
+use crate::innodb::rows::{decode_leaf_page_text, RecordOrigin};
 use crate::schema::{ColumnType, TableDef};
 
 /// A table and the indexes its rows are read from.
@@ -283,17 +283,18 @@ fn fit(def: &TableDef, pages: &[&PageRecord], src: &StorePages) -> Option<f64> {
         let Some(bytes) = page_bytes(src.image, p) else {
             continue;
         };
-        let pr = decode_leaf_page(&bytes, def, src);
-        if pr.error.is_some() {
+        // Values too long to hold are proven, not assembled.
+        let pt = decode_leaf_page_text(&bytes, def, src);
+        if pt.error.is_some() {
             return None;
         }
-        let live: Vec<_> = pr
-            .rows
-            .iter()
-            .filter(|r| r.origin == RecordOrigin::Live)
-            .collect();
-        total += live.len() + pr.skipped_live;
-        full += live.iter().filter(|r| r.is_full()).count();
+        for (i, r) in pt.records.iter().enumerate() {
+            if r.origin == RecordOrigin::Live {
+                total += 1;
+                full += usize::from(pt.is_full(i));
+            }
+        }
+        total += pt.skipped_live;
     }
     let score = full as f64 / total.max(1) as f64;
     (full > 0 && score >= 0.9).then_some(score)

@@ -251,7 +251,7 @@ pub(super) fn collect_index(
 ) -> TableRecovery {
     let mut t = TableRecovery::empty(def);
     let mut keep = Collector::default();
-    let mut emit = Emit::new(&mut keep, &t, Vec::new());
+    let mut emit = Emit::new(&mut keep, src, &t, Vec::new());
     let (active, mem) = (HashSet::new(), Memory::default());
     recover_index(
         def,

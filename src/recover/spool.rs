@@ -4,7 +4,9 @@
 //! values wait here until they can be written in order.
 //!
 //! A row is its values, each a 4-byte length (`u32::MAX` for NULL) and
-//! the bytes. The file is created in the directory given (the output
+//! the bytes, or `u32::MAX - 1` and the 4-byte index of a deferred value
+//! (an off-page value not held: its few bytes of description stay in
+//! memory). The file is created in the directory given (the output
 //! directory), removed when the spool is dropped.
 
 use std::fs::File;
@@ -12,9 +14,11 @@ use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use crate::innodb::rows::{RowView, TextRows};
+use crate::innodb::deferred::Deferred;
+use crate::innodb::rows::{RowView, TextRows, Value};
 
 const NULL: u32 = u32::MAX;
+const DEFERRED: u32 = u32::MAX - 1;
 
 /// Rows stored by slot, read back in slot order.
 pub(super) struct Spool {
@@ -27,6 +31,7 @@ pub(super) struct Spool {
     file: Option<(PathBuf, BufWriter<File>)>,
     /// Bytes in the stream (memory, or file once spilled).
     len: u64,
+    deferred: Vec<Deferred>,
 }
 
 impl Spool {
@@ -40,6 +45,7 @@ impl Spool {
             dir: dir.to_path_buf(),
             file: None,
             len: 0,
+            deferred: Vec::new(),
         }
     }
 
@@ -55,9 +61,15 @@ impl Spool {
         for v in values.iter() {
             match v {
                 None => self.mem.extend_from_slice(&NULL.to_le_bytes()),
-                Some(s) => {
+                Some(Value::Text(s)) => {
                     self.mem.extend_from_slice(&(s.len() as u32).to_le_bytes());
                     self.mem.extend_from_slice(s.as_bytes());
+                }
+                Some(Value::Deferred(d)) => {
+                    self.mem.extend_from_slice(&DEFERRED.to_le_bytes());
+                    let i = self.deferred.len() as u32;
+                    self.mem.extend_from_slice(&i.to_le_bytes());
+                    self.deferred.push(d.clone());
                 }
             }
         }
@@ -124,7 +136,7 @@ impl Spool {
                     }
                     None => &self.mem[off as usize..off as usize + len as usize],
                 };
-                rows.push_row(Fields(bytes));
+                rows.push_row(Fields(bytes, &self.deferred));
             }
             let views: Vec<RowView> = (0..rows.len()).map(|r| rows.row(r)).collect();
             f(&views);
@@ -142,22 +154,34 @@ impl Drop for Spool {
     }
 }
 
-/// The values of one stored row.
-struct Fields<'a>(&'a [u8]);
+/// The values of one stored row (with the spool's deferred values).
+struct Fields<'a>(&'a [u8], &'a [Deferred]);
 
-impl<'a> Iterator for Fields<'a> {
-    type Item = Option<&'a str>;
-
-    fn next(&mut self) -> Option<Option<&'a str>> {
+impl<'a> Fields<'a> {
+    fn word(&mut self) -> Option<u32> {
         let n = u32::from_le_bytes(self.0.get(..4)?.try_into().ok()?);
         self.0 = &self.0[4..];
-        if n == NULL {
-            return Some(None);
+        Some(n)
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = Option<Value<'a>>;
+
+    fn next(&mut self) -> Option<Option<Value<'a>>> {
+        match self.word()? {
+            NULL => Some(None),
+            DEFERRED => {
+                let i = self.word()?;
+                Some(self.1.get(i as usize).map(Value::Deferred))
+            }
+            n => {
+                let (s, rest) = self.0.split_at_checked(n as usize)?;
+                self.0 = rest;
+                // Stored from a &str: always UTF-8.
+                Some(std::str::from_utf8(s).ok().map(Value::Text))
+            }
         }
-        let (s, rest) = self.0.split_at_checked(n as usize)?;
-        self.0 = rest;
-        // Stored from a &str: always UTF-8.
-        Some(std::str::from_utf8(s).ok())
     }
 }
 
@@ -178,8 +202,9 @@ mod tests {
     fn rows_come_back_in_slot_order_in_memory_and_spilled() {
         let dir = tempfile::tempdir().unwrap();
         let mut src = TextRows::new(3);
-        src.push_row([Some("a"), None, Some("")]);
-        src.push_row([Some("b,c"), Some("\\N"), None]);
+        let t = |s| Some(Value::Text(s));
+        src.push_row([t("a"), None, t("")]);
+        src.push_row([t("b,c"), t("\\N"), None]);
         src.push_row([None, None, None]);
         let want = vec![
             src.row(2).to_values(),
@@ -196,5 +221,46 @@ mod tests {
         }
         // The spill files are gone with their spools.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn deferred_values_come_back_as_they_went() {
+        use crate::innodb::deferred::Form;
+        use crate::innodb::lob::ExternRef;
+        let dir = tempfile::tempdir().unwrap();
+        let d = |page_no| Deferred {
+            local: vec![1, 2, 3].into(),
+            extern_ref: ExternRef {
+                space_id: 9,
+                page_no,
+                offset: 38,
+                len: 1 << 30,
+                owner: true,
+                inherited: false,
+            },
+            form: Form::Hex,
+            quoted: false,
+        };
+        let (d1, d2) = (d(100), d(200));
+        let mut src = TextRows::new(3);
+        src.push_row([Some(Value::Text("a")), Some(Value::Deferred(&d1)), None]);
+        src.push_row([Some(Value::Deferred(&d2)), None, Some(Value::Text("b"))]);
+        for limit in [usize::MAX, 0] {
+            let mut s = Spool::new(2, limit, dir.path());
+            s.put(1, src.row(0)).unwrap();
+            s.put(0, src.row(1)).unwrap();
+            let mut got = Vec::new();
+            s.replay(3, 1, &mut |rows| {
+                for r in rows {
+                    let v: Vec<Option<Value>> = r.iter().collect();
+                    got.push(format!("{v:?}"));
+                }
+            })
+            .unwrap();
+            let want: Vec<String> = [1, 0]
+                .map(|i| format!("{:?}", src.row(i).iter().collect::<Vec<_>>()))
+                .to_vec();
+            assert_eq!(got, want, "limit {limit}");
+        }
     }
 }

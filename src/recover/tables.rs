@@ -51,7 +51,7 @@ pub(super) fn recover_placed(
         } else {
             Vec::new()
         };
-        let mut emit = Emit::new(sink, &t, guessed.clone());
+        let mut emit = Emit::new(sink, src, &t, guessed.clone());
         recover_table(
             i, tied, placement, indexes, src, active, mem, &tick, &mut t, &mut emit,
         );

@@ -150,3 +150,55 @@ fn table_larger_than_the_cap_recovers_exactly_under_it() {
         peak >> 20
     );
 }
+
+/// BLOB and TEXT values far larger than the cap (a 64 MiB LONGBLOB of
+/// SHA-256 output, a 16 MiB LONGTEXT with quotes, line breaks and 4-byte
+/// characters, latin1 text, values of 61 to 110 KB around the streaming
+/// threshold; DYNAMIC, COMPACT with its 768-byte prefix, and COMPRESSED
+/// zlib chains) made by a real MariaDB: streamed to the CSV, not held, so
+/// the process stays under `--max-memory 32M` (holding the BLOB and its hex
+/// alone would take 192 MiB), and every value is exact at that cap and at
+/// a large one.
+#[test]
+fn values_larger_than_the_cap_stream_exactly_under_it() {
+    const CAP: u64 = 32 << 20;
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    common::mariadb_script("big_blobs.py", &[work.as_os_str(), "64".as_ref()]);
+    let bin = assert_cmd::cargo::cargo_bin("salvage");
+    for (limit, capped) in [("32M", true), ("1G", false)] {
+        let out = dir.path().join(format!("out-{limit}"));
+        let (st, peak) = run_sampling(
+            std::process::Command::new(&bin)
+                .arg("recover")
+                .arg(work.join("blobs.img"))
+                .arg("--schema")
+                .arg(work.join("schema.sql"))
+                .arg("--db")
+                .arg("blobs")
+                .arg("-o")
+                .arg(&out)
+                .arg("--max-memory")
+                .arg(limit)
+                .stdout(std::process::Stdio::null()),
+        );
+        assert!(st.success());
+        for t in ["d", "c", "z"] {
+            let got = std::fs::read(out.join(format!("blobs/{t}.csv"))).unwrap();
+            let want = std::fs::read(work.join(format!("truth/blobs/{t}.csv"))).unwrap();
+            assert!(
+                got == want,
+                "blobs.{t} at {limit}: {} bytes, the server's rows {} bytes",
+                got.len(),
+                want.len()
+            );
+        }
+        if capped {
+            assert!(
+                peak < CAP,
+                "peak anonymous memory {} MiB over the 32 MiB cap",
+                peak >> 20
+            );
+        }
+    }
+}

@@ -291,18 +291,12 @@ fn active_transaction_found_in_the_redone_undo_pages() {
     let dir = tempfile::tempdir().unwrap();
     let (want, _) = active_trx();
     let (image, carved) = carve_with_log(plain.path(), Some(&log), &dir.path().join("a.img"));
-    let src = salvage::carve::pages::StorePages {
-        image: &image,
-        store: &carved.store,
-    };
+    let src = salvage::carve::pages::StorePages::new(&image, &carved.store);
     let active = salvage::innodb::undo::active_transactions(&src);
     assert_eq!(active, BTreeSet::from([want]));
     // The data files alone do not know it: its undo log is only in the log.
     let (image, carved) = carve_with_log(plain.path(), None, &dir.path().join("b.img"));
-    let src = salvage::carve::pages::StorePages {
-        image: &image,
-        store: &carved.store,
-    };
+    let src = salvage::carve::pages::StorePages::new(&image, &carved.store);
     assert!(!salvage::innodb::undo::active_transactions(&src).contains(&want));
 }
 

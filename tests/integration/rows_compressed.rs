@@ -407,10 +407,7 @@ fn carved_pages_decompress_through_the_store() {
         let space_id = FspHeader::parse(&f.data).unwrap().space_id;
         let store = common::carve_file(&path, 1);
         let image = Image::open(&path, ReadMode::Mmap).unwrap();
-        let src = StorePages {
-            image: &image,
-            store: &store,
-        };
+        let src = StorePages::new(&image, &store);
         assert_eq!(src.logical_size(space_id), Some(f.logical as u32));
         let index_id = be_u64(f.phys(3), FIL_PAGE_DATA + PAGE_INDEX_ID).unwrap();
         let mut live = Vec::new();

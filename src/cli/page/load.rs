@@ -162,7 +162,7 @@ pub fn from_store<'a>(
             copies.len() - 1
         )));
     };
-    let src = StorePages { image, store };
+    let src = StorePages::new(image, store);
     let page = src.bytes(r).map(Cow::into_owned).ok_or_else(|| {
         Fatal(format!(
             "space {space} page {page_no}: bytes at offset {} unreadable",

@@ -1,0 +1,454 @@
+//! Off-page values too large to hold: a BLOB or TEXT value whose off-page
+//! part is longer than the decoder's limit is not assembled. The decoder
+//! walks its page chain once to prove it whole and well-formed (the same
+//! checks, in the same order, with the same messages as assembling it) and
+//! keeps only where it is: a [`Deferred`]. Whoever writes the row walks the
+//! chain again and streams the value's CSV text (`0x` + hex, or the text
+//! converted to UTF-8 and quoted), so a 1 GiB LONGBLOB never needs 1 GiB of
+//! memory, let alone the 2 GiB of its hex.
+
+use encoding_rs::{DecoderResult, Encoding};
+
+use crate::innodb::lob::{walk_extern, ExternRef, LobError, PageSource};
+use crate::innodb::types::ValueError;
+use crate::schema::{Charset, Column, ColumnType};
+
+/// How a value's bytes become its CSV text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// `0x` + lowercase hex (binary strings, BLOB, GEOMETRY).
+    Hex,
+    /// Text in this encoding, converted to UTF-8 (malformed = error).
+    Text(&'static Encoding),
+}
+
+impl Form {
+    /// The form of `col`'s values when they can be streamed (their text is
+    /// the same converted in parts as whole); `None` otherwise (JSON, UTF-32,
+    /// the short types).
+    pub fn of(col: &Column) -> Option<Form> {
+        match col.ty {
+            ColumnType::Binary { .. }
+            | ColumnType::VarBinary { .. }
+            | ColumnType::Blob
+            | ColumnType::Geometry
+            | ColumnType::Vector { .. } => Some(Form::Hex),
+            ColumnType::VarChar { .. } | ColumnType::Text => text_form(col.charset),
+            _ => None,
+        }
+    }
+}
+
+/// The form of text in `cs` (as `types::text_into` converts it).
+fn text_form(cs: Charset) -> Option<Form> {
+    use encoding_rs as e;
+    Some(match cs {
+        Charset::Binary => Form::Hex,
+        Charset::Utf8mb3 | Charset::Utf8mb4 | Charset::Other(_) => Form::Text(e::UTF_8),
+        Charset::Latin1 | Charset::Ascii => Form::Text(e::WINDOWS_1252),
+        Charset::Gbk | Charset::Gb2312 => Form::Text(e::GBK),
+        Charset::Gb18030 => Form::Text(e::GB18030),
+        Charset::Ujis => Form::Text(e::EUC_JP),
+        Charset::Big5 => Form::Text(e::BIG5),
+        Charset::Sjis => Form::Text(e::SHIFT_JIS),
+        Charset::Euckr => Form::Text(e::EUC_KR),
+        Charset::Cp1251 => Form::Text(e::WINDOWS_1251),
+        Charset::Ucs2 | Charset::Utf16 => Form::Text(e::UTF_16BE),
+        Charset::Utf32 => return None,
+    })
+}
+
+/// A proven off-page value, not held: its local prefix and where the rest
+/// is. Its CSV text is written by [`Deferred::write_csv`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deferred {
+    pub local: Box<[u8]>,
+    pub extern_ref: ExternRef,
+    pub form: Form,
+    /// The text holds a comma, quote, CR or LF: the field is quoted.
+    pub quoted: bool,
+}
+
+impl Deferred {
+    /// Walks the value (`local` then the chain of `r`) once: `Ok` when it
+    /// is whole and converts, else the message assembling and decoding it
+    /// would have given (a chain error before a charset error, as then).
+    pub fn check(
+        local: &[u8],
+        r: ExternRef,
+        col: &Column,
+        form: Form,
+        pages: &dyn PageSource,
+    ) -> Result<Deferred, String> {
+        let mut conv = Converter::new(form);
+        let mut bad = false;
+        let mut quoted = false;
+        let mut look = |part: &[u8], last: bool| {
+            if !bad {
+                let r = conv.convert(part, last, &mut |text| {
+                    quoted = quoted || has_special(text.as_bytes());
+                    true
+                });
+                bad = r.is_err();
+            }
+        };
+        look(local, false);
+        walk_extern(&r, pages, &mut |part| {
+            look(part, false);
+            true
+        })
+        .map_err(|e| e.to_string())?;
+        look(&[], true);
+        if bad {
+            return Err(ValueError::Charset {
+                charset: col.charset,
+            }
+            .to_string());
+        }
+        Ok(Deferred {
+            local: local.into(),
+            extern_ref: r,
+            form,
+            quoted,
+        })
+    }
+
+    /// Streams the value's CSV field (quoted when it must be) to `out`,
+    /// part by part, reading its chain from `pages` again.
+    pub fn write_csv(
+        &self,
+        pages: &dyn PageSource,
+        out: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let quoted = self.quoted;
+        if quoted {
+            out(b"\"")?;
+        }
+        let mut failed: Option<std::io::Error> = None;
+        let mut emit = |text: &str| -> bool {
+            let r = if quoted {
+                write_doubling_quotes(text.as_bytes(), out)
+            } else {
+                out(text.as_bytes())
+            };
+            match r {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            }
+        };
+        let mut conv = Converter::new(self.form);
+        let mut step = |part: &[u8], last: bool, emit: &mut dyn FnMut(&str) -> bool| {
+            conv.convert(part, last, emit).is_ok()
+        };
+        let mut ok = step(&self.local, false, &mut emit);
+        if ok {
+            let walked = walk_extern(&self.extern_ref, pages, &mut |part| {
+                step(part, false, &mut emit)
+            });
+            ok = walked.is_ok();
+        }
+        ok = ok && step(&[], true, &mut emit);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if !ok {
+            // The chain was proven when the row was decoded, from the same
+            // pages: only a changed image gets here.
+            return Err(std::io::Error::other(format!(
+                "off-page value at page {}:{} no longer reads as it did",
+                self.extern_ref.space_id, self.extern_ref.page_no
+            )));
+        }
+        if quoted {
+            out(b"\"")?;
+        }
+        Ok(())
+    }
+
+    /// The value's text, whole (for callers that keep rows in memory).
+    pub fn text(&self, pages: &dyn PageSource) -> Result<String, LobError> {
+        let mut s = String::new();
+        let mut conv = Converter::new(self.form);
+        let mut push = |t: &str| {
+            s.push_str(t);
+            true
+        };
+        let mut ok = conv.convert(&self.local, false, &mut push).is_ok();
+        walk_extern(&self.extern_ref, pages, &mut |part| {
+            ok = ok && conv.convert(part, false, &mut push).is_ok();
+            true
+        })?;
+        ok = ok && conv.convert(&[], true, &mut push).is_ok();
+        if !ok {
+            return Err(LobError::Stopped);
+        }
+        Ok(s)
+    }
+}
+
+/// Writes `b` with every `"` doubled.
+fn write_doubling_quotes(
+    b: &[u8],
+    out: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'"' {
+            out(&b[start..=i])?;
+            start = i; // the quote again
+        }
+    }
+    out(&b[start..])
+}
+
+/// A comma, quote, CR or LF.
+fn has_special(b: &[u8]) -> bool {
+    b.iter().any(|c| matches!(c, b',' | b'"' | b'\r' | b'\n'))
+}
+
+/// Converts a value's bytes, given in parts, to its CSV text in parts.
+struct Converter {
+    form: Form,
+    started: bool,
+    decoder: Option<encoding_rs::Decoder>,
+    buf: String,
+}
+
+/// Text converted per call to the writer (and the hex buffer's size).
+const PART: usize = 64 * 1024;
+
+impl Converter {
+    fn new(form: Form) -> Converter {
+        Converter {
+            form,
+            started: false,
+            decoder: match form {
+                Form::Hex => None,
+                Form::Text(enc) => Some(enc.new_decoder_without_bom_handling()),
+            },
+            buf: String::with_capacity(PART),
+        }
+    }
+
+    /// Converts `b` (the last part when `last`), handing the text to
+    /// `emit` (which returns `false` to stop). `Err` on malformed text or
+    /// when stopped.
+    fn convert(
+        &mut self,
+        b: &[u8],
+        last: bool,
+        emit: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<(), ()> {
+        match self.form {
+            Form::Hex => {
+                const H: &[u8; 16] = b"0123456789abcdef";
+                if !self.started {
+                    self.started = true;
+                    if !emit("0x") {
+                        return Err(());
+                    }
+                }
+                for chunk in b.chunks(PART / 2) {
+                    self.buf.clear();
+                    for &x in chunk {
+                        self.buf.push(H[(x >> 4) as usize] as char);
+                        self.buf.push(H[(x & 15) as usize] as char);
+                    }
+                    if !emit(&self.buf) {
+                        return Err(());
+                    }
+                }
+                Ok(())
+            }
+            Form::Text(_) => {
+                let Some(d) = self.decoder.as_mut() else {
+                    return Err(());
+                };
+                let mut input = b;
+                loop {
+                    self.buf.clear();
+                    let (res, read) =
+                        d.decode_to_string_without_replacement(input, &mut self.buf, last);
+                    input = &input[read..];
+                    if !self.buf.is_empty() && !emit(&self.buf) {
+                        return Err(());
+                    }
+                    match res {
+                        DecoderResult::InputEmpty => return Ok(()),
+                        DecoderResult::OutputFull => {}
+                        DecoderResult::Malformed(..) => return Err(()),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+    use std::collections::HashMap;
+
+    use crate::innodb::fil::{FIL_NULL, FIL_PAGE_TYPE_BLOB};
+    use crate::innodb::lob::read_extern;
+
+    /// FIL_PAGE_TYPE_BLOB pages 5, 6, ... holding `data` in parts of `part`.
+    struct Chain(HashMap<u32, Vec<u8>>);
+    impl PageSource for Chain {
+        fn page(&self, _: u32, n: u32) -> Option<Cow<'_, [u8]>> {
+            self.0.get(&n).map(|v| Cow::Borrowed(&v[..]))
+        }
+    }
+    fn chain(data: &[u8], part: usize) -> Chain {
+        let parts: Vec<&[u8]> = data.chunks(part).collect();
+        let mut m = HashMap::new();
+        for (i, d) in parts.iter().enumerate() {
+            let no = 5 + i as u32;
+            let next = if i + 1 == parts.len() {
+                FIL_NULL
+            } else {
+                no + 1
+            };
+            let mut p = vec![0u8; 4096];
+            p[4..8].copy_from_slice(&no.to_be_bytes());
+            p[24..26].copy_from_slice(&FIL_PAGE_TYPE_BLOB.to_be_bytes());
+            p[38..42].copy_from_slice(&(d.len() as u32).to_be_bytes());
+            p[42..46].copy_from_slice(&next.to_be_bytes());
+            p[46..46 + d.len()].copy_from_slice(d);
+            m.insert(no, p);
+        }
+        Chain(m)
+    }
+    fn reference(len: usize) -> ExternRef {
+        ExternRef {
+            space_id: 1,
+            page_no: 5,
+            offset: 38,
+            len: len as u64,
+            owner: true,
+            inherited: false,
+        }
+    }
+
+    #[test]
+    fn streamed_field_is_the_field_of_the_whole_value() {
+        let text = "naïve, \"quoted\"\n日本 🎉 ".repeat(500);
+        let (local, rest) = text.as_bytes().split_at(7);
+        let src = chain(rest, 1001);
+        let col = Column::new("t", ColumnType::Text, true, Charset::Utf8mb4);
+        let d = Deferred::check(
+            local,
+            reference(rest.len()),
+            &col,
+            Form::of(&col).unwrap(),
+            &src,
+        )
+        .unwrap();
+        assert!(d.quoted);
+        let mut got = Vec::new();
+        d.write_csv(&src, &mut |b| {
+            got.extend_from_slice(b);
+            Ok(())
+        })
+        .unwrap();
+        let mut want = Vec::new();
+        crate::export::csv::write_field(&mut want, Some(&text));
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            String::from_utf8(want).unwrap()
+        );
+        assert_eq!(d.text(&src).unwrap(), text);
+        // A BLOB: hex, never quoted.
+        let blob = Column::new("b", ColumnType::Blob, true, Charset::Binary);
+        let d = Deferred::check(local, reference(rest.len()), &blob, Form::Hex, &src).unwrap();
+        assert!(!d.quoted);
+        assert_eq!(
+            d.text(&src).unwrap(),
+            crate::innodb::types::hex(text.as_bytes())
+        );
+    }
+
+    #[test]
+    fn errors_are_those_of_the_whole_value() {
+        let col = Column::new("t", ColumnType::Text, true, Charset::Utf8mb4);
+        let form = Form::of(&col).unwrap();
+        // A chain one byte short, and malformed text: the chain error wins.
+        let bad = [b'a', 0xff, b'b'].repeat(3000);
+        let src = chain(&bad, 700);
+        let long = reference(bad.len() + 1);
+        let whole = read_extern(&long, &src).unwrap_err().to_string();
+        assert_eq!(Deferred::check(b"", long, &col, form, &src), Err(whole));
+        let charset = ValueError::Charset {
+            charset: col.charset,
+        }
+        .to_string();
+        let r = reference(bad.len());
+        assert_eq!(Deferred::check(b"", r, &col, form, &src), Err(charset));
+        // A missing page.
+        let mut src = chain(b"0123456789", 3);
+        src.0.remove(&6);
+        let whole = read_extern(&reference(10), &src).unwrap_err().to_string();
+        assert_eq!(
+            Deferred::check(b"", reference(10), &col, form, &src),
+            Err(whole)
+        );
+    }
+
+    fn convert_all(form: Form, parts: &[&[u8]]) -> Result<String, ()> {
+        let mut c = Converter::new(form);
+        let mut s = String::new();
+        for p in parts {
+            c.convert(p, false, &mut |t| {
+                s.push_str(t);
+                true
+            })?;
+        }
+        c.convert(&[], true, &mut |t| {
+            s.push_str(t);
+            true
+        })?;
+        Ok(s)
+    }
+
+    #[test]
+    fn text_split_inside_a_character_converts_as_whole() {
+        let text = "naïve, “quoted” 日本 🎉".as_bytes();
+        for cut in 0..text.len() {
+            let got = convert_all(
+                Form::Text(encoding_rs::UTF_8),
+                &[&text[..cut], &text[cut..]],
+            );
+            assert_eq!(got.as_deref(), Ok("naïve, “quoted” 日本 🎉"));
+        }
+        // A sequence cut short at the end is malformed.
+        assert!(convert_all(Form::Text(encoding_rs::UTF_8), &[&text[..text.len() - 1]]).is_err());
+        // UTF-16 split between the bytes of a code unit.
+        let u16: Vec<u8> = "a,b".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let got = convert_all(Form::Text(encoding_rs::UTF_16BE), &[&u16[..1], &u16[1..]]);
+        assert_eq!(got.as_deref(), Ok("a,b"));
+    }
+
+    #[test]
+    fn hex_in_parts() {
+        let b: Vec<u8> = (0..=255u8).cycle().take(200_000).collect();
+        let got = convert_all(Form::Hex, &[&b[..7], &b[7..]]).unwrap();
+        assert_eq!(got, crate::innodb::types::hex(&b));
+        assert_eq!(convert_all(Form::Hex, &[]).unwrap(), "0x");
+    }
+
+    #[test]
+    fn quotes_doubled_across_calls() {
+        let mut out = Vec::new();
+        let mut w = |b: &[u8]| {
+            out.extend_from_slice(b);
+            Ok(())
+        };
+        write_doubling_quotes(b"a\"b\"\"", &mut w).unwrap();
+        write_doubling_quotes(b"\"", &mut w).unwrap();
+        assert_eq!(out, b"a\"\"b\"\"\"\"\"\"");
+    }
+}
