@@ -336,6 +336,12 @@ fn cmp_keys(a: &[u8], b: &[u8]) -> Ordering {
     Ordering::Equal
 }
 
+/// Whether the key of `def` is one integer column (or DB_ROW_ID): its
+/// values are whole numbers.
+pub fn is_int_key(def: &TableDef) -> bool {
+    int_key(def).is_some()
+}
+
 /// A key of one integer column (or DB_ROW_ID) read as a number: how many
 /// keys fit between two bounds.
 type IntKey = Box<dyn Fn(&[u8]) -> Option<i128>>;

@@ -109,11 +109,54 @@ fn assert_self_contained(html: &str) {
     assert!(!html.contains("<link"), "no linked resource");
 }
 
+/// A key of report.json as the report shows it: an integer with
+/// thousands separators (the damaged tables of these fixtures have an
+/// integer key).
+fn key_shown(k: &str) -> String {
+    match k.parse::<i64>() {
+        Ok(n) if n < 0 => format!("-{}", num(n.unsigned_abs())),
+        Ok(n) => num(n as u64),
+        Err(_) => k.to_string(),
+    }
+}
+
+/// Where a lost key range of report.json is, in words: `between id 1,680
+/// and 1,940`.
+fn where_words(t: &serde_json::Value, r: &serde_json::Value) -> String {
+    let cols: Vec<&str> = t["key_columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let name = if cols.len() == 1 {
+        cols[0].to_string()
+    } else {
+        format!("({})", cols.join(", "))
+    };
+    match (r["after"].as_str(), r["before"].as_str()) {
+        (Some(a), Some(b)) => format!("between {name} {} and {}", key_shown(a), key_shown(b)),
+        (None, Some(b)) => format!("before {name} {}", key_shown(b)),
+        (Some(a), None) => format!("after {name} {}", key_shown(a)),
+        (None, None) => "somewhere in the table".to_string(),
+    }
+}
+
 /// The summary sentence report.json's numbers give: `N of M tables
-/// complete; users 83.3 %: about 491 rows lost in 4 pages; …`.
+/// complete; users 83.3 %: about 491 rows lost in 4 pages, between id …;
+/// …` (the key range named for the table with most rows lost).
 fn expected_sentence(rep: &serde_json::Value) -> String {
     let tables = rep["tables"].as_array().unwrap();
     let u = |t: &serde_json::Value, k: &str| t[k].as_u64().unwrap();
+    // The table with most rows lost (the first of equals).
+    let mut worst: Option<(usize, u64)> = None;
+    for (i, t) in tables.iter().enumerate() {
+        let lost = t["rows_lost_estimate"].as_u64().unwrap_or(0);
+        let bad = u(t, "leaf_pages_damaged") + u(t, "leaf_pages_missing");
+        if bad > 0 && lost > 0 && worst.is_none_or(|(_, w)| lost > w) {
+            worst = Some((i, lost));
+        }
+    }
     let names: Vec<String> = tables
         .iter()
         .map(|t| {
@@ -131,7 +174,7 @@ fn expected_sentence(rep: &serde_json::Value) -> String {
         .collect();
     let (mut done, mut gone) = (0, 0);
     let mut parts = Vec::new();
-    for (t, name) in tables.iter().zip(&names) {
+    for (i, (t, name)) in tables.iter().zip(&names).enumerate() {
         let bad = u(t, "leaf_pages_damaged") + u(t, "leaf_pages_missing");
         let partial = u(t, "partial_rows");
         let rows = [
@@ -151,10 +194,15 @@ fn expected_sentence(rep: &serde_json::Value) -> String {
         let mut s = name.clone();
         let live = u(t, "rows_written") + partial;
         if bad > 0 {
-            // report.json's estimate: bad pages times live rows per good leaf.
+            // report.json's estimate: the lost key ranges' rows, and the
+            // bad pages outside them times live rows per good leaf.
             let lost = u(t, "rows_lost_estimate");
+            let ranges = t["lost_key_ranges"].as_array().unwrap();
+            let placed: u64 = ranges.iter().map(|r| u(r, "pages")).sum();
+            let rows: u64 = ranges.iter().map(|r| u(r, "rows_estimate")).sum();
             let per_page = live as f64 / u(t, "leaf_pages") as f64;
-            assert_eq!(lost, (bad as f64 * per_page).round() as u64);
+            let rest = bad.saturating_sub(placed);
+            assert_eq!(lost, rows + (rest as f64 * per_page).round() as u64);
             let pct = 100.0 * live as f64 / (live + lost) as f64;
             s += &format!(
                 " {pct:.1} %: about {} row{} lost in {bad} page{}",
@@ -162,6 +210,24 @@ fn expected_sentence(rep: &serde_json::Value) -> String {
                 if lost == 1 { "" } else { "s" },
                 if bad == 1 { "" } else { "s" }
             );
+            if worst.is_some_and(|(w, _)| w == i) && !ranges.is_empty() {
+                // The range with most rows (the first of equals).
+                let mut most = &ranges[0];
+                for r in ranges {
+                    if u(r, "rows_estimate") > u(most, "rows_estimate") {
+                        most = r;
+                    }
+                }
+                if ranges.len() == 1 {
+                    s += &format!(", {}", where_words(t, most));
+                } else {
+                    s += &format!(
+                        ", in {} key ranges, the most {}",
+                        ranges.len(),
+                        where_words(t, most)
+                    );
+                }
+            }
         }
         if partial > 0 {
             s += &format!(
@@ -192,6 +258,51 @@ fn expected_sentence(rep: &serde_json::Value) -> String {
         );
     }
     out
+}
+
+/// The image section: report.json's path, size, format, partitions,
+/// filesystems and seconds.
+fn assert_image_section(html: &str, rep: &serde_json::Value) {
+    let at = html
+        .find("<section id=\"image\">")
+        .expect("an image section");
+    let sec = &html[at..at + html[at..].find("</section>").unwrap()];
+    let img = &rep["image"];
+    assert!(sec.contains(&format!(
+        "<tr><th>path</th><td><span class=\"mono\">{}</span></td></tr>",
+        img["path"].as_str().unwrap()
+    )));
+    assert!(sec.contains(&format!(
+        "({} bytes), {}</td>",
+        num(img["size"].as_u64().unwrap()),
+        img["format"].as_str().unwrap()
+    )));
+    let p = &img["layout"]["partitions"][0];
+    assert!(sec.contains(&format!(
+        "<tr><th>partitions</th><td>1: {} MiB at 1 MiB (1,048,576 bytes), {}, {}",
+        p["len"].as_u64().unwrap() >> 20,
+        p["scheme"].as_str().unwrap(),
+        p["type_name"].as_str().unwrap()
+    )));
+    let f = &img["layout"]["filesystems"][0];
+    assert!(sec.contains(&format!(
+        "<tr><th>filesystems</th><td>{} on partition 1, 4 KiB blocks",
+        f["kind"].as_str().unwrap()
+    )));
+    let s = &rep["seconds"];
+    assert!(sec.contains(&format!(
+        "<tr><th>time</th><td>{:.2} s finding pages",
+        s["carve"].as_f64().unwrap()
+    )));
+    assert!(sec.contains(&format!(
+        "{:.2} s recovering rows",
+        s["recover"].as_f64().unwrap()
+    )));
+    assert_eq!(sec.contains("SHA-256"), img.get("sha256").is_some());
+    assert!(
+        at < html.find("<section id=\"summary\">").unwrap(),
+        "near the top"
+    );
 }
 
 /// Each table's row: its name, then the rows of `.csv`, `.deleted.csv`,
@@ -394,10 +505,24 @@ fn demo_disk_report() {
     assert!(html.contains(">nowhere</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td>"));
     // The demo disk: users lost 4 leaf pages, the other tables are whole.
     assert!(
-        sentence
-            .starts_with("10 of 11 tables complete; users 83.3 %: about 491 rows lost in 4 pages"),
+        sentence.starts_with(
+            "10 of 11 tables complete; users 82.0 %: about 540 rows lost in 4 pages, \
+             in 2 key ranges, the most between id 2,210 and 2,493"
+        ),
         "{sentence}"
     );
+    // Under the users bar, its two lost key ranges (ids 1,681–1,939 and
+    // 2,211–2,492 of the truth are not in users.csv; report_json checks).
+    let users = &html[html.find("title=\"shop.users\"").unwrap()..];
+    let users = &users[..users.find("</table>").unwrap()];
+    assert!(
+        users.contains(
+            "<ul class=\"lost\"><li>about 259 rows lost between id 1,680 and 1,940 (2 pages)</li>\
+             <li>about 281 rows lost between id 2,210 and 2,493 (2 pages)</li></ul>"
+        ),
+        "{users}"
+    );
+    assert_image_section(&html, &rep);
     assert!(
         html.contains(&format!("<p class=\"lead\">{sentence}. ")),
         "{sentence}"
@@ -445,6 +570,28 @@ fn holes_recipe_report() {
         "{sentence}"
     );
     assert_table_rows(&html, &rep);
+    assert_image_section(&html, &rep);
+    // Four key ranges of users lost; the two between pages that hold more
+    // rows than the pages the links name say "at least".
+    assert!(
+        sentence.contains(
+            "users 91.4 %: about 1,718 rows lost in 8 pages, in 4 key ranges, \
+             the most between id 16,609 and 17,274 (111 rows uncertain)"
+        ),
+        "{sentence}"
+    );
+    for words in [
+        "about 269 rows lost between id 7,160 and 7,431 (2 pages)",
+        "about 533 rows lost between id 11,880 and 12,416 (at least 2 pages)",
+        "about 10 rows lost before id 27 (1 page)",
+    ] {
+        assert!(html.contains(&format!("<li>{words}</li>")), "{words}");
+    }
+    // More than three ranges: the fourth is folded.
+    assert!(html.contains(
+        "<details><summary>1 more lost key ranges</summary><ul class=\"lost\">\
+         <li>about 662 rows lost between id 16,609 and 17,274 (at least 2 pages)</li>"
+    ));
     let scanned = scan(&img);
     // The holes cut pages: some are found damaged.
     assert!(!scanned["damaged"].as_array().unwrap().is_empty());

@@ -4,12 +4,19 @@
 //! except what changes from run to run: the image's path (written as
 //! `IMAGE`) and the seconds each stage took.
 //!
+//! The lost key ranges are checked against the fixtures' truth: every row
+//! of the truth missing from the recovered CSV lies strictly inside a
+//! reported range, both bounds of every range are recovered rows, and the
+//! estimate of a range between two good pages is the truly missing rows
+//! within 2 %.
+//!
 //! After a deliberate change of the report, rewrite the golden files with
 //! `SALVAGE_UPDATE_GOLDEN=1 cargo test --release --test integration report_json`
 //! and review their diff.
 
 use crate::common;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 /// The report of recovering `img`, with the varying parts replaced.
@@ -76,12 +83,101 @@ fn table<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
         .unwrap_or_else(|| panic!("no table {name}"))
 }
 
+/// The ids (first column, an integer) of a CSV; empty when it is absent.
+fn ids(path: &Path) -> BTreeSet<i64> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return BTreeSet::new();
+    };
+    let (_, rows) = crate::rows_schema::read_truth_csv(&text);
+    rows.iter()
+        .map(|r| r[0].as_deref().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// Checks the lost key ranges of `db.table` in report `r` (recovered into
+/// `out`) against the truth in `truth/<db>/<table>.csv`; returns each
+/// range as (after, before, truly missing rows inside, estimate).
+fn check_ranges(
+    r: &serde_json::Value,
+    out: &Path,
+    truth: &Path,
+    name: &str,
+) -> Vec<(Option<i64>, Option<i64>, usize, u64)> {
+    let t = table(r, name);
+    let (db, tb) = name.split_once('.').unwrap();
+    let want = ids(&truth.join(db).join(format!("{tb}.csv")));
+    let got = ids(&out.join(db).join(format!("{tb}.csv")));
+    assert!(!want.is_empty(), "{name}: no truth");
+    let ranges: Vec<(Option<i64>, Option<i64>, u64, u64)> = t["lost_key_ranges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            let k = |f: &str| x[f].as_str().map(|s| s.parse::<i64>().unwrap());
+            (
+                k("after"),
+                k("before"),
+                x["pages"].as_u64().unwrap(),
+                x["rows_estimate"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        t["lost_key_ranges_total"].as_u64().unwrap() as usize,
+        ranges.len()
+    );
+    let inside = |id: i64, (a, b): (Option<i64>, Option<i64>)| {
+        a.is_none_or(|a| id > a) && b.is_none_or(|b| id < b)
+    };
+    for id in want.difference(&got) {
+        assert!(
+            ranges.iter().any(|r| inside(*id, (r.0, r.1))),
+            "{name}: row {id} is lost outside every range {ranges:?}"
+        );
+    }
+    let mut out_ranges = Vec::new();
+    for &(a, b, _, est) in &ranges {
+        for bound in [a, b].into_iter().flatten() {
+            assert!(got.contains(&bound), "{name}: bound {bound} not recovered");
+        }
+        let missing = want
+            .iter()
+            .filter(|&&id| inside(id, (a, b)) && !got.contains(&id))
+            .count();
+        // Every row of the truth inside a range is lost.
+        assert_eq!(
+            missing,
+            want.iter().filter(|&&id| inside(id, (a, b))).count(),
+            "{name}: ({a:?}, {b:?}) holds recovered rows"
+        );
+        if a.is_some() && b.is_some() {
+            let err = (est as f64 - missing as f64).abs();
+            assert!(
+                err <= (0.02 * missing as f64).max(3.0),
+                "{name}: ({a:?}, {b:?}) estimate {est}, {missing} missing"
+            );
+        }
+        out_ranges.push((a, b, missing, est));
+    }
+    // The links placed every lost page: the table's estimate is the sum.
+    let pages: u64 = ranges.iter().map(|r| r.2).sum();
+    let bad = t["leaf_pages_damaged"].as_u64().unwrap() + t["leaf_pages_missing"].as_u64().unwrap();
+    assert_eq!(pages, bad, "{name}");
+    assert_eq!(
+        t["rows_lost_estimate"].as_u64().unwrap(),
+        ranges.iter().map(|r| r.3).sum::<u64>(),
+        "{name}"
+    );
+    out_ranges
+}
+
 #[test]
 fn demo_disk_report_matches_its_golden_file() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("demo.img");
     std::fs::write(&img, common::unzstd("demo.img.zst")).unwrap();
-    let r = report(&img, &dir.path().join("out"));
+    let out = dir.path().join("out");
+    let r = report(&img, &out);
     // Real values, whatever the golden file says: the demo disk's users
     // table lost 4 leaf pages; its rows are the truth's minus those.
     let users = table(&r, "shop.users");
@@ -89,6 +185,17 @@ fn demo_disk_report_matches_its_golden_file() {
     assert_eq!(users["rows_written"], 2456);
     let lost = users["rows_lost_estimate"].as_u64().unwrap();
     assert!((400..=600).contains(&lost), "estimate {lost}");
+    // Two pairs of pages lost: ids 1,681–1,939 and 2,211–2,492 of the
+    // truth are missing from users.csv.
+    assert_eq!(users["key_columns"], serde_json::json!(["id"]));
+    let truth = common::fixtures().join("demo/truth");
+    assert_eq!(
+        check_ranges(&r, &out, &truth, "shop.users"),
+        [
+            (Some(1680), Some(1940), 259, 259),
+            (Some(2210), Some(2493), 282, 281)
+        ]
+    );
     // Its tablespace lists the lost pages among those not found.
     let space = r["tablespaces"]
         .as_array()
@@ -124,11 +231,37 @@ fn damage_recipe_reports_match_their_golden_files() {
         common::apply_damage(&mut img, &recipe);
         let path = dir.path().join(format!("{name}.img"));
         std::fs::write(&path, &img).unwrap();
-        let r = report(&path, &dir.path().join(name));
+        let out = dir.path().join(name);
+        let r = report(&path, &out);
         let users = table(&r, "shop.users");
         if name == "bitflip1" {
             assert!(users["rows_from"]["repaired_pages"].as_u64().unwrap() > 0);
+            // Every page repaired: nothing lost.
+            for t in r["tables"].as_array().unwrap() {
+                assert_eq!(t["lost_key_ranges_total"], 0, "{}", t["table"]);
+            }
         } else {
+            let truth = common::fixtures().join("main/truth");
+            let ranges = check_ranges(&r, &out, &truth, "shop.users");
+            let bounds: Vec<_> = ranges.iter().map(|r| (r.0, r.1, r.2)).collect();
+            assert_eq!(
+                bounds,
+                [
+                    (Some(7160), Some(7431), 270),
+                    (Some(7555), Some(7810), 254),
+                    (Some(11880), Some(12416), 535),
+                    (Some(16609), Some(17274), 664)
+                ]
+            );
+            // The first leaf page lost: the range is open below.
+            assert_eq!(
+                check_ranges(&r, &out, &truth, "charsets.cs_binary"),
+                [(None, Some(27), 26, 10)]
+            );
+            assert_eq!(
+                check_ranges(&r, &out, &truth, "charsets.cs_utf8mb4"),
+                [(Some(5), Some(39), 33, 33)]
+            );
             assert!(users["uncertain_rows"].as_u64().unwrap() > 0);
             // The 7 copies `scan` lists as damaged on this image.
             assert_eq!(r["damaged_pages_total"], 7);

@@ -2,15 +2,19 @@
 //! self-contained file (inline CSS and SVG, no scripts, a Content Security
 //! Policy that fetches nothing) that works opened from disk:
 //!
-//! * a summary in words, then per table the rows of each output file and a
+//! * what was read: the image, its partitions and filesystems, how long
+//!   each stage took ([`image`]);
+//! * a summary in words, then per table the rows of each output file, a
 //!   bar of recovered / partial / uncertain / deleted / lost rows
-//!   ([`summary`]);
+//!   ([`summary`]) and the key ranges of the lost rows ([`lost`]);
 //! * a map of the disk, coloured by what each byte range holds ([`map`]);
 //! * the damaged pages, listed (capped at [`map::LIST_CAP`]).
 //!
 //! Written by `format!`/`write!` into a `String`; every name and note from
 //! the image goes through [`esc`].
 
+pub mod image;
+pub mod lost;
 pub mod map;
 pub mod summary;
 
@@ -57,6 +61,7 @@ pub fn render(rec: &Recovery, store: &PageStore, image_size: u64, image_name: &s
         num(store.pages.len() as u64),
         num(survey.damaged_total),
     );
+    image::render(&mut h, rec);
     h.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n");
     summary::sentence(&mut h, rec);
     summary::tables(&mut h, rec);
@@ -84,7 +89,8 @@ tr.bad td.n{color:#b00}\
 td.r{text-align:left;white-space:normal}\
 svg{max-width:100%;height:auto}svg rect:hover{stroke:#000;stroke-width:1.5}\
 details{margin:6px 0}summary{cursor:pointer}\
-ul.notes{margin:4px 0;color:#555}";
+ul.notes{margin:4px 0;color:#555}ul.lost{margin:2px 0;color:#b00}\
+table.kv th,table.kv td{text-align:left;white-space:normal;vertical-align:top}table.kv th{border:0;color:#555}";
 
 /// Colour of recovered rows in the bars (also used in the legend).
 pub(crate) const C_LIVE: &str = "#2e7d32";

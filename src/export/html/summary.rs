@@ -3,8 +3,11 @@
 //! bar per table, and what could not be tied to a table.
 //!
 //! "Rows lost" is an estimate ([`TableRecovery::lost_estimate`], as in
-//! report.json): the leaf pages found only damaged or not found at all,
-//! times the table's live rows per good leaf page.
+//! report.json): for the lost leaf pages the links place in a key range,
+//! from the live rows of the pages on either side; for the rest, the
+//! pages times the table's live rows per good leaf page. The key ranges
+//! are listed under each table ([`super::lost`]) and the largest of the
+//! table that lost most is named in the sentence.
 
 use std::fmt::Write as _;
 
@@ -19,6 +22,8 @@ const TABLE_CAP: usize = 1000;
 const NOTES_CAP: usize = 20;
 /// Notes shown for all tables together.
 const NOTES_BUDGET: usize = 400;
+/// Lost key ranges shown for all tables together.
+const RANGES_BUDGET: usize = 2000;
 /// Characters of a name shown (longer ones are cut, with `…`).
 const NAME_CAP: usize = 80;
 
@@ -82,8 +87,9 @@ fn pct_text(p: f64) -> String {
 }
 
 /// What is wrong with an incomplete table, in words:
-/// `users 98.7 %: about 254 rows lost in 2 pages`.
-pub fn damage_words(t: &TableRecovery, name: &str) -> String {
+/// `users 98.7 %: about 254 rows lost in 2 pages`; with `range`, where
+/// (`, between id 1,680 and 1,940`).
+pub fn damage_words(t: &TableRecovery, name: &str, range: bool) -> String {
     let mut s = name.to_string();
     let bad = bad_pages(t);
     match t.lost_estimate() {
@@ -95,6 +101,9 @@ pub fn damage_words(t: &TableRecovery, name: &str) -> String {
                 plural(lost, "row", "rows"),
                 plural(bad, "page", "pages")
             );
+            if range {
+                s.push_str(&super::lost::sentence_part(t));
+            }
         }
         None => {
             let _ = write!(
@@ -124,8 +133,9 @@ pub fn damage_words(t: &TableRecovery, name: &str) -> String {
 }
 
 /// The summary in words, as plain text: `12 of 14 tables complete; users
-/// 98.7 %: about 254 rows lost in 2 pages; …` (the report's first
-/// paragraph, and what `recover` ends with on stderr).
+/// 98.7 %: about 254 rows lost in 2 pages, between id 1,680 and 1,940; …`
+/// (the report's first paragraph, and what `recover` ends with on
+/// stderr). The key range is named for the table with most rows lost.
 pub fn sentence_text(rec: &Recovery) -> String {
     let mut h = String::new();
     let names = display_names(rec);
@@ -146,8 +156,21 @@ pub fn sentence_text(rec: &Recovery) -> String {
     let bad: Vec<usize> = (0..rec.tables.len())
         .filter(|&i| !complete(&rec.tables[i]))
         .collect();
+    // The table with most rows lost (the first of equals).
+    let worst = bad
+        .iter()
+        .copied()
+        .filter(|&i| rec.tables[i].lost_estimate().unwrap_or(0) > 0)
+        .max_by(|&a, &b| {
+            let lost = |i: usize| rec.tables[i].lost_estimate().unwrap_or(0);
+            lost(a).cmp(&lost(b)).then(b.cmp(&a))
+        });
     for &i in bad.iter().take(SENTENCE_CAP) {
-        let _ = write!(h, "; {}", damage_words(&rec.tables[i], &names[i]));
+        let _ = write!(
+            h,
+            "; {}",
+            damage_words(&rec.tables[i], &names[i], worst == Some(i))
+        );
     }
     if bad.len() > SENTENCE_CAP {
         let _ = write!(
@@ -182,9 +205,11 @@ pub fn sentence(h: &mut String, rec: &Recovery) {
     let _ = writeln!(h, "<p class=\"lead\">{}</p>", esc(&sentence_text(rec)));
     if rec.tables.iter().any(|t| bad_pages(t) > 0) {
         h.push_str(
-            "<p class=\"sub\">Rows lost are an estimate: leaf pages found only damaged or not \
-             at all, times the table&#39;s live rows per good leaf page. Rows of damaged pages \
-             may be among the uncertain rows.</p>\n",
+            "<p class=\"sub\">Rows lost are an estimate: where the lost leaf pages sit between \
+             two good ones, from the rows of those neighbours (and the keys between them), \
+             else the pages times the table&#39;s live rows per good leaf page. The rows lost \
+             have keys strictly between the two named, which were both recovered. Rows of \
+             damaged pages may be among the uncertain rows.</p>\n",
         );
     }
 }
@@ -225,6 +250,7 @@ pub fn tables(h: &mut String, rec: &Recovery) {
          <th>damaged</th><th>missing</th><th>lost (about)</th><th class=\"n\">rows</th></tr>\n",
     );
     let mut budget = NOTES_BUDGET;
+    let mut ranges_budget = RANGES_BUDGET;
     for (t, name) in rec.tables.iter().zip(&names).take(TABLE_CAP) {
         let lost = t.lost_estimate();
         let lost_text = match lost {
@@ -261,6 +287,11 @@ pub fn tables(h: &mut String, rec: &Recovery) {
             segment(h, n, total, c, what);
         }
         h.push_str("</div></td></tr>\n");
+        if !t.lost_key_ranges.is_empty() {
+            h.push_str("<tr><td></td><td colspan=\"9\" class=\"r\">");
+            super::lost::render(h, t, &mut ranges_budget);
+            h.push_str("</td></tr>\n");
+        }
         if !t.notes.is_empty() {
             h.push_str("<tr><td></td><td colspan=\"9\" class=\"r\"><ul class=\"notes\">");
             let shown = t.notes.len().min(NOTES_CAP).min(budget);
