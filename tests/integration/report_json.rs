@@ -290,3 +290,43 @@ fn hash_is_the_images_sha256() {
     let want = want.split_whitespace().next().unwrap();
     assert_eq!(r["image"]["sha256"], want);
 }
+
+/// Two more recipes of the main image: `bitflip` damages one leaf page of
+/// users beyond repair (its rows are read as uncertain, and still counted
+/// lost), `first4m-zeroed` takes the first leaf page of a compressed table
+/// (a range open below).
+#[test]
+fn lost_key_ranges_of_a_damaged_page_and_of_a_first_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = common::fixtures().join("main/truth");
+    for (name, db_table, want) in [
+        (
+            "bitflip",
+            "shop.users",
+            (Some(10577), Some(10706), 128, 128),
+        ),
+        (
+            "first4m-zeroed",
+            "types.t_compressed_8",
+            (None, Some(6), 5, 6),
+        ),
+    ] {
+        let mut img = common::unzstd("images/main-ext4-modern.img.zst");
+        let recipe: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(common::fixtures().join(format!("images/damage/{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        common::apply_damage(&mut img, &recipe);
+        let path = dir.path().join(format!("{name}.img"));
+        std::fs::write(&path, &img).unwrap();
+        let out = dir.path().join(name);
+        let r = report(&path, &out);
+        assert_eq!(check_ranges(&r, &out, &truth, db_table), [want], "{name}");
+        if name == "bitflip" {
+            let users = table(&r, db_table);
+            assert_eq!(users["leaf_pages_damaged"], 1);
+            // The damaged page's rows, found but not proven.
+            assert_eq!(users["uncertain_rows"], 128);
+        }
+    }
+}

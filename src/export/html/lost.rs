@@ -104,11 +104,13 @@ pub fn render(h: &mut String, t: &TableRecovery, budget: &mut usize) {
     }
     let shown = t.lost_key_ranges.len().min(PER_TABLE).min(*budget);
     *budget -= shown;
-    h.push_str("<ul class=\"lost\">");
-    for r in &t.lost_key_ranges[..shown.min(OPEN)] {
-        let _ = write!(h, "<li>{}</li>", esc(&range_words(t, r)));
+    if shown > 0 {
+        h.push_str("<ul class=\"lost\">");
+        for r in &t.lost_key_ranges[..shown.min(OPEN)] {
+            let _ = write!(h, "<li>{}</li>", esc(&range_words(t, r)));
+        }
+        h.push_str("</ul>");
     }
-    h.push_str("</ul>");
     if shown > OPEN {
         let _ = write!(
             h,
@@ -124,8 +126,108 @@ pub fn render(h: &mut String, t: &TableRecovery, budget: &mut usize) {
     if left > 0 {
         let _ = write!(
             h,
-            "<p class=\"sub\">and {} more in report.json</p>",
-            plural(left as u64, "key range", "key ranges")
+            "<p class=\"sub\">{} {} in report.json</p>",
+            if shown > 0 { "and" } else { "lost key ranges:" },
+            if shown > 0 {
+                format!("{} more", num(left as u64))
+            } else {
+                num(left as u64)
+            }
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table of `key` columns (an INT key when it is `id`), 10 leaf
+    /// pages of 100 rows.
+    fn table(key: &[&str]) -> TableRecovery {
+        let sql = if key == ["id"] {
+            "CREATE TABLE t (id INT PRIMARY KEY, v INT)".to_string()
+        } else {
+            format!(
+                "CREATE TABLE t ({}, v INT, PRIMARY KEY ({}))",
+                key.iter()
+                    .map(|k| format!("{k} VARCHAR(20)"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                key.join(", ")
+            )
+        };
+        let (defs, _) =
+            crate::schema::sql::parse_schema_lenient(&sql, Some("db"), &Default::default());
+        // A recovery of the table from an image with no page.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.img");
+        std::fs::write(&path, vec![0u8; 4096]).unwrap();
+        let image = crate::image::Image::open(&path, crate::image::ReadMode::Pread).unwrap();
+        let opts = crate::recover::RecoverOptions {
+            user_schemas: defs,
+            ..Default::default()
+        };
+        let store = crate::carve::store::PageStore::default();
+        let mut rec =
+            crate::recover::recover(&image, &store, &Default::default(), &opts, &|_, _| {});
+        let mut t = rec.tables.pop().expect("the table");
+        assert_eq!(t.key_columns, key);
+        t.rows_written = 1000;
+        t.leaf_pages = 10;
+        t
+    }
+
+    fn range(after: Option<&str>, before: Option<&str>, pages: u64, rows: u64) -> LostRange {
+        LostRange {
+            after: after.map(str::to_string),
+            before: before.map(str::to_string),
+            pages,
+            rows_estimate: rows,
+        }
+    }
+
+    #[test]
+    fn ranges_in_words() {
+        let t = table(&["id"]);
+        assert_eq!(
+            range_words(&t, &range(Some("1089"), Some("1341"), 2, 251)),
+            "about 251 rows lost between id 1,089 and 1,341 (2 pages)"
+        );
+        assert_eq!(
+            range_words(&t, &range(None, Some("-12345"), 1, 1)),
+            "about 1 row lost before id -12,345 (1 page)"
+        );
+        // More rows than 2 pages of 100 hold: the links named only the ends.
+        assert_eq!(
+            range_words(&t, &range(Some("7"), None, 2, 400)),
+            "about 400 rows lost after id 7 (at least 2 pages)"
+        );
+        // Not an integer key: the text as it is.
+        let t = table(&["a", "b"]);
+        assert_eq!(
+            where_words(&t, &range(Some("(1000, x)"), Some("(1000, y)"), 1, 5)),
+            "between (a, b) (1000, x) and (1000, y)"
+        );
+    }
+
+    #[test]
+    fn the_sentence_names_the_largest_range() {
+        let mut t = table(&["id"]);
+        t.lost_key_ranges = vec![
+            range(Some("1"), Some("100"), 1, 98),
+            range(Some("200"), Some("400"), 2, 199),
+            range(Some("500"), Some("700"), 2, 199),
+        ];
+        t.lost_key_ranges_total = 3;
+        assert_eq!(
+            sentence_part(&t),
+            ", in 3 key ranges, the most between id 200 and 400"
+        );
+        t.lost_key_ranges.truncate(1);
+        t.lost_key_ranges_total = 1;
+        assert_eq!(sentence_part(&t), ", between id 1 and 100");
+        t.lost_key_ranges.clear();
+        t.lost_key_ranges_total = 0;
+        assert_eq!(sentence_part(&t), "");
     }
 }

@@ -205,6 +205,15 @@ mod tests {
                 t.leaf_pages_damaged = 1;
                 t.leaf_pages_missing = 2;
                 t.notes = vec![format!("<b>note</b> {}", "x".repeat(200)); 50];
+                t.lost_key_ranges = (0..1000)
+                    .map(|j| crate::recover::lost::LostRange {
+                        after: Some(format!("<k>{j}{}", "y".repeat(100))),
+                        before: None,
+                        pages: 1,
+                        rows_estimate: 9,
+                    })
+                    .collect();
+                t.lost_key_ranges_total = 5000;
                 t
             })
             .collect();
@@ -270,6 +279,10 @@ mod tests {
             h.contains("<li>notes: 50 in report.json</li>"),
             "notes budget"
         );
+        // 100 ranges of each of the first 20 tables, then none.
+        assert_eq!(h.matches("rows lost after id &lt;k&gt;").count(), 2000);
+        assert!(h.contains("<p class=\"sub\">and 4,900 more in report.json</p>"));
+        assert!(h.contains("<p class=\"sub\">lost key ranges: 5,000 in report.json</p>"));
         assert!(h.matches("<rect ").count() <= map::MAX_CELLS as usize);
         let damaged = store.damaged().count() as u64;
         assert!(h.contains(&format!(
