@@ -2,6 +2,8 @@
 //! quoting, LF line endings; NULL is `\N` unquoted, the string `\N` is
 //! written `"\N"`, the empty string `""`.
 
+use crate::schema::ColumnType;
+
 /// Appends one field.
 pub fn write_field(out: &mut Vec<u8>, v: Option<&str>) {
     match v {
@@ -71,6 +73,43 @@ pub fn write_record<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = Opti
     out.push(b'\n');
 }
 
+/// [`write_record`] with, beside each field, whether its column's text
+/// never needs quotes ([`never_quoted`]): such a field is copied as it is.
+pub fn write_record_plain<'a>(
+    out: &mut Vec<u8>,
+    fields: impl IntoIterator<Item = (Option<&'a str>, bool)>,
+) {
+    for (i, (f, plain)) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match f {
+            Some(s) if plain => out.extend_from_slice(s.as_bytes()),
+            _ => write_field(out, f),
+        }
+    }
+    out.push(b'\n');
+}
+
+/// Columns whose every value is written with digits, sign, `.`, `:`, `-`
+/// and space only, never empty: their text never needs quotes.
+pub fn never_quoted(ty: &ColumnType) -> bool {
+    matches!(
+        ty,
+        ColumnType::TinyInt { .. }
+            | ColumnType::SmallInt { .. }
+            | ColumnType::MediumInt { .. }
+            | ColumnType::Int { .. }
+            | ColumnType::BigInt { .. }
+            | ColumnType::Decimal { .. }
+            | ColumnType::Year
+            | ColumnType::Date
+            | ColumnType::DateTime { .. }
+            | ColumnType::Timestamp { .. }
+            | ColumnType::Time { .. }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +155,45 @@ mod tests {
                 needs_quotes(s) == (s != "\\n" && s != "nul" && s != "nulls"),
                 "{s}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// Every value a `never_quoted` column decodes to needs no quotes.
+        #[test]
+        fn never_quoted_columns_need_no_quotes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..16)) {
+            use crate::innodb::types::decode_value;
+            use crate::schema::{Charset, Column};
+            let types = [
+                ColumnType::TinyInt { unsigned: false },
+                ColumnType::SmallInt { unsigned: true },
+                ColumnType::MediumInt { unsigned: false },
+                ColumnType::Int { unsigned: false },
+                ColumnType::BigInt { unsigned: true },
+                ColumnType::BigInt { unsigned: false },
+                ColumnType::Decimal { precision: 12, scale: 2 },
+                ColumnType::Decimal { precision: 30, scale: 10 },
+                ColumnType::Decimal { precision: 5, scale: 0 },
+                ColumnType::Year,
+                ColumnType::Date,
+                ColumnType::DateTime { fsp: 0, old_format: false },
+                ColumnType::DateTime { fsp: 6, old_format: false },
+                ColumnType::DateTime { fsp: 0, old_format: true },
+                ColumnType::DateTime { fsp: 3, old_format: true },
+                ColumnType::Timestamp { fsp: 3, old_format: false },
+                ColumnType::Timestamp { fsp: 0, old_format: true },
+                ColumnType::Time { fsp: 0, old_format: false },
+                ColumnType::Time { fsp: 4, old_format: false },
+                ColumnType::Time { fsp: 0, old_format: true },
+                ColumnType::Time { fsp: 2, old_format: true },
+            ];
+            for ty in types {
+                assert!(never_quoted(&ty));
+                let col = Column::new("c", ty, true, Charset::Binary);
+                if let Ok(v) = decode_value(&col, &bytes) {
+                    proptest::prop_assert!(!needs_quotes(&v), "{:?} -> {v:?}", col.ty);
+                }
+            }
         }
     }
 }

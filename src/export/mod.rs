@@ -52,6 +52,8 @@ pub struct CsvSink<'a> {
     visible: Vec<bool>,
     written: &'a (dyn Fn(usize) + Sync),
     buf: Vec<Vec<u8>>,
+    /// Columns whose text never needs quotes (numbers, dates, times).
+    plain: Vec<bool>,
 }
 
 impl<'a> CsvSink<'a> {
@@ -62,6 +64,7 @@ impl<'a> CsvSink<'a> {
             visible: Vec::new(),
             written,
             buf: Vec::new(),
+            plain: Vec::new(),
         }
     }
 
@@ -103,7 +106,7 @@ impl CsvSink<'_> {
         if rows.is_empty() {
             return Ok(());
         }
-        let visible = &self.visible;
+        let (visible, plain) = (&self.visible, &self.plain);
         let blocks = rows.len().div_ceil(BLOCK);
         self.buf.resize_with(blocks.max(self.buf.len()), Vec::new);
         self.buf[..blocks]
@@ -112,8 +115,12 @@ impl CsvSink<'_> {
             .for_each(|(buf, chunk)| {
                 buf.clear();
                 for o in chunk {
-                    let shown = o.iter().zip(visible).filter(|(_, &v)| v).map(|(x, _)| x);
-                    csv::write_record(buf, shown.map(|v| v.and_then(Value::text)));
+                    let shown = o
+                        .iter()
+                        .zip(visible.iter().zip(plain))
+                        .filter(|(_, (&v, _))| v)
+                        .map(|(x, (_, &p))| (x.and_then(Value::text), p));
+                    csv::write_record_plain(buf, shown);
                 }
             });
         let mut buf = std::mem::take(&mut self.buf);
@@ -165,6 +172,7 @@ impl RowSink for CsvSink<'_> {
     fn begin(&mut self, t: &TableRecovery) -> io::Result<()> {
         self.files = Default::default();
         self.visible = t.def.columns.iter().map(|c| c.is_visible()).collect();
+        self.plain = t.def.columns.iter().map(|c| csv::never_quoted(&c.ty)).collect();
         Ok(())
     }
 

@@ -153,27 +153,45 @@ fn leaf_links(
     free: &HashSet<u32>,
     src: &StorePages,
 ) -> (Vec<LeafLinks>, usize, usize) {
-    let (mut freed, mut reused) = (0, 0);
-    let mut links = Vec::new();
-    for (no, copies) in by_no {
-        let Some(newest) = copies.iter().find(|p| p.status != Status::Damaged) else {
-            continue;
-        };
-        if free.contains(no) {
-            freed += 1;
-        } else if reused_since(src.store, newest) {
-            reused += 1;
-        } else if let Some((prev, next)) = fil_links(src.image, newest) {
+    use rayon::prelude::*;
+    /// What one page number gives.
+    enum Link {
+        Freed,
+        Reused,
+        Links(LeafLinks),
+    }
+    // Read in parallel (each is a page header read), kept in page order.
+    let pages: Vec<(&u32, &Vec<&PageRecord>)> = by_no.iter().collect();
+    let found: Vec<Option<Link>> = pages
+        .par_iter()
+        .map(|&(no, copies)| {
+            let newest = copies.iter().find(|p| p.status != Status::Damaged)?;
+            if free.contains(no) {
+                return Some(Link::Freed);
+            }
+            if reused_since(src.store, newest) {
+                return Some(Link::Reused);
+            }
+            let (prev, next) = fil_links(src.image, newest)?;
             // Links of an older copy than a damaged one may be out of date.
             let trusted = !copies
                 .iter()
                 .any(|c| c.status == Status::Damaged && c.lsn > newest.lsn);
-            links.push(LeafLinks {
+            Some(Link::Links(LeafLinks {
                 page_no: *no,
                 prev,
                 next,
                 trusted,
-            });
+            }))
+        })
+        .collect();
+    let (mut freed, mut reused) = (0, 0);
+    let mut links = Vec::new();
+    for l in found.into_iter().flatten() {
+        match l {
+            Link::Freed => freed += 1,
+            Link::Reused => reused += 1,
+            Link::Links(l) => links.push(l),
         }
     }
     (links, freed, reused)

@@ -135,9 +135,18 @@ pub(super) fn recover_index(
                     t.rows_from.count(s.meta[r.page as usize].status);
                 }
                 let out = |rows: &[RowRef]| -> Vec<Out> {
+                    // One look-up per run of rows of one copy.
+                    let mut last: Option<(u32, &PageText)> = None;
                     rows.iter()
                         .map(|r| {
-                            let p = text(r.page as usize);
+                            let p = match last {
+                                Some((page, p)) if page == r.page => p,
+                                _ => {
+                                    let p = text(r.page as usize);
+                                    last = Some((r.page, p));
+                                    p
+                                }
+                            };
                             Out::new(p.values.row(r.rec as usize), p.failures(r.rec as usize))
                         })
                         .collect()

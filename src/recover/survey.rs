@@ -136,16 +136,22 @@ pub(super) fn survey(
         // Copies that will not fit the cache are decoded again to be
         // written: here their live candidates' keys are enough.
         let keys_only = cached + (end - i) * per_page > mem.cache_bytes();
-        let decoded: Vec<(CopyMeta, PageText)> = copies[i..end]
+        // Each copy summarized where it is decoded; the parts appended in
+        // copy order (the same pushes, in the same order, as one by one).
+        let base = i;
+        let decoded: Vec<(CopyMeta, PageText, Survey)> = copies[i..end]
             .par_iter()
-            .map(|&(p, role)| {
-                let d = decode_copy(p, role, def, src, keys_only);
+            .enumerate()
+            .map(|(k, &(p, role))| {
+                let (meta, text) = decode_copy(p, role, def, src, keys_only);
+                let mut part = Survey::empty();
+                part.summarize(base + k, &meta, &text, order);
                 tick.pages(1);
-                d
+                (meta, text, part)
             })
             .collect();
-        for (meta, text) in decoded {
-            s.summarize(i, &meta, &text, order);
+        for (meta, text, part) in decoded {
+            s.absorb(part);
             s.meta.push(meta);
             let bytes = text.heap_bytes();
             if !keys_only {
@@ -164,6 +170,20 @@ pub(super) fn survey(
 }
 
 impl Survey {
+    /// Appends the survey of later copies.
+    fn absorb(&mut self, part: Survey) {
+        self.records_skipped += part.records_skipped;
+        self.misfits.extend(part.misfits);
+        let shift = self.keys.len();
+        self.others.extend(part.others.into_iter().map(|mut o| {
+            o.key_start += shift;
+            o
+        }));
+        self.keys.extend_from_slice(&part.keys);
+        self.ranges.extend(part.ranges);
+        self.cover.extend(part.cover);
+    }
+
     /// Keeps what copy `i` tells across pages.
     fn summarize(&mut self, i: usize, meta: &CopyMeta, text: &PageText, order: Option<&KeyOrder>) {
         let newest = matches!(meta.role, Role::Newest { .. });
