@@ -8,7 +8,9 @@
 //! environment forces the portable one (to measure it, or to rule the other
 //! out); both give the same digest.
 
-use super::Image;
+use std::borrow::Cow;
+
+use super::{Image, ReadMode};
 
 #[cfg(target_arch = "x86_64")]
 mod ni;
@@ -171,30 +173,55 @@ const PIECE: u64 = 8 << 20;
 /// SHA-256 of every byte of `image` (a qcow2 image: its virtual disk),
 /// read front to back in 8 MiB pieces; `progress` gets the bytes done.
 ///
-/// A mapped image maps each piece in one call before hashing it and
-/// unmaps it after ([`Image::prefetch`], [`Image::release`]), so the
-/// resident map stays one piece whatever the image's size; without a map
-/// the pieces are read into one reused buffer. Sectors that cannot be read
-/// hash as the zeros the reader gives for them; the digest stops at a short
-/// read (the bytes actually read).
+/// A second thread reads one piece ahead while this one hashes, so a disk
+/// is read while the CPU hashes: on a mapped image it maps the next piece
+/// in one call ([`Image::prefetch`]), which also starts its reads from the
+/// disk; without a map it reads it into one of two buffers that go back and
+/// forth. Each piece is unmapped once hashed ([`Image::release`]), so the
+/// resident map stays a few pieces whatever the image's size. Sectors that
+/// cannot be read hash as the zeros the reader gives for them; the digest
+/// stops at a short read (it covers the bytes actually read).
 pub fn of_image(image: &Image, progress: &dyn Fn(u64)) -> String {
     let mut s = Sha256::default();
-    let mut buf = Vec::new();
-    let mut holes = Vec::new();
-    let mut off = 0;
-    while off < image.size() {
-        let want = PIECE.min(image.size() - off) as usize;
-        image.prefetch(off, want);
-        let b = image.read(off, want, &mut buf, &mut holes);
-        if b.is_empty() {
-            break;
+    // At most one piece waits while the reader reads the next.
+    let (ready, pieces) = std::sync::mpsc::sync_channel(1);
+    // Buffers hashed, back to the reader.
+    let (done, spare) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut holes = Vec::new();
+            let mut off = 0;
+            while off < image.size() {
+                let want = PIECE.min(image.size() - off) as usize;
+                let piece = if image.mode() == ReadMode::Mmap {
+                    image.prefetch(off, want);
+                    image.bytes(off, want)
+                } else {
+                    let mut buf = spare.try_recv().unwrap_or_default();
+                    let n = image.read(off, want, &mut buf, &mut holes).len();
+                    buf.truncate(n);
+                    holes.clear();
+                    Cow::Owned(buf)
+                };
+                if piece.is_empty() {
+                    break;
+                }
+                let n = piece.len() as u64;
+                if ready.send((off, piece)).is_err() {
+                    break;
+                }
+                off += n;
+            }
+        });
+        for (off, piece) in pieces {
+            s.update(&piece);
+            image.release(off, piece.len());
+            progress(off + piece.len() as u64);
+            if let Cow::Owned(buf) = piece {
+                // The reader may have finished: then nothing needs it.
+                let _ = done.send(buf);
+            }
         }
-        let n = b.len();
-        s.update(b);
-        image.release(off, n);
-        holes.clear();
-        off += n as u64;
-        progress(off);
-    }
+    });
     s.hex()
 }

@@ -177,3 +177,52 @@ fn throughput() {
         );
     }
 }
+
+/// `of_image` on a 1 GiB file, mapped and read, from the page cache and
+/// from the disk (the file's cached pages dropped first), beside a plain
+/// `read` of the same file; prints MB/s. `SALVAGE_SHA256=portable` for the
+/// portable engine.
+/// `cargo test --release --lib sha256::tests::of_image_throughput -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn of_image_throughput() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("img");
+    let len = 1usize << 30;
+    {
+        let f = std::fs::File::create(&p).unwrap();
+        let mut w = std::io::BufWriter::new(&f);
+        for i in 0..len >> 26 {
+            std::io::Write::write_all(&mut w, &pattern(i as u64, 1 << 26)).unwrap();
+        }
+        drop(w);
+        f.sync_all().unwrap();
+    }
+    let drop_cache = || {
+        let f = std::fs::File::open(&p).unwrap();
+        rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::DontNeed).unwrap();
+    };
+    let mbs = |t: std::time::Instant| len as f64 / t.elapsed().as_secs_f64() / 1e6;
+    println!("engine: {}", super::Engine::best().name());
+    for cold in [false, true] {
+        let place = if cold { "disk" } else { "page cache" };
+        if cold {
+            drop_cache();
+        }
+        let t = std::time::Instant::now();
+        let mut f = std::fs::File::open(&p).unwrap();
+        let mut buf = vec![0u8; 128 << 10];
+        while f.read(&mut buf).unwrap() > 0 {}
+        println!("read(128 KiB) from {place}: {:6.0} MB/s", mbs(t));
+        for mode in [ReadMode::Mmap, ReadMode::Pread] {
+            if cold {
+                drop_cache();
+            }
+            let image = Image::open(&p, mode).unwrap();
+            let t = std::time::Instant::now();
+            std::hint::black_box(of_image(&image, &|_| ()));
+            println!("of_image {mode:?} from {place}: {:6.0} MB/s", mbs(t));
+        }
+    }
+}
