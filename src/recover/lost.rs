@@ -53,6 +53,10 @@ pub struct LostRange {
     pub pages: u64,
     /// Rows estimated lost there.
     pub rows_estimate: u64,
+    /// Of the keys there, those found anyway (on damaged copies, older
+    /// copies or in a page's free space) and written as uncertain rows:
+    /// they count among the rows lost.
+    pub uncertain_rows: u64,
 }
 
 /// Of a table's lost leaf pages, those placed in a key range and the rows
@@ -70,6 +74,8 @@ pub(super) struct Gap {
     pub before: Option<Box<[u8]>>,
     pub pages: u64,
     pub rows: u64,
+    /// Distinct keys found inside on damaged or older copies.
+    pub found: u64,
 }
 
 /// A page's first and last live key (index order) and its live rows.
@@ -189,6 +195,7 @@ pub(super) fn gaps(s: &Survey, def: &TableDef) -> Vec<Gap> {
             before: b.map(|k| k.0.into()),
             pages,
             rows,
+            found: 0,
         });
     };
     if let Some(&(g, k)) = keyed.first() {
@@ -204,7 +211,46 @@ pub(super) fn gaps(s: &Survey, def: &TableDef) -> Vec<Gap> {
         let pages = run(step(g.next, true), true);
         push(Some(k), None, pages);
     }
+    count_found(s, &mut out);
     out
+}
+
+/// Counts the distinct keys inside each gap (`gaps` in key order, none
+/// overlapping) of the records that are not live candidates (on damaged
+/// or older copies, or in a page's free space) and that no good copy
+/// marks deleted: those rows are written as uncertain.
+fn count_found(s: &Survey, gaps: &mut [Gap]) {
+    if gaps.is_empty() {
+        return;
+    }
+    // (gap, key, proven deleted)
+    let mut hits: Vec<(usize, &[u8], bool)> = Vec::new();
+    for o in &s.others {
+        let key = s.key(o);
+        // The last gap starting before the key.
+        let i =
+            gaps.partition_point(|g| g.after.as_deref().is_none_or(|a| cmp_keys(a, key).is_lt()));
+        let Some(g) = i.checked_sub(1).map(|i| &gaps[i]) else {
+            continue;
+        };
+        if g.before.as_deref().is_none_or(|b| cmp_keys(key, b).is_lt()) {
+            let deleted = o.rec.role != Role::Unproven && o.rec.delete_marked;
+            hits.push((i - 1, key, deleted));
+        }
+    }
+    hits.sort_unstable();
+    let mut k = 0;
+    while k < hits.len() {
+        let (gap, key, _) = hits[k];
+        let n = hits[k..]
+            .iter()
+            .take_while(|h| h.0 == gap && h.1 == key)
+            .count();
+        if !hits[k..k + n].iter().any(|h| h.2) {
+            gaps[gap].found += 1;
+        }
+        k += n;
+    }
 }
 
 /// The rows lost between neighbours `a` and `b` (first key, last key,
@@ -239,6 +285,7 @@ pub(super) fn add(t: &mut TableRecovery, gaps: &[Gap], def: &TableDef) {
                 before: g.before.as_deref().map(|k| key_text(def, k)),
                 pages: g.pages,
                 rows_estimate: g.rows,
+                uncertain_rows: g.found,
             });
         }
     }
@@ -475,6 +522,49 @@ mod tests {
                 (Some("499".into()), Some("900".into()), 2, 398),
             ]
         );
+    }
+
+    /// Survey record `rec` of a copy: key `k`, found on a copy of `role`.
+    fn other(s: &mut Survey, k: &[u8], role: Role, delete_marked: bool) {
+        use crate::recover::classify::Found;
+        s.others.push(crate::recover::survey::Other {
+            key_start: s.keys.len(),
+            key_len: k.len() as u32,
+            rec: Found {
+                key: &[],
+                lsn: 1,
+                at: crate::recover::RowRef { page: 0, rec: 0 },
+                full: true,
+                trx_id: 1,
+                listed: true,
+                delete_marked,
+                role,
+            },
+        });
+        s.keys.extend_from_slice(k);
+    }
+
+    #[test]
+    fn keys_found_inside_a_gap_are_counted_once() {
+        let d = def("CREATE TABLE t (id INT PRIMARY KEY)");
+        let mut s = survey(
+            &[
+                (3, N, 4, 1, 10, 10),
+                (5, 4, 6, 21, 30, 10),
+                (7, 6, N, 41, 50, 10),
+            ],
+            &[(4, 3, 5)],
+        );
+        // Two versions of 12, 15 marked deleted on a good copy, 25 on a
+        // good page (no gap there), 33 in the second gap.
+        other(&mut s, &int(12), Role::Unproven, false);
+        other(&mut s, &int(12), Role::Stale, false);
+        other(&mut s, &int(15), Role::Stale, true);
+        other(&mut s, &int(25), Role::Stale, false);
+        other(&mut s, &int(33), Role::Newest { covers: true }, false);
+        let g = gaps(&s, &d);
+        let found: Vec<(u64, u64)> = g.iter().map(|g| (g.pages, g.found)).collect();
+        assert_eq!(found, [(1, 1), (1, 1)]);
     }
 
     #[test]

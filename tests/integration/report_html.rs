@@ -581,8 +581,8 @@ fn holes_recipe_report() {
         "{sentence}"
     );
     for words in [
-        "about 269 rows lost between id 7,160 and 7,431 (2 pages)",
-        "about 533 rows lost between id 11,880 and 12,416 (at least 2 pages)",
+        "about 269 rows lost between id 7,160 and 7,431 (2 pages; 37 of them in .uncertain.csv)",
+        "about 533 rows lost between id 11,880 and 12,416 (at least 2 pages; 36 of them in .uncertain.csv)",
         "about 10 rows lost before id 27 (1 page)",
     ] {
         assert!(html.contains(&format!("<li>{words}</li>")), "{words}");
@@ -590,7 +590,7 @@ fn holes_recipe_report() {
     // More than three ranges: the fourth is folded.
     assert!(html.contains(
         "<details><summary>1 more lost key ranges</summary><ul class=\"lost\">\
-         <li>about 662 rows lost between id 16,609 and 17,274 (at least 2 pages)</li>"
+         <li>about 662 rows lost between id 16,609 and 17,274 (at least 2 pages; 38 of them in .uncertain.csv)</li>"
     ));
     let scanned = scan(&img);
     // The holes cut pages: some are found damaged.

@@ -107,8 +107,9 @@ fn check_ranges(
     let (db, tb) = name.split_once('.').unwrap();
     let want = ids(&truth.join(db).join(format!("{tb}.csv")));
     let got = ids(&out.join(db).join(format!("{tb}.csv")));
+    let uncertain = ids(&out.join(db).join(format!("{tb}.uncertain.csv")));
     assert!(!want.is_empty(), "{name}: no truth");
-    let ranges: Vec<(Option<i64>, Option<i64>, u64, u64)> = t["lost_key_ranges"]
+    let ranges: Vec<(Option<i64>, Option<i64>, u64, u64, u64)> = t["lost_key_ranges"]
         .as_array()
         .unwrap()
         .iter()
@@ -119,6 +120,7 @@ fn check_ranges(
                 k("before"),
                 x["pages"].as_u64().unwrap(),
                 x["rows_estimate"].as_u64().unwrap(),
+                x["uncertain_rows"].as_u64().unwrap(),
             )
         })
         .collect();
@@ -136,7 +138,13 @@ fn check_ranges(
         );
     }
     let mut out_ranges = Vec::new();
-    for &(a, b, _, est) in &ranges {
+    for &(a, b, _, est, found) in &ranges {
+        // The range's uncertain rows are those of .uncertain.csv there.
+        assert_eq!(
+            found as usize,
+            uncertain.iter().filter(|&&id| inside(id, (a, b))).count(),
+            "{name}: ({a:?}, {b:?}) uncertain rows"
+        );
         for bound in [a, b].into_iter().flatten() {
             assert!(got.contains(&bound), "{name}: bound {bound} not recovered");
         }
@@ -253,6 +261,14 @@ fn damage_recipe_reports_match_their_golden_files() {
                     (Some(16609), Some(17274), 664)
                 ]
             );
+            // Rows of three of the ranges found on damaged copies.
+            let found: Vec<u64> = users["lost_key_ranges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["uncertain_rows"].as_u64().unwrap())
+                .collect();
+            assert_eq!(found, [37, 0, 36, 38]);
             // The first leaf page lost: the range is open below.
             assert_eq!(
                 check_ranges(&r, &out, &truth, "charsets.cs_binary"),

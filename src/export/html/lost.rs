@@ -55,8 +55,8 @@ pub fn where_words(t: &TableRecovery, r: &LostRange) -> String {
 }
 
 /// One range in words: `about 259 rows lost between id 1,680 and 1,940
-/// (2 pages)`; `at least` the pages when the rows say more than the pages
-/// the links name hold.
+/// (2 pages; 37 of them in .uncertain.csv)`; `at least` the pages when
+/// the rows say more than the pages the links name hold.
 pub fn range_words(t: &TableRecovery, r: &LostRange) -> String {
     let per_page = if t.leaf_pages > 0 {
         (t.rows_written + t.partial_rows) as f64 / t.leaf_pages as f64
@@ -64,13 +64,18 @@ pub fn range_words(t: &TableRecovery, r: &LostRange) -> String {
         0.0
     };
     let more = per_page > 0.0 && r.rows_estimate as f64 > 1.5 * r.pages as f64 * per_page;
-    format!(
-        "about {} lost {} ({}{})",
+    let mut s = format!(
+        "about {} lost {} ({}{}",
         plural(r.rows_estimate, "row", "rows"),
         where_words(t, r),
         if more { "at least " } else { "" },
         plural(r.pages, "page", "pages")
-    )
+    );
+    if r.uncertain_rows > 0 {
+        let _ = write!(s, "; {} of them in .uncertain.csv", num(r.uncertain_rows));
+    }
+    s.push(')');
+    s
 }
 
 /// The range of `t` that lost most rows, for the summary sentence:
@@ -183,6 +188,7 @@ mod tests {
             before: before.map(str::to_string),
             pages,
             rows_estimate: rows,
+            uncertain_rows: 0,
         }
     }
 
@@ -196,6 +202,12 @@ mod tests {
         assert_eq!(
             range_words(&t, &range(None, Some("-12345"), 1, 1)),
             "about 1 row lost before id -12,345 (1 page)"
+        );
+        let mut r = range(Some("10577"), Some("10706"), 1, 128);
+        r.uncertain_rows = 128;
+        assert_eq!(
+            range_words(&t, &r),
+            "about 128 rows lost between id 10,577 and 10,706 (1 page; 128 of them in .uncertain.csv)"
         );
         // More rows than 2 pages of 100 hold: the links named only the ends.
         assert_eq!(
