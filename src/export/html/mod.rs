@@ -211,6 +211,7 @@ mod tests {
                         before: None,
                         pages: 1,
                         rows_estimate: 9,
+                        uncertain_rows: 0,
                     })
                     .collect();
                 t.lost_key_ranges_total = 5000;
