@@ -935,6 +935,86 @@ fn decimal(b: &[u8], precision: u32, scale: u32, out: &mut String) -> W {
             got: 0,
         });
     }
+    if precision <= 18 && scale <= precision {
+        return decimal_small(b, (precision - scale) as usize, scale as usize, out);
+    }
+    decimal_groups(b, size, precision, scale, out)
+}
+
+/// [`decimal`] of up to 18 digits: the integer and fraction parts as u64,
+/// the text built backwards in one buffer (the same text and errors as
+/// [`decimal_groups`]). `b` holds the value's bytes, at least one.
+fn decimal_small(b: &[u8], intg: usize, frac: usize, out: &mut String) -> W {
+    let negative = b[0] & 0x80 == 0;
+    let mask = if negative { 0xFF } else { 0 };
+    let mut pos = 0usize;
+    let mut group = |g: usize, acc: u64| -> Result<u64, ValueError> {
+        let n = if g == 9 { 4 } else { DIG2BYTES[g] };
+        let bytes = b.get(pos..pos + n).ok_or(ValueError::Length {
+            ty: "DECIMAL",
+            expected: pos + n,
+            got: b.len(),
+        })?;
+        let mut v = 0u64;
+        for (k, &x) in bytes.iter().enumerate() {
+            let x = if pos + k == 0 { x ^ mask ^ 0x80 } else { x ^ mask };
+            v = v << 8 | u64::from(x);
+        }
+        pos += n;
+        if v >= POW10[g] {
+            return Err(ValueError::Range {
+                ty: "DECIMAL",
+                detail: format!("group {v} exceeds {g} digits"),
+            });
+        }
+        Ok(acc * POW10[g] + v)
+    };
+    let mut int_v = 0u64;
+    if !intg.is_multiple_of(9) {
+        int_v = group(intg % 9, 0)?;
+    }
+    for _ in 0..intg / 9 {
+        int_v = group(9, int_v)?;
+    }
+    let mut frac_v = 0u64;
+    for _ in 0..frac / 9 {
+        frac_v = group(9, frac_v)?;
+    }
+    if !frac.is_multiple_of(9) {
+        frac_v = group(frac % 9, frac_v)?;
+    }
+    // At most 18 digits, a point and a sign.
+    let mut t = [b'0'; 24];
+    let mut i = t.len();
+    if frac > 0 {
+        let mut v = frac_v;
+        for _ in 0..frac {
+            i -= 1;
+            t[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        i -= 1;
+        t[i] = b'.';
+    }
+    let mut v = int_v;
+    loop {
+        i -= 1;
+        t[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if negative && (int_v != 0 || frac_v != 0) {
+        i -= 1;
+        t[i] = b'-';
+    }
+    push_ascii(out, &t[i..]);
+    Ok(())
+}
+
+/// [`decimal`] of any precision, group by group into a digit buffer.
+fn decimal_groups(b: &[u8], size: usize, precision: u32, scale: u32, out: &mut String) -> W {
     // The sign is the inverted top bit; negative values have every byte
     // inverted. (precision <= 65: at most 30 bytes.)
     let negative = b[0] & 0x80 == 0;
@@ -1299,6 +1379,43 @@ mod tests {
             "18446744073709551615"
         );
         assert!(decode_value(&c, &[0xff; 7]).is_err());
+    }
+
+    #[test]
+    fn small_decimals_as_the_general_path() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for p in 1..=18u32 {
+            for sc in 0..=p {
+                let size = decimal_bin_size(p, sc).unwrap();
+                for i in 0..3000 {
+                    let mut b: Vec<u8> = (0..size).map(|_| rnd() as u8).collect();
+                    if i % 3 == 0 {
+                        for v in b.iter_mut() {
+                            *v = if rnd() % 2 == 0 { 0x80 } else { 0x7f };
+                        }
+                    }
+                    if i % 5 == 0 {
+                        for v in b.iter_mut().skip(1) {
+                            *v %= 4;
+                        }
+                    }
+                    let (mut a, mut f) = (String::from("x"), String::from("x"));
+                    let general = decimal_groups(&b, size, p, sc, &mut a);
+                    let small = decimal_small(&b, (p - sc) as usize, sc as usize, &mut f);
+                    match (general, small) {
+                        (Ok(()), Ok(())) => assert_eq!(a, f, "p{p} s{sc} {b:02x?}"),
+                        (Err(g), Err(s)) => assert_eq!(g, s, "p{p} s{sc} {b:02x?}"),
+                        (g, s) => panic!("p{p} s{sc} {b:02x?}: {g:?} {s:?}"),
+                    }
+                }
+            }
+        }
     }
 
     #[test]
