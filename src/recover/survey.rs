@@ -4,7 +4,9 @@
 //!
 //! * for each newest copy, the range of its live keys (first and last in
 //!   byte order), so that copies whose ranges overlap are sorted together
-//!   (`groups`) and everything else is written page by page;
+//!   (`groups`) and everything else is written page by page; with its
+//!   live count and first and last live key in list order, for the key
+//!   ranges of lost pages (`lost`);
 //! * for each copy that proves absence (`Cover`), its first and last key
 //!   in index order;
 //! * every record that is not a live candidate (older copies, free lists,
