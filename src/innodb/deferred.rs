@@ -83,8 +83,10 @@ impl Deferred {
         let mut conv = Converter::new(form);
         let mut bad = false;
         let mut quoted = false;
+        // Hex is always well-formed and never quoted: only the chain is read.
+        let text = matches!(form, Form::Text(_));
         let mut look = |part: &[u8], last: bool| {
-            if !bad {
+            if text && !bad {
                 let r = conv.convert(part, last, &mut |text| {
                     quoted = quoted || has_special(text.as_bytes());
                     true
@@ -215,7 +217,20 @@ struct Converter {
     started: bool,
     decoder: Option<encoding_rs::Decoder>,
     buf: String,
+    hex: Vec<u8>,
 }
+
+/// The two lowercase hex digits of each byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const H: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [H[i >> 4], H[i & 15]];
+        i += 1;
+    }
+    t
+};
 
 /// Text converted per call to the writer (and the hex buffer's size).
 const PART: usize = 64 * 1024;
@@ -229,7 +244,14 @@ impl Converter {
                 Form::Hex => None,
                 Form::Text(enc) => Some(enc.new_decoder_without_bom_handling()),
             },
-            buf: String::with_capacity(PART),
+            buf: match form {
+                Form::Hex => String::new(),
+                Form::Text(_) => String::with_capacity(PART),
+            },
+            hex: match form {
+                Form::Hex => Vec::with_capacity(PART),
+                Form::Text(_) => Vec::new(),
+            },
         }
     }
 
@@ -244,7 +266,6 @@ impl Converter {
     ) -> Result<(), ()> {
         match self.form {
             Form::Hex => {
-                const H: &[u8; 16] = b"0123456789abcdef";
                 if !self.started {
                     self.started = true;
                     if !emit("0x") {
@@ -252,12 +273,13 @@ impl Converter {
                     }
                 }
                 for chunk in b.chunks(PART / 2) {
-                    self.buf.clear();
+                    self.hex.clear();
                     for &x in chunk {
-                        self.buf.push(H[(x >> 4) as usize] as char);
-                        self.buf.push(H[(x & 15) as usize] as char);
+                        self.hex.extend_from_slice(&HEX_PAIRS[usize::from(x)]);
                     }
-                    if !emit(&self.buf) {
+                    // Hex digits: always ASCII.
+                    let text = std::str::from_utf8(&self.hex).map_err(|_| ())?;
+                    if !emit(text) {
                         return Err(());
                     }
                 }
@@ -278,7 +300,8 @@ impl Converter {
                     }
                     match res {
                         DecoderResult::InputEmpty => return Ok(()),
-                        DecoderResult::OutputFull => {}
+                        // Room for at least one more character.
+                        DecoderResult::OutputFull => self.buf.reserve(PART),
                         DecoderResult::Malformed(..) => return Err(()),
                     }
                 }
