@@ -172,7 +172,12 @@ impl RowSink for CsvSink<'_> {
     fn begin(&mut self, t: &TableRecovery) -> io::Result<()> {
         self.files = Default::default();
         self.visible = t.def.columns.iter().map(|c| c.is_visible()).collect();
-        self.plain = t.def.columns.iter().map(|c| csv::never_quoted(&c.ty)).collect();
+        self.plain = t
+            .def
+            .columns
+            .iter()
+            .map(|c| csv::never_quoted(&c.ty))
+            .collect();
         Ok(())
     }
 

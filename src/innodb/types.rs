@@ -957,7 +957,11 @@ fn decimal_small(b: &[u8], intg: usize, frac: usize, out: &mut String) -> W {
         })?;
         let mut v = 0u64;
         for (k, &x) in bytes.iter().enumerate() {
-            let x = if pos + k == 0 { x ^ mask ^ 0x80 } else { x ^ mask };
+            let x = if pos + k == 0 {
+                x ^ mask ^ 0x80
+            } else {
+                x ^ mask
+            };
             v = v << 8 | u64::from(x);
         }
         pos += n;

@@ -109,7 +109,9 @@ fn check_ranges(
     let got = ids(&out.join(db).join(format!("{tb}.csv")));
     let uncertain = ids(&out.join(db).join(format!("{tb}.uncertain.csv")));
     assert!(!want.is_empty(), "{name}: no truth");
-    let ranges: Vec<(Option<i64>, Option<i64>, u64, u64, u64)> = t["lost_key_ranges"]
+    /// after, before, pages, rows_estimate, uncertain_rows.
+    type Range = (Option<i64>, Option<i64>, u64, u64, u64);
+    let ranges: Vec<Range> = t["lost_key_ranges"]
         .as_array()
         .unwrap()
         .iter()
