@@ -129,7 +129,8 @@ impl Image {
             // truncate or modify it while mapped; salvage's inputs are images
             // of broken disks that nothing else writes, and the documented
             // remedy for a device that fails reads (SIGBUS) is `--no-mmap`.
-            // This and [`Image::release`] are the only `unsafe` in the crate.
+            // This, [`Image::release`] and the SHA-NI call in
+            // `sha256/ni.rs` are the only `unsafe` in the crate.
             let m = unsafe { memmap2::MmapOptions::new().len(size as usize).map(&file) }.map_err(
                 |source| ImageError::Map {
                     path: path.to_owned(),
