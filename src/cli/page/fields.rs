@@ -9,7 +9,7 @@ use salvage::innodb::checksum;
 use salvage::innodb::fil::{self, FilHeader, BUF_NO_CHECKSUM_MAGIC, FIL_NULL, FIL_PAGE_DATA};
 use salvage::innodb::fsp::{sizes_from_flags, FspHeader};
 use salvage::innodb::page_header::*;
-use salvage::innodb::rows::{PageText, RecordOrigin};
+use salvage::innodb::rows::{PageText, RecordOrigin, Value};
 use salvage::schema::TableDef;
 
 use super::regions::Rec;
@@ -157,7 +157,13 @@ pub fn records(
                         .values
                         .row(i)
                         .iter()
-                        .map(|v| v.map_or("NULL".to_string(), |s| format!("{s:?}")))
+                        .map(|v| match v {
+                            None => "NULL".to_string(),
+                            Some(Value::Text(s)) => format!("{s:?}"),
+                            Some(Value::Deferred(d)) => {
+                                format!("<off-page, {} bytes>", d.extern_ref.len)
+                            }
+                        })
                         .collect();
                     let _ = write!(out, "  ({})", vals.join(", "));
                     for f in text.failures(i) {
