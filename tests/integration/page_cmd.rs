@@ -365,3 +365,40 @@ fn copies_and_page_zero() {
         "0x00000015 (page size 16384, full_crc32)"
     );
 }
+
+/// A page picked by space and number in a MySQL 8 tablespace shows its
+/// records as rows without `--schema`: the definition comes from the
+/// tablespace's SDI. The rows are those of the corpus's own INSERT.
+#[test]
+fn rows_from_the_tablespaces_own_definition() {
+    let dir = crate::common::corpus().join("KernelMaker__ibdNinja/tests/8.0");
+    let sql = std::fs::read_to_string(dir.join("sql/01_simple_table.sql")).unwrap();
+    let out = assert_cmd::Command::cargo_bin("salvage")
+        .unwrap()
+        .arg("page")
+        .arg(dir.join("fixtures/simple_table.ibd"))
+        .args(["--space", "2", "--page", "4", "--color", "never"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("rows as ibdninja_test.simple_table (id, name, age, email)"));
+    // (1, 'Alice', 30, 'alice@example.com') in the SQL is
+    // ("1", "Alice", "30", "alice@example.com") on the page.
+    let inserted: Vec<String> = sql
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('('))
+        .map(|l| l.trim_end_matches([',', ';', ')']))
+        .map(|l| {
+            let v: Vec<String> = l
+                .split(", ")
+                .map(|f| format!("{:?}", f.trim_matches('\'')))
+                .collect();
+            format!("({})", v.join(", "))
+        })
+        .collect();
+    assert_eq!(inserted.len(), 5, "{inserted:?}");
+    for row in &inserted {
+        assert!(text.contains(row.as_str()), "{row} not shown:\n{text}");
+    }
+}

@@ -1,6 +1,7 @@
 //! `salvage page`: one InnoDB page, inspected. A hexyl-style dump with the
 //! page's regions shaded and named ([`dump`], [`regions`]), then its
-//! decoded header fields, its records (as rows with `--schema`) and the
+//! decoded header fields, its records (as rows with `--schema`, or picked by
+//! `--space`/`--page` in a tablespace with MySQL 8 SDI) and the
 //! verdict of every checksum algorithm ([`fields`]).
 //!
 //! The page is the one at a byte offset of the image (found by the
@@ -19,7 +20,7 @@ use std::process::ExitCode;
 
 use owo_colors::{OwoColorize, Stream};
 
-use salvage::carve::pages::is_zip;
+use salvage::carve::pages::{is_zip, StorePages};
 use salvage::carve::{Reason, Status};
 use salvage::image::Image;
 use salvage::innodb::checksum::ChecksumKind;
@@ -27,6 +28,7 @@ use salvage::innodb::fil::{self, FilHeader};
 use salvage::innodb::lob::PageSource;
 use salvage::innodb::record::{walk_free, walk_records, PageGeom};
 use salvage::innodb::rows::{decode_leaf_page_text, decode_unproven_page_text, PageText};
+use salvage::innodb::sdi;
 use salvage::schema::sql::{parse_schema_lenient, SqlOptions};
 use salvage::schema::{Charset, ColumnType, TableDef};
 
@@ -55,7 +57,9 @@ pub struct PageArgs {
     #[arg(long, value_parser = super::parse_size)]
     pub size: Option<u64>,
     /// CREATE TABLE statements: show the records of a leaf page as rows
-    /// (the table whose layout fits the page best, or --table).
+    /// (the table whose layout fits the page best, or --table). Without
+    /// it, a page picked by --space/--page uses its tablespace's MySQL 8
+    /// SDI when there is one.
     #[arg(long)]
     pub schema: Option<PathBuf>,
     /// With --schema: the table to decode with (`name` or `db.name`).
@@ -80,7 +84,7 @@ pub fn run(args: &PageArgs) -> Result<ExitCode, Fatal> {
         no_redo: false,
         repair_bursts: false,
     };
-    let schema = load_schema(args)?;
+    let mut schema = load_schema(args)?;
     let carved;
     let image;
     let shown = match (args.offset, args.space, args.page) {
@@ -92,6 +96,11 @@ pub fn run(args: &PageArgs) -> Result<ExitCode, Fatal> {
             let (img, _, c) = super::scan::carve_image(&image_args)?;
             image = img;
             carved = c;
+            if schema.is_empty() {
+                // The tablespace's own definitions (MySQL 8 SDI), when it has them.
+                let src = StorePages::new(&image, &carved.store);
+                schema = sdi::tables_from_tablespace(|n| src.page(space, n)).unwrap_or_default();
+            }
             from_store(
                 &image,
                 &carved.store,
