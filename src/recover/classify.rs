@@ -249,31 +249,37 @@ impl KeyOrder {
         span.map(|(lo, hi)| (lo.into(), hi.into()))
     }
 
-    /// Compares two keys as the index orders them: field by field (each a
-    /// 4-byte length and the bytes), bytes first, then length.
+    /// Compares two keys as the index orders them ([`cmp_keys`]).
     fn cmp(&self, a: &[u8], b: &[u8]) -> Ordering {
-        let (mut x, mut y) = (a, b);
-        loop {
-            match (split_field(x), split_field(y)) {
-                (None, None) => return Ordering::Equal,
-                (None, Some(_)) => return Ordering::Less,
-                (Some(_), None) => return Ordering::Greater,
-                (Some((fx, rx)), Some((fy, ry))) => {
-                    let o = fx.cmp(fy);
-                    if o != Ordering::Equal {
-                        return o;
-                    }
-                    (x, y) = (rx, ry);
-                }
-            }
+        cmp_keys(a, b)
+    }
+}
+
+/// Keys compared field by field (each a 4-byte length and the bytes),
+/// bytes first, then length: index order for keys stored memcmp-ordered
+/// ([`KeyOrder`]), the byte order of the stored text for keys under a
+/// collation (close to it, not exact). Bytes that are not a whole field
+/// compare as bytes, after the fields before them.
+pub(super) fn cmp_keys(a: &[u8], b: &[u8]) -> Ordering {
+    let (mut x, mut y) = (a, b);
+    loop {
+        match (split_field(x), split_field(y)) {
+            (Some((fx, rx)), Some((fy, ry))) => match fx.cmp(fy) {
+                Ordering::Equal => (x, y) = (rx, ry),
+                o => return o,
+            },
+            (None, None) => return x.cmp(y),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
         }
     }
 }
 
-/// One length-prefixed key field and the rest.
-fn split_field(k: &[u8]) -> Option<(&[u8], &[u8])> {
+/// One length-prefixed key field (4-byte big-endian length, the bytes)
+/// and the rest.
+pub(super) fn split_field(k: &[u8]) -> Option<(&[u8], &[u8])> {
     let n = u32::from_be_bytes(k.get(..4)?.try_into().ok()?) as usize;
-    let rest = &k[4..];
+    let rest = k.get(4..)?;
     Some((rest.get(..n)?, rest.get(n..)?))
 }
 

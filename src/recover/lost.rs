@@ -24,11 +24,11 @@
 //! Nothing here decodes a page again or holds rows: it reads the survey's
 //! per-copy summaries ([`Survey::meta`], [`Survey::ranges`]).
 
-use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
+use super::classify::{cmp_keys, split_field};
 use super::leaf_pages::Role;
 use super::survey::Survey;
 use super::TableRecovery;
@@ -354,33 +354,6 @@ fn cut(s: String) -> String {
     } else {
         s
     }
-}
-
-/// One length-prefixed key field (4-byte big-endian length, the bytes)
-/// and the rest.
-fn split_field(k: &[u8]) -> Option<(&[u8], &[u8])> {
-    let n = u32::from_be_bytes(k.get(..4)?.try_into().ok()?) as usize;
-    let rest = k.get(4..)?;
-    Some((rest.get(..n)?, rest.get(n..)?))
-}
-
-/// Keys compared field by field, bytes then length: index order for keys
-/// stored memcmp-ordered (integers, dates, binary strings), byte order of
-/// the stored text for keys under a collation (close to it, not exact).
-fn cmp_keys(a: &[u8], b: &[u8]) -> Ordering {
-    let (mut x, mut y) = (a, b);
-    for _ in 0..=a.len().max(b.len()) {
-        match (split_field(x), split_field(y)) {
-            (Some((fx, rx)), Some((fy, ry))) => match fx.cmp(fy) {
-                Ordering::Equal => (x, y) = (rx, ry),
-                o => return o,
-            },
-            (None, None) => return x.cmp(y),
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-        }
-    }
-    Ordering::Equal
 }
 
 /// Whether the key of `def` is one integer column (or DB_ROW_ID): its
