@@ -373,15 +373,12 @@ fn copies_and_page_zero() {
 fn rows_from_the_tablespaces_own_definition() {
     let dir = crate::common::corpus().join("KernelMaker__ibdNinja/tests/8.0");
     let sql = std::fs::read_to_string(dir.join("sql/01_simple_table.sql")).unwrap();
-    let out = assert_cmd::Command::cargo_bin("salvage")
-        .unwrap()
-        .arg("page")
-        .arg(dir.join("fixtures/simple_table.ibd"))
-        .args(["--space", "2", "--page", "4", "--color", "never"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let ibd = dir.join("fixtures/simple_table.ibd");
+    let args = ["--space", "2", "--page", "4", "--color", "never"];
+    let mut all = vec![ibd.as_os_str()];
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    let (code, text, err) = page(&all);
+    assert_eq!(code, 0, "{err}");
     assert!(text.contains("rows as ibdninja_test.simple_table (id, name, age, email)"));
     // (1, 'Alice', 30, 'alice@example.com') in the SQL is
     // ("1", "Alice", "30", "alice@example.com") on the page.
