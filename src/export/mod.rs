@@ -3,6 +3,7 @@
 //! `schema.sql`, `load.sql` and `report.json`.
 
 pub mod csv;
+pub mod flush;
 pub mod html;
 pub mod sql;
 
@@ -48,7 +49,8 @@ pub fn table_path(out: &Path, db: &str, table: &str, suffix: &str) -> PathBuf {
 /// and no rows. `written` gets the number of rows of each batch written.
 pub struct CsvSink<'a> {
     out: PathBuf,
-    files: [Option<BufWriter<File>>; 4],
+    files: [Option<BufWriter<flush::Flushed>>; 4],
+    flusher: flush::Flusher,
     visible: Vec<bool>,
     written: &'a (dyn Fn(usize) + Sync),
     buf: Vec<Vec<u8>>,
@@ -61,6 +63,7 @@ impl<'a> CsvSink<'a> {
         CsvSink {
             out: out.to_path_buf(),
             files: Default::default(),
+            flusher: flush::Flusher::new(),
             visible: Vec::new(),
             written,
             buf: Vec::new(),
@@ -69,7 +72,11 @@ impl<'a> CsvSink<'a> {
     }
 
     /// The open file of `kind`, created with its header on first use.
-    fn file(&mut self, t: &TableRecovery, kind: Kind) -> io::Result<&mut BufWriter<File>> {
+    fn file(
+        &mut self,
+        t: &TableRecovery,
+        kind: Kind,
+    ) -> io::Result<&mut BufWriter<flush::Flushed>> {
         let slot = kind as usize;
         if self.files[slot].is_none() {
             let suffix = match kind {
@@ -79,8 +86,9 @@ impl<'a> CsvSink<'a> {
                 Kind::Partial => ".partial.csv",
             };
             std::fs::create_dir_all(self.out.join(path_component(&t.db)))?;
-            let f = File::create(table_path(&self.out, &t.db, &t.table, suffix))?;
-            let mut w = BufWriter::with_capacity(1 << 20, f);
+            let path = table_path(&self.out, &t.db, &t.table, suffix);
+            let f = File::create(&path)?;
+            let mut w = BufWriter::with_capacity(1 << 20, self.flusher.file(f, path));
             let mut head = Vec::new();
             // Hidden and virtual columns are decoded but not written.
             let header = t
