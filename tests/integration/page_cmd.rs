@@ -24,9 +24,10 @@ use std::sync::OnceLock;
 
 use crate::common::{apply_damage, fixtures, unzstd};
 
-/// The three images, made once per process.
+/// The three images, made once per process in a fixed folder of the
+/// build's temporary directory (a static is never dropped, so a `TempDir`
+/// here would be left behind by every run).
 struct Images {
-    _dir: tempfile::TempDir,
     good: PathBuf,
     holes: PathBuf,
     bitflip: PathBuf,
@@ -35,10 +36,8 @@ struct Images {
 fn images() -> &'static Images {
     static IMAGES: OnceLock<Images> = OnceLock::new();
     IMAGES.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("salvage-page")
-            .tempdir()
-            .unwrap();
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("page_cmd");
+        std::fs::create_dir_all(&dir).unwrap();
         let base = unzstd("images/main-ext4-modern.img.zst");
         let write = |name: &str, recipe: Option<&str>| {
             let mut img = base.clone();
@@ -47,15 +46,17 @@ fn images() -> &'static Images {
                 let v: serde_json::Value = serde_json::from_str(&text).unwrap();
                 apply_damage(&mut img, &v);
             }
-            let p = dir.path().join(name);
-            std::fs::write(&p, img).unwrap();
+            // Written aside and renamed: another test process may read it.
+            let p = dir.join(name);
+            let tmp = dir.join(format!("{name}.{}", std::process::id()));
+            std::fs::write(&tmp, img).unwrap();
+            std::fs::rename(&tmp, &p).unwrap();
             p
         };
         Images {
             good: write("main.img", None),
             holes: write("holes5.img", Some("images/damage/holes5.json")),
             bitflip: write("bitflip1.img", Some("images/bytedamage/bitflip1.json")),
-            _dir: dir,
         }
     })
 }
