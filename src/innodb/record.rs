@@ -292,8 +292,24 @@ pub fn compact_fields_into(
     data_limit: usize,
     fields: &mut Vec<FieldPos>,
 ) -> Result<(usize, usize), RecordError> {
+    compact_first_fields_into(page, h, extra_size, specs, specs.len(), data_limit, fields)
+}
+
+/// [`compact_fields_into`] for the first `take` of the record's fields
+/// `specs` only (a key at the front of the record, read without the rest:
+/// the checks of those fields are the same); returns the record's first
+/// byte and one past the last byte taken.
+pub fn compact_first_fields_into(
+    page: &[u8],
+    h: &RecHeader,
+    extra_size: usize,
+    specs: &[FieldSpec],
+    take: usize,
+    data_limit: usize,
+    fields: &mut Vec<FieldPos>,
+) -> Result<(usize, usize), RecordError> {
     let base = fields.len();
-    let r = compact_fields_at(page, h, extra_size, specs, data_limit, fields);
+    let r = compact_fields_at(page, h, extra_size, specs, take, data_limit, fields);
     if r.is_err() {
         fields.truncate(base);
     }
@@ -305,6 +321,7 @@ fn compact_fields_at(
     h: &RecHeader,
     extra_size: usize,
     specs: &[FieldSpec],
+    take: usize,
     data_limit: usize,
     fields: &mut Vec<FieldPos>,
 ) -> Result<(usize, usize), RecordError> {
@@ -320,8 +337,8 @@ fn compact_fields_at(
         .ok_or(RecordError::Header { origin: o })?;
     let mut nullable_i = 0usize;
     let mut data = o;
-    fields.reserve(specs.len());
-    for s in specs {
+    fields.reserve(take);
+    for s in specs.iter().take(take) {
         if s.nullable {
             let byte = page
                 .get(nulls_end - 1 - nullable_i / 8)

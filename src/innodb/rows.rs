@@ -15,9 +15,10 @@ use crate::innodb::fil::FIL_PAGE_DATA;
 use crate::innodb::lob::{read_extern, ExternRef, PageSource, EXTERN_REF_SIZE};
 use crate::innodb::page_header::PAGE_GARBAGE;
 use crate::innodb::record::{
-    compact_extra, compact_fields_into, redundant_fields, redundant_fields_into, walk_free,
-    walk_records, walk_unproven, FieldPos, FieldSpec, PageGeom, RecHeader, RecordError, RecordKind,
-    REC_N_NEW_EXTRA_BYTES, REC_STATUS_INSTANT, REC_STATUS_NODE_PTR,
+    compact_extra, compact_fields_into, compact_first_fields_into, redundant_fields,
+    redundant_fields_into, walk_free, walk_records, walk_unproven, FieldPos, FieldSpec, PageGeom,
+    RecHeader, RecordError, RecordKind, REC_N_NEW_EXTRA_BYTES, REC_STATUS_INSTANT,
+    REC_STATUS_NODE_PTR, REC_STATUS_ORDINARY,
 };
 use crate::innodb::types::{decode_value_into, fixed_len, max_len_and_big};
 use crate::schema::{Column, IndexField, TableDef};
@@ -1022,6 +1023,74 @@ fn touches_zero_sector(page: &[u8], start: usize, end: usize) -> bool {
 /// cost (no value formatting, no BLOB pages read).
 pub fn decode_leaf_page_keys(page: &[u8], table: &TableDef, pages: &dyn PageSource) -> PageText {
     decode_leaf(page, table, pages, Mode::Keys, pages.defer_values_over())
+}
+
+/// The keys of a leaf page's listed records, each read from the front of
+/// its record alone (the key fields, with the same checks as a full read),
+/// in list order: what a first pass needs for key ranges, at a fraction of
+/// [`decode_leaf_page_keys`]'s cost. The records are not read whole, so
+/// nothing is proven: a record that a full read would reject may be among
+/// them (its key still lies where the page's records are), and the heap is
+/// not accounted. No values, no transaction ids.
+///
+/// `None` when the page holds anything else than plain records of the
+/// table's own layout (COMPACT, DYNAMIC and COMPRESSED row formats): no
+/// record, a free list, a delete-marked, metadata or instant record, a
+/// broken list, a key field that cannot be read. Such a page needs the
+/// full read.
+pub fn decode_leaf_page_key_probe(page: &[u8], table: &TableDef) -> Option<PageText> {
+    let g = PageGeom::parse(page)?;
+    let redundant = table.row_format == Some(crate::schema::RowFormat::Redundant);
+    if g.level != 0 || !g.compact || redundant || g.free != 0 || table.current_row_version > 0 {
+        return None;
+    }
+    let phys = layout(table, true).ok()?;
+    let n_core = n_core_fields(table, &phys);
+    let specs: Vec<FieldSpec> = phys[..n_core].iter().map(|p| p.spec).collect();
+    let n_key = table.n_key_fields.min(n_core);
+    let live = walk_records(page, &g);
+    if live.broken.is_some() || live.headers.is_empty() {
+        return None;
+    }
+    let n = live.headers.len();
+    let mut out = PageText {
+        values: TextRows::new(table.columns.len()),
+        ..PageText::default()
+    };
+    out.n_recs_header = g.n_recs;
+    out.records.reserve(n);
+    out.keys.reserve(n * 16);
+    let mut fields = Vec::with_capacity(n_key);
+    for h in &live.headers {
+        if h.status != REC_STATUS_ORDINARY || h.deleted() || h.min_rec() {
+            return None;
+        }
+        let extra = compact_extra(page, h, true).ok()?;
+        if extra.mariadb_n_fields_rel.is_some()
+            || extra.version.is_some()
+            || extra.mysql_n_fields.is_some()
+        {
+            return None;
+        }
+        fields.clear();
+        compact_first_fields_into(page, h, extra.size, &specs, n_key, g.heap_top, &mut fields)
+            .ok()?;
+        for f in &fields {
+            let b = f.bytes(page).unwrap_or(&[]);
+            out.keys.extend_from_slice(&(b.len() as u32).to_be_bytes());
+            out.keys.extend_from_slice(b);
+        }
+        out.records.push(RecordInfo {
+            key_end: out.keys.len() as u32,
+            fail_end: 0,
+            trx_id: None,
+            offset: h.origin as u32,
+            heap_no: h.heap_no,
+            delete_marked: false,
+            origin: RecordOrigin::Live,
+        });
+    }
+    Some(out)
 }
 
 /// What [`decode_leaf`] reads.

@@ -435,6 +435,7 @@ mod tests {
             prev,
             next,
             status: crate::carve::Status::Ok,
+            lean: false,
         }
     }
 

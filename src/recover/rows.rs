@@ -33,8 +33,8 @@ use crate::carve::pages::{page_bytes, StorePages};
 use crate::carve::{PageRecord, Status};
 use crate::innodb::fil;
 use crate::innodb::rows::{
-    decode_leaf_page_keys, decode_leaf_page_text, decode_unproven_page_text,
-    mariadb_instant_layout, PageText,
+    decode_leaf_page_key_probe, decode_leaf_page_keys, decode_leaf_page_text,
+    decode_unproven_page_text, mariadb_instant_layout, PageText,
 };
 use crate::schema::TableDef;
 
@@ -51,6 +51,10 @@ pub(super) struct CopyMeta {
     pub next: u32,
     /// How the carver proved the copy (intact, reassembled, repaired, redone).
     pub status: Status,
+    /// The first pass read only the keys of this copy's records
+    /// ([`decode_leaf_page_key_probe`]): its key range may be wider than
+    /// its rows', and its full decode is summarized again in pass 2.
+    pub lean: bool,
 }
 
 /// Everything recovered from the leaf pages `pages` (every copy found of
@@ -82,8 +86,7 @@ pub(super) fn recover_index(
     tick.pages(pages.len().saturating_sub(leaves.copies.len()));
 
     let order = KeyOrder::of(&def);
-    let s = survey(&leaves.copies, &def, src, mem, order.as_ref(), tick);
-    super::lost::add(t, &super::lost::gaps(&s, &def), &def);
+    let mut s = survey(&leaves.copies, &def, src, mem, order.as_ref(), tick);
     let ev = Evidence {
         complete: leaves.complete,
         active,
@@ -105,18 +108,39 @@ pub(super) fn recover_index(
     let mut claimed = vec![false; s.others.len()];
     let mut late: Vec<(Box<[u8]>, Found<'static>)> = Vec::new();
     let mut active_rows: Vec<RowRef> = Vec::new();
-    let load = |b: &std::ops::Range<usize>| -> HashMap<usize, PageText> {
+    // Copies surveyed from their keys alone whose full decode differs.
+    let mut amends: Vec<(usize, Survey)> = Vec::new();
+    let load = |b: &std::ops::Range<usize>| -> (HashMap<usize, PageText>, Vec<(usize, Survey)>) {
         let want: Vec<usize> = groups[b.clone()]
             .iter()
             .flatten()
             .copied()
             .filter(|i| !s.cache.contains_key(i))
             .collect();
-        want.par_iter().map(|&i| (i, decode(i))).collect()
+        let decoded: Vec<(usize, PageText, Option<Survey>)> = want
+            .par_iter()
+            .map(|&i| {
+                let text = decode(i);
+                let again = if s.meta[i].lean {
+                    s.recheck(i, &text, order.as_ref())
+                } else {
+                    None
+                };
+                (i, text, again)
+            })
+            .collect();
+        let mut texts = HashMap::with_capacity(decoded.len());
+        let mut again = Vec::new();
+        for (i, text, a) in decoded {
+            texts.insert(i, text);
+            again.extend(a.map(|a| (i, a)));
+        }
+        (texts, again)
     };
-    let mut fresh = batches.first().map(load).unwrap_or_default();
+    let (mut fresh, first) = batches.first().map(load).unwrap_or_default();
+    amends.extend(first);
     for (k, b) in batches.iter().enumerate() {
-        let (next, ()) = rayon::join(
+        let ((next, again), ()) = rayon::join(
             || batches.get(k + 1).map(load).unwrap_or_default(),
             || {
                 let text = |i: usize| s.cache.get(&i).or_else(|| fresh.get(&i)).expect("decoded");
@@ -156,7 +180,17 @@ pub(super) fn recover_index(
             },
         );
         fresh = next;
+        amends.extend(again);
     }
+    drop(fresh);
+    // Copies whose full decode differs from their keys: their ranges,
+    // spans and counts as a full first pass would have kept them (the
+    // wider range only joined more copies in a group, which does not
+    // change the rows). The lost ranges come from the amended survey.
+    for (i, part) in amends {
+        s.amend(i, part);
+    }
+    super::lost::add(t, &super::lost::gaps(&s, &def), &def);
 
     // Pass 3: deleted and uncertain rows.
     let cover = Cover::of(&s.cover, order.as_ref());
@@ -184,7 +218,7 @@ pub(super) fn recover_index(
         ));
     }
     t.records_skipped += s.records_skipped;
-    if let Some(first) = s.misfits.first() {
+    if let Some((_, first)) = s.misfits.first() {
         t.notes.push(format!(
             "on {} pages the records, sized by this table definition, do not fill the page's record heap \
              ({first:+} bytes on the first): the definition is not the one the rows were written with \
@@ -342,7 +376,9 @@ fn write_spooled(
 
 /// The records of one copy: a damaged one read as far as it can be
 /// ([`decode_unproven_page_text`]); with `keys_only`, a newest copy's live
-/// candidates without their values ([`decode_leaf_page_keys`]).
+/// candidates without their values: their keys alone when the page has
+/// nothing else ([`decode_leaf_page_key_probe`]), else
+/// [`decode_leaf_page_keys`].
 pub(super) fn decode_copy(
     p: &PageRecord,
     role: Role,
@@ -358,10 +394,17 @@ pub(super) fn decode_copy(
             .unwrap_or(fil::FIL_NULL)
     };
     let (prev, next) = (link(fil::FIL_PAGE_PREV), link(fil::FIL_PAGE_NEXT));
+    let mut lean = false;
     let text = match &bytes {
         Some(b) if role == Role::Unproven => decode_unproven_page_text(b, def, src),
         Some(b) if keys_only && matches!(role, Role::Newest { .. }) => {
-            decode_leaf_page_keys(b, def, src)
+            match decode_leaf_page_key_probe(b, def) {
+                Some(t) => {
+                    lean = true;
+                    t
+                }
+                None => decode_leaf_page_keys(b, def, src),
+            }
         }
         Some(b) => decode_leaf_page_text(b, def, src),
         None => PageText::default(),
@@ -373,6 +416,7 @@ pub(super) fn decode_copy(
         prev,
         next,
         status: p.status,
+        lean,
     };
     (meta, text)
 }

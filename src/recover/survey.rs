@@ -67,6 +67,8 @@ impl Range {
 /// A copy that proves which keys its range holds: first and last key of
 /// its listed records in index order (`None`: no record).
 pub(super) struct CoverPage {
+    /// The copy (index into the copies).
+    pub copy: usize,
     pub page_no: u32,
     pub prev: u32,
     pub next: u32,
@@ -85,8 +87,9 @@ pub(super) struct Survey {
     pub cache: HashMap<usize, PageText>,
     /// Records on the newest copies that failed the structural checks.
     pub records_skipped: usize,
-    /// Copies whose record heap the definition does not fill.
-    pub misfits: Vec<i64>,
+    /// Copies whose record heap the definition does not fill: (copy,
+    /// bytes left over), in copy order.
+    pub misfits: Vec<(usize, i64)>,
     /// Bytes a copy takes decoded, on average.
     pub per_page: usize,
 }
@@ -186,13 +189,63 @@ impl Survey {
         self.cover.extend(part.cover);
     }
 
+    /// What the full decode `text` of copy `i`, surveyed from its keys
+    /// alone ([`CopyMeta::lean`]), tells differently: `None` when it has the
+    /// same records (every listed record read whole, the heap accounted
+    /// for), else its own survey, for [`Survey::amend`].
+    pub fn recheck(&self, i: usize, text: &PageText, order: Option<&KeyOrder>) -> Option<Survey> {
+        let lean_n = self
+            .ranges
+            .binary_search_by_key(&i, |r| r.copy)
+            .map_or(0, |k| self.ranges[k].n as usize);
+        let same = text.skipped_live == 0
+            && text.heap_mismatch.is_none()
+            && text.metadata.is_none()
+            && text.records.len() == lean_n;
+        if same {
+            return None;
+        }
+        let mut part = Survey::empty();
+        part.summarize(i, &self.meta[i], text, order);
+        Some(part)
+    }
+
+    /// Replaces what the first pass kept of copy `i` by `part`, the survey
+    /// of its full decode ([`Survey::recheck`]).
+    pub fn amend(&mut self, i: usize, part: Survey) {
+        self.ranges.retain(|r| r.copy != i);
+        self.cover.retain(|c| c.copy != i);
+        // A lean copy has only plain listed records: all live candidates.
+        debug_assert!(part.others.is_empty());
+        let Survey {
+            ranges,
+            cover,
+            misfits,
+            records_skipped,
+            ..
+        } = part;
+        for r in ranges {
+            let at = self.ranges.partition_point(|x| x.copy < r.copy);
+            self.ranges.insert(at, r);
+        }
+        for c in cover {
+            let at = self.cover.partition_point(|x| x.copy < c.copy);
+            self.cover.insert(at, c);
+        }
+        for m in misfits {
+            let at = self.misfits.partition_point(|x| x.0 < m.0);
+            self.misfits.insert(at, m);
+        }
+        self.records_skipped += records_skipped;
+    }
+
     /// Keeps what copy `i` tells across pages.
     fn summarize(&mut self, i: usize, meta: &CopyMeta, text: &PageText, order: Option<&KeyOrder>) {
         let newest = matches!(meta.role, Role::Newest { .. });
         if newest {
             self.records_skipped += text.skipped_live;
         }
-        self.misfits.extend(text.heap_mismatch);
+        self.misfits.extend(text.heap_mismatch.map(|d| (i, d)));
         let mut range: Option<(&[u8], &[u8])> = None;
         // First and last candidate in list order, and how many.
         let mut ends: Option<(&[u8], &[u8])> = None;
@@ -230,6 +283,7 @@ impl Survey {
         }
         if let (Some(ord), Role::Newest { covers: true }) = (order, meta.role) {
             self.cover.push(CoverPage {
+                copy: i,
                 page_no: meta.page_no,
                 prev: meta.prev,
                 next: meta.next,
