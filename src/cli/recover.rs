@@ -94,7 +94,14 @@ pub fn run(
     // and its values dropped: one table's values in memory at a time. On
     // the same pool: -t bounds the CSV formatting too.
     let bar = progress::items(0, "recovering: leaf pages", "pages");
-    let mut sink = CsvSink::new(out, &|_| {});
+    let value = |n: u64| match n {
+        0 => bar.set_message("recovering: leaf pages"),
+        n => bar.set_message(format!(
+            "recovering: leaf pages (one value, {} so far)",
+            indicatif::HumanBytes(n)
+        )),
+    };
+    let mut sink = CsvSink::new(out, &|_| {}).on_value(&value);
     let rec = pool.install(|| {
         recover_into(
             &image,

@@ -43,6 +43,9 @@ pub fn table_path(out: &Path, db: &str, table: &str, suffix: &str) -> PathBuf {
         .join(format!("{}{suffix}", path_component(table)))
 }
 
+/// Bytes of one streamed value between two progress reports.
+pub const VALUE_STEP: u64 = 16 << 20;
+
 /// The CSV files of each table, written as its rows arrive
 /// (`<db>/<table>.csv`, `.deleted.csv`, and `.uncertain.csv` /
 /// `.partial.csv` when they have rows); nothing for a table with no pages
@@ -53,6 +56,9 @@ pub struct CsvSink<'a> {
     flusher: flush::Flusher,
     visible: Vec<bool>,
     written: &'a (dyn Fn(usize) + Sync),
+    /// Bytes of the one value being streamed, every [`VALUE_STEP`], and 0
+    /// when it ends: a BLOB of gigabytes takes seconds with no row done.
+    value_bytes: &'a (dyn Fn(u64) + Sync),
     buf: Vec<Vec<u8>>,
     /// Columns whose text never needs quotes (numbers, dates, times).
     plain: Vec<bool>,
@@ -66,9 +72,17 @@ impl<'a> CsvSink<'a> {
             flusher: flush::Flusher::new(),
             visible: Vec::new(),
             written,
+            value_bytes: &|_| {},
             buf: Vec::new(),
             plain: Vec::new(),
         }
+    }
+
+    /// Reports the progress of a long value streamed into the CSV to
+    /// `value_bytes` (bytes so far, every [`VALUE_STEP`]; 0 when it ends).
+    pub fn on_value(mut self, value_bytes: &'a (dyn Fn(u64) + Sync)) -> CsvSink<'a> {
+        self.value_bytes = value_bytes;
+        self
     }
 
     /// The open file of `kind`, created with its header on first use.
@@ -149,6 +163,7 @@ impl CsvSink<'_> {
         pages: &dyn PageSource,
     ) -> io::Result<()> {
         let visible = std::mem::take(&mut self.visible);
+        let report = self.value_bytes;
         let w = self.file(t, kind);
         let r = w.and_then(|w| {
             let mut field = Vec::new();
@@ -162,7 +177,18 @@ impl CsvSink<'_> {
                     Some(Value::Deferred(d)) => {
                         w.write_all(&field)?;
                         field.clear();
-                        d.write_csv(pages, &mut |b| w.write_all(b))?;
+                        let (mut n, mut shown) = (0u64, 0u64);
+                        d.write_csv(pages, &mut |b| {
+                            n += b.len() as u64;
+                            if n - shown >= VALUE_STEP {
+                                shown = n;
+                                report(n);
+                            }
+                            w.write_all(b)
+                        })?;
+                        if shown > 0 {
+                            report(0);
+                        }
                     }
                     Some(Value::Text(s)) => csv::write_field(&mut field, Some(s)),
                     None => csv::write_field(&mut field, None),
