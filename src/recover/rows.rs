@@ -6,11 +6,14 @@
 //! (`leaf_pages`). Three passes follow, each in bounded batches decoded in
 //! parallel:
 //!
-//! 1. `survey`: every copy decoded once, reduced to the key range of each
-//!    newest copy and the records that are not live candidates.
+//! 1. `survey`: every copy read once, reduced to the key range of each
+//!    newest copy and the records that are not live candidates (a plain
+//!    page's keys alone, by the key probe, when it will be decoded again).
 //! 2. The newest copies, in groups whose key ranges overlap, in key order:
 //!    each group's live and partial rows picked (`classify::pick_live`)
-//!    and written at once.
+//!    and written at once. A probed copy whose full decode differs from
+//!    its probe (a record failing its checks, a definition that does not
+//!    fit) is surveyed again from that decode before pass 3.
 //! 3. The other records decided (`classify::pick_rest`); the deleted and
 //!    uncertain rows read page by page into a `spool`, written in key
 //!    order.

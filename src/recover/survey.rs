@@ -15,7 +15,9 @@
 //!
 //! Decoded copies are kept while they fit the cache's share of the memory
 //! limit, so a table that fits is decoded once; the rest are decoded again
-//! when their rows are written.
+//! when their rows are written, so here a page of plain records has only
+//! its keys read (`decode_leaf_page_key_probe`; [`Survey::recheck`] and
+//! [`Survey::amend`] correct what that read could not prove).
 
 use std::collections::HashMap;
 
