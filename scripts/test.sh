@@ -16,6 +16,7 @@
 #   sfdisk                   fdisk            MBR partition tables
 #   qemu-img                 qemu-utils       qcow2 images
 #   chromium                 chromium         report.html loaded headless (report_html tests)
+#   fincore                  util-linux       CSV output dropped from the page cache (memory tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +40,7 @@ want sgdisk gdisk
 want sfdisk fdisk
 want qemu-img qemu-utils
 want chromium chromium
+want fincore util-linux
 
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)

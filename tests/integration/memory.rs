@@ -253,6 +253,21 @@ fn values_larger_than_the_cap_stream_exactly_under_it() {
                 .stdout(std::process::Stdio::null()),
         );
         assert!(st.success());
+        // The CSV left the page cache as it was written (before this test
+        // reads it back): at least one 32 MiB step of it is not resident.
+        let csv = out.join("blobs/d.csv");
+        let size = std::fs::metadata(&csv).unwrap().len();
+        let o = std::process::Command::new("fincore")
+            .args(["--bytes", "--noheadings", "--output", "RES"])
+            .arg(&csv)
+            .output()
+            .expect("fincore (Debian package util-linux) must be installed");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let resident: u64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+        assert!(
+            size > 64 << 20 && resident + (32 << 20) <= size,
+            "blobs/d.csv at {limit}: {resident} of {size} bytes still in the page cache"
+        );
         for t in ["d", "c", "z"] {
             let got = std::fs::read(out.join(format!("blobs/{t}.csv"))).unwrap();
             let want = std::fs::read(work.join(format!("truth/blobs/{t}.csv"))).unwrap();
