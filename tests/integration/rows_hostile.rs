@@ -14,7 +14,10 @@ use salvage::bytes::{be_u16, be_u64};
 use salvage::innodb::fil::{FIL_PAGE_DATA, FIL_PAGE_INDEX, FIL_PAGE_TYPE};
 use salvage::innodb::lob::{read_extern, ExternRef, NoPages};
 use salvage::innodb::page_header::{PAGE_INDEX_ID, PAGE_LEVEL};
-use salvage::innodb::rows::{decode_leaf_page, mariadb_instant_layout};
+use salvage::innodb::rows::{
+    decode_leaf_page, decode_leaf_page_key_probe, decode_leaf_page_keys, mariadb_instant_layout,
+    RecordOrigin,
+};
 use salvage::innodb::types::decode_value;
 use salvage::schema::TableDef;
 
@@ -113,6 +116,25 @@ fn check_page(page: &[u8], s: &Sample, file: &[u8]) {
     );
     for row in &r.rows {
         assert_eq!(row.values.len(), s.table.columns.len());
+    }
+    // The key probe of the first pass: every listed record that a full
+    // read keeps is among the probed ones, with the same key (so a probed
+    // key range holds every live key of the page).
+    if let Some(p) = decode_leaf_page_key_probe(page, &s.table) {
+        let full = decode_leaf_page_keys(page, &s.table, &src);
+        let probed: std::collections::HashMap<u32, &[u8]> = (0..p.records.len())
+            .map(|j| (p.records[j].offset, p.key(j)))
+            .collect();
+        for j in 0..full.records.len() {
+            if full.records[j].origin == RecordOrigin::Live {
+                let at = full.records[j].offset;
+                assert_eq!(
+                    probed.get(&at).copied(),
+                    Some(full.key(j)),
+                    "record at {at}"
+                );
+            }
+        }
     }
 }
 
