@@ -313,20 +313,14 @@ impl Converter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
     use std::collections::HashMap;
 
-    use crate::innodb::fil::{FIL_NULL, FIL_PAGE_TYPE_BLOB};
+    use crate::innodb::fil::FIL_NULL;
     use crate::innodb::lob::read_extern;
+    use crate::innodb::lob::tests::{blob_page, r, Map};
 
     /// FIL_PAGE_TYPE_BLOB pages 5, 6, ... holding `data` in parts of `part`.
-    struct Chain(HashMap<u32, Vec<u8>>);
-    impl PageSource for Chain {
-        fn page(&self, _: u32, n: u32) -> Option<Cow<'_, [u8]>> {
-            self.0.get(&n).map(|v| Cow::Borrowed(&v[..]))
-        }
-    }
-    fn chain(data: &[u8], part: usize) -> Chain {
+    fn chain(data: &[u8], part: usize) -> Map {
         let parts: Vec<&[u8]> = data.chunks(part).collect();
         let mut m = HashMap::new();
         for (i, d) in parts.iter().enumerate() {
@@ -336,25 +330,12 @@ mod tests {
             } else {
                 no + 1
             };
-            let mut p = vec![0u8; 4096];
-            p[4..8].copy_from_slice(&no.to_be_bytes());
-            p[24..26].copy_from_slice(&FIL_PAGE_TYPE_BLOB.to_be_bytes());
-            p[38..42].copy_from_slice(&(d.len() as u32).to_be_bytes());
-            p[42..46].copy_from_slice(&next.to_be_bytes());
-            p[46..46 + d.len()].copy_from_slice(d);
-            m.insert(no, p);
+            m.insert(no, blob_page(no, d, next));
         }
-        Chain(m)
+        Map(m)
     }
     fn reference(len: usize) -> ExternRef {
-        ExternRef {
-            space_id: 1,
-            page_no: 5,
-            offset: 38,
-            len: len as u64,
-            owner: true,
-            inherited: false,
-        }
+        r(5, len as u64)
     }
 
     #[test]

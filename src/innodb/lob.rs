@@ -483,18 +483,20 @@ fn read_lob_first(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    struct Map(HashMap<u32, Vec<u8>>);
+    /// Pages by number (any space).
+    pub(crate) struct Map(pub HashMap<u32, Vec<u8>>);
     impl PageSource for Map {
         fn page(&self, _: u32, n: u32) -> Option<Cow<'_, [u8]>> {
             self.0.get(&n).map(|v| Cow::Borrowed(&v[..]))
         }
     }
 
-    fn blob_page(no: u32, data: &[u8], next: u32) -> Vec<u8> {
+    /// A 4 KiB FIL_PAGE_TYPE_BLOB page `no` holding `data`, linked to `next`.
+    pub(crate) fn blob_page(no: u32, data: &[u8], next: u32) -> Vec<u8> {
         let mut p = vec![0u8; 4096];
         p[4..8].copy_from_slice(&no.to_be_bytes());
         p[24..26].copy_from_slice(&FIL_PAGE_TYPE_BLOB.to_be_bytes());
@@ -504,7 +506,8 @@ mod tests {
         p
     }
 
-    fn r(page_no: u32, len: u64) -> ExternRef {
+    /// An owned reference of `len` bytes to the chain starting at `page_no`.
+    pub(crate) fn r(page_no: u32, len: u64) -> ExternRef {
         ExternRef {
             space_id: 1,
             page_no,
