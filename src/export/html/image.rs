@@ -44,7 +44,7 @@ pub fn render(h: &mut String, rec: &Recovery) {
         );
     }
     let l = &img.layout;
-    let mut parts: Vec<String> = l
+    let parts: Vec<String> = l
         .partitions
         .iter()
         .take(CAP)
@@ -68,17 +68,12 @@ pub fn render(h: &mut String, rec: &Recovery) {
             esc(&s)
         })
         .collect();
-    if l.partitions.len() > CAP {
-        parts.push(format!(
-            "and {} more",
-            num((l.partitions.len() - CAP) as u64)
-        ));
-    }
-    if parts.is_empty() {
-        parts.push("none found".into());
-    }
-    row(h, "partitions", &parts.join("<br>"));
-    let mut fss: Vec<String> = l
+    row(
+        h,
+        "partitions",
+        &lines(parts, l.partitions.len(), "none found"),
+    );
+    let fss: Vec<String> = l
         .filesystems
         .iter()
         .take(CAP)
@@ -95,16 +90,8 @@ pub fn render(h: &mut String, rec: &Recovery) {
             esc(&s)
         })
         .collect();
-    if l.filesystems.len() > CAP {
-        fss.push(format!(
-            "and {} more",
-            num((l.filesystems.len() - CAP) as u64)
-        ));
-    }
-    if fss.is_empty() {
-        fss.push("none found (pages found by scanning the whole image)".into());
-    }
-    row(h, "filesystems", &fss.join("<br>"));
+    let none = "none found (pages found by scanning the whole image)";
+    row(h, "filesystems", &lines(fss, l.filesystems.len(), none));
     if let Some(sec) = &rec.seconds {
         row(
             h,
@@ -137,4 +124,16 @@ pub fn render(h: &mut String, rec: &Recovery) {
         h.push_str("</ul></details>\n");
     }
     h.push_str("</section>\n");
+}
+
+/// The first [`CAP`] of `total` items, one a line, "and N more" after them,
+/// `none` when there is none.
+fn lines(mut shown: Vec<String>, total: usize, none: &str) -> String {
+    if total > CAP {
+        shown.push(format!("and {} more", num((total - CAP) as u64)));
+    }
+    if shown.is_empty() {
+        shown.push(none.into());
+    }
+    shown.join("<br>")
 }
