@@ -176,6 +176,31 @@ fn run_sampling(cmd: &mut std::process::Command) -> (std::process::ExitStatus, u
     }
 }
 
+/// `salvage recover INPUT --schema WORK/schema.sql --db DB -o OUT
+/// --max-memory LIMIT`, which must succeed; its peak RssAnon in bytes.
+fn recover_sampled(input: &Path, work: &Path, db: &str, out: &Path, limit: &str) -> u64 {
+    let (st, peak) = run_sampling(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("salvage"))
+            .arg("recover")
+            .arg(input)
+            .arg("--schema")
+            .arg(work.join("schema.sql"))
+            .arg("--db")
+            .arg(db)
+            .arg("-o")
+            .arg(out)
+            .arg("--max-memory")
+            .arg(limit)
+            .stdout(std::process::Stdio::null()),
+    );
+    assert!(
+        st.success(),
+        "recover {} --max-memory {limit}",
+        input.display()
+    );
+    peak
+}
+
 /// A table made at test time by a real MariaDB (600,000 rows, a 110 MiB
 /// tablespace; recovering it whole in memory took 200 MiB) recovers under
 /// `--max-memory 32M` to exactly the rows the server dumps, and the
@@ -189,22 +214,7 @@ fn table_larger_than_the_cap_recovers_exactly_under_it() {
     let ibd = work.join("t.ibd");
     assert!(std::fs::metadata(&ibd).unwrap().len() > 3 * CAP);
     let out = dir.path().join("out");
-    let bin = assert_cmd::cargo::cargo_bin("salvage");
-    let (st, peak) = run_sampling(
-        std::process::Command::new(bin)
-            .arg("recover")
-            .arg(&ibd)
-            .arg("--schema")
-            .arg(work.join("schema.sql"))
-            .arg("--db")
-            .arg("big")
-            .arg("-o")
-            .arg(&out)
-            .arg("--max-memory")
-            .arg("32M")
-            .stdout(std::process::Stdio::null()),
-    );
-    assert!(st.success());
+    let peak = recover_sampled(&ibd, &work, "big", &out, "32M");
     let got = std::fs::read(out.join("big/t.csv")).unwrap();
     let want = std::fs::read(work.join("truth/big/t.csv")).unwrap();
     assert!(want.iter().filter(|&&c| c == b'\n').count() > 600_000);
@@ -235,24 +245,9 @@ fn values_larger_than_the_cap_stream_exactly_under_it() {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("work");
     common::mariadb_script("big_blobs.py", &[work.as_os_str(), "64".as_ref()]);
-    let bin = assert_cmd::cargo::cargo_bin("salvage");
     for (limit, capped) in [("32M", true), ("1G", false)] {
         let out = dir.path().join(format!("out-{limit}"));
-        let (st, peak) = run_sampling(
-            std::process::Command::new(&bin)
-                .arg("recover")
-                .arg(work.join("blobs.img"))
-                .arg("--schema")
-                .arg(work.join("schema.sql"))
-                .arg("--db")
-                .arg("blobs")
-                .arg("-o")
-                .arg(&out)
-                .arg("--max-memory")
-                .arg(limit)
-                .stdout(std::process::Stdio::null()),
-        );
-        assert!(st.success());
+        let peak = recover_sampled(&work.join("blobs.img"), &work, "blobs", &out, limit);
         // The CSV left the page cache as it was written (before this test
         // reads it back): at least one 32 MiB step of it is not resident.
         let csv = out.join("blobs/d.csv");
