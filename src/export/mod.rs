@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::innodb::deferred::Deferred;
 use crate::innodb::lob::PageSource;
 use crate::innodb::rows::Value;
 use crate::recover::emit::{Kind, Out, RowSink};
@@ -177,18 +178,7 @@ impl CsvSink<'_> {
                     Some(Value::Deferred(d)) => {
                         w.write_all(&field)?;
                         field.clear();
-                        let (mut n, mut shown) = (0u64, 0u64);
-                        d.write_csv(pages, &mut |b| {
-                            n += b.len() as u64;
-                            if n - shown >= VALUE_STEP {
-                                shown = n;
-                                report(n);
-                            }
-                            w.write_all(b)
-                        })?;
-                        if shown > 0 {
-                            report(0);
-                        }
+                        write_deferred(d, pages, w, report)?;
                     }
                     Some(Value::Text(s)) => csv::write_field(&mut field, Some(s)),
                     None => csv::write_field(&mut field, None),
@@ -200,6 +190,30 @@ impl CsvSink<'_> {
         self.visible = visible;
         r
     }
+}
+
+/// The CSV field of deferred value `d`, streamed from `pages` into `w`;
+/// `report` gets the bytes written every [`VALUE_STEP`], and 0 at the end
+/// if it got any.
+fn write_deferred(
+    d: &Deferred,
+    pages: &dyn PageSource,
+    w: &mut impl Write,
+    report: &dyn Fn(u64),
+) -> io::Result<()> {
+    let (mut n, mut shown) = (0u64, 0u64);
+    d.write_csv(pages, &mut |b| {
+        n += b.len() as u64;
+        if n - shown >= VALUE_STEP {
+            shown = n;
+            report(n);
+        }
+        w.write_all(b)
+    })?;
+    if shown > 0 {
+        report(0);
+    }
+    Ok(())
 }
 
 impl RowSink for CsvSink<'_> {
@@ -261,4 +275,58 @@ pub fn write_reports(out: &Path, rec: &Recovery) -> io::Result<()> {
     report.push(b'\n');
     std::fs::write(out.join("report.json"), report)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use crate::innodb::deferred::Form;
+    use crate::innodb::fil::FIL_NULL;
+    use crate::innodb::lob::tests::{blob_page, r, Map};
+    use crate::schema::{Charset, Column, ColumnType};
+
+    #[test]
+    fn a_long_streamed_value_reports_its_progress() {
+        // 20 MiB of BLOB in 4 KiB pages: 40 MiB of hex.
+        let part = 4000;
+        let data: Vec<u8> = (0..20u32 << 20).map(|i| (i * 7 + i / 4099) as u8).collect();
+        let parts: Vec<&[u8]> = data.chunks(part).collect();
+        let mut m = HashMap::new();
+        for (i, d) in parts.iter().enumerate() {
+            let no = 5 + i as u32;
+            let next = if i + 1 == parts.len() {
+                FIL_NULL
+            } else {
+                no + 1
+            };
+            m.insert(no, blob_page(no, d, next));
+        }
+        let src = Map(m);
+        let col = Column::new("b", ColumnType::Blob, true, Charset::Binary);
+        let d = Deferred::check(b"", r(5, data.len() as u64), &col, Form::Hex, &src).unwrap();
+        let reports = Mutex::new(Vec::new());
+        let mut out = Vec::new();
+        write_deferred(&d, &src, &mut out, &|n| reports.lock().unwrap().push(n)).unwrap();
+        assert_eq!(out.len(), 2 + 2 * data.len());
+        assert_eq!(&out[..2], b"0x");
+        assert_eq!(out[2..10], *b"00070e15");
+        let reports = reports.into_inner().unwrap();
+        // 16 and 32 MiB of the 40 MiB field, then the end.
+        assert_eq!(reports.len(), 3, "{reports:?}");
+        assert!(reports[0] >= VALUE_STEP && reports[0] < VALUE_STEP + (1 << 20));
+        assert!(reports[1] >= 2 * VALUE_STEP && reports[1] < 2 * VALUE_STEP + (1 << 20));
+        assert_eq!(reports[2], 0);
+        // A short value reports nothing.
+        let src = Map(HashMap::from([(5, blob_page(5, &data[..100], FIL_NULL))]));
+        let short = Deferred::check(b"", r(5, 100), &col, Form::Hex, &src).unwrap();
+        let reports = Mutex::new(Vec::new());
+        write_deferred(&short, &src, &mut Vec::new(), &|n| {
+            reports.lock().unwrap().push(n)
+        })
+        .unwrap();
+        assert!(reports.into_inner().unwrap().is_empty());
+    }
 }
