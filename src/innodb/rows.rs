@@ -351,6 +351,15 @@ pub struct PageText {
 }
 
 impl PageText {
+    /// Appends one key field of the record being read to the key buffer
+    /// (its length as 4 bytes big-endian, then its bytes: see [`key`]).
+    ///
+    /// [`key`]: PageText::key
+    fn push_key_field(&mut self, b: &[u8]) {
+        self.keys.extend_from_slice(&(b.len() as u32).to_be_bytes());
+        self.keys.extend_from_slice(b);
+    }
+
     /// The raw bytes of record `i`'s key fields (each prefixed by its 4-byte
     /// length), for deduplication across page copies.
     pub fn key(&self, i: usize) -> &[u8] {
@@ -851,9 +860,7 @@ impl Ctx<'_, '_> {
                 continue;
             };
             if pf.is_key {
-                let b = f.bytes(self.page).unwrap_or(&[]);
-                out.keys.extend_from_slice(&(b.len() as u32).to_be_bytes());
-                out.keys.extend_from_slice(b);
+                out.push_key_field(f.bytes(self.page).unwrap_or(&[]));
             }
             match pf.kind {
                 PhysKind::TrxId => {
@@ -1076,9 +1083,7 @@ pub fn decode_leaf_page_key_probe(page: &[u8], table: &TableDef) -> Option<PageT
         compact_first_fields_into(page, h, extra.size, &specs, n_key, g.heap_top, &mut fields)
             .ok()?;
         for f in &fields {
-            let b = f.bytes(page).unwrap_or(&[]);
-            out.keys.extend_from_slice(&(b.len() as u32).to_be_bytes());
-            out.keys.extend_from_slice(b);
+            out.push_key_field(f.bytes(page).unwrap_or(&[]));
         }
         out.records.push(RecordInfo {
             key_end: out.keys.len() as u32,
