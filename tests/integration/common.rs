@@ -200,6 +200,19 @@ pub fn unzstd(rel: &str) -> Vec<u8> {
     zstd::stream::decode_all(f).unwrap()
 }
 
+/// The damage recipe `fixtures/<rel>` (for [`apply_damage`]).
+pub fn recipe(rel: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(fixtures().join(rel)).unwrap()).unwrap()
+}
+
+/// The fixture image `image` (`fixtures/<image>`, zstd) with the damage
+/// recipe `recipe_rel` applied.
+pub fn damaged(image: &str, recipe_rel: &str) -> Vec<u8> {
+    let mut img = unzstd(image);
+    apply_damage(&mut img, &recipe(recipe_rel));
+    img
+}
+
 /// Applies a damage recipe (`fixtures/images/damage/*.json`: zero, xor and
 /// truncate operations at disk offsets) to an image in memory. Returns the
 /// byte ranges the recipe touched.

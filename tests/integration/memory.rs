@@ -34,11 +34,10 @@ fn images(dir: &Path) -> Vec<PathBuf> {
         std::fs::write(&p, common::unzstd(rel)).unwrap();
         out.push(p);
     }
-    let mut img = common::unzstd("images/main-ext4-modern.img.zst");
-    let recipe = common::fixtures().join("images/damage/holes5.json");
-    let recipe: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(recipe).unwrap()).unwrap();
-    common::apply_damage(&mut img, &recipe);
+    let img = common::damaged(
+        "images/main-ext4-modern.img.zst",
+        "images/damage/holes5.json",
+    );
     let p = dir.join("holes5.img");
     std::fs::write(&p, &img).unwrap();
     out.push(p);

@@ -22,7 +22,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::common::{apply_damage, fixtures, unzstd};
+use crate::common::{self, apply_damage, fixtures, unzstd};
 
 /// The three images, made once per process in a fixed folder of the
 /// build's temporary directory (a static is never dropped, so a `TempDir`
@@ -42,9 +42,7 @@ fn images() -> &'static Images {
         let write = |name: &str, recipe: Option<&str>| {
             let mut img = base.clone();
             if let Some(r) = recipe {
-                let text = std::fs::read_to_string(fixtures().join(r)).unwrap();
-                let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-                apply_damage(&mut img, &v);
+                apply_damage(&mut img, &common::recipe(r));
             }
             // Written aside and renamed: another test process may read it.
             let p = dir.join(name);

@@ -234,11 +234,7 @@ fn damage_recipe_reports_match_their_golden_files() {
         ("holes5", "images/damage/holes5.json"),
         ("bitflip1", "images/bytedamage/bitflip1.json"),
     ] {
-        let mut img = common::unzstd("images/main-ext4-modern.img.zst");
-        let recipe: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(common::fixtures().join(recipe)).unwrap())
-                .unwrap();
-        common::apply_damage(&mut img, &recipe);
+        let img = common::damaged("images/main-ext4-modern.img.zst", recipe);
         let path = dir.path().join(format!("{name}.img"));
         std::fs::write(&path, &img).unwrap();
         let out = dir.path().join(name);
@@ -329,12 +325,10 @@ fn lost_key_ranges_of_a_damaged_page_and_of_a_first_page() {
             (None, Some(6), 5, 6),
         ),
     ] {
-        let mut img = common::unzstd("images/main-ext4-modern.img.zst");
-        let recipe: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(common::fixtures().join(format!("images/damage/{name}.json"))).unwrap(),
-        )
-        .unwrap();
-        common::apply_damage(&mut img, &recipe);
+        let img = common::damaged(
+            "images/main-ext4-modern.img.zst",
+            &format!("images/damage/{name}.json"),
+        );
         let path = dir.path().join(format!("{name}.img"));
         std::fs::write(&path, &img).unwrap();
         let out = dir.path().join(name);
