@@ -20,12 +20,14 @@ pub enum Form {
     Hex,
     /// Text in this encoding, converted to UTF-8 (malformed = error).
     Text(&'static Encoding),
+    /// UTF-32BE text (which encoding_rs lacks), converted to UTF-8.
+    Utf32,
 }
 
 impl Form {
     /// The form of `col`'s values when they can be streamed (their text is
-    /// the same converted in parts as whole); `None` otherwise (JSON, UTF-32,
-    /// the short types).
+    /// the same converted in parts as whole); `None` otherwise (JSON, the
+    /// short types).
     pub fn of(col: &Column) -> Option<Form> {
         match col.ty {
             ColumnType::Binary { .. }
@@ -54,7 +56,7 @@ fn text_form(cs: Charset) -> Option<Form> {
         Charset::Euckr => Form::Text(e::EUC_KR),
         Charset::Cp1251 => Form::Text(e::WINDOWS_1251),
         Charset::Ucs2 | Charset::Utf16 => Form::Text(e::UTF_16BE),
-        Charset::Utf32 => return None,
+        Charset::Utf32 => Form::Utf32,
     })
 }
 
@@ -84,7 +86,7 @@ impl Deferred {
         let mut bad = false;
         let mut quoted = false;
         // Hex is always well-formed and never quoted: only the chain is read.
-        let text = matches!(form, Form::Text(_));
+        let text = form != Form::Hex;
         let mut look = |part: &[u8], last: bool| {
             if text && !bad {
                 let r = conv.convert(part, last, &mut |text| {
@@ -216,6 +218,7 @@ struct Converter {
     form: Form,
     started: bool,
     decoder: Option<encoding_rs::Decoder>,
+    utf32: Utf32,
     buf: String,
     hex: Vec<u8>,
 }
@@ -241,16 +244,17 @@ impl Converter {
             form,
             started: false,
             decoder: match form {
-                Form::Hex => None,
                 Form::Text(enc) => Some(enc.new_decoder_without_bom_handling()),
+                Form::Hex | Form::Utf32 => None,
             },
+            utf32: Utf32::default(),
             buf: match form {
                 Form::Hex => String::new(),
-                Form::Text(_) => String::with_capacity(PART),
+                Form::Text(_) | Form::Utf32 => String::with_capacity(PART),
             },
             hex: match form {
                 Form::Hex => Vec::with_capacity(PART),
-                Form::Text(_) => Vec::new(),
+                Form::Text(_) | Form::Utf32 => Vec::new(),
             },
         }
     }
@@ -306,13 +310,66 @@ impl Converter {
                     }
                 }
             }
+            Form::Utf32 => {
+                // PART bytes are at most PART / 4 characters of at most 4
+                // bytes of UTF-8 each (and one held over).
+                for chunk in b.chunks(PART) {
+                    self.buf.clear();
+                    self.utf32.push(chunk, &mut self.buf)?;
+                    if !self.buf.is_empty() && !emit(&self.buf) {
+                        return Err(());
+                    }
+                }
+                if last && self.utf32.held > 0 {
+                    return Err(());
+                }
+                Ok(())
+            }
         }
+    }
+}
+
+/// UTF-32BE given in parts, converted as `types::text_into` converts it
+/// whole: a 4-byte code unit may be split between parts; a unit that is
+/// no Unicode scalar value (a surrogate, over U+10FFFF), or a partial unit
+/// at the end, is malformed.
+#[derive(Default)]
+struct Utf32 {
+    unit: [u8; 4],
+    /// Bytes of `unit` given so far (0 to 3 between calls).
+    held: usize,
+}
+
+impl Utf32 {
+    /// Appends the characters completed by `b` to `out`, holding a
+    /// partial unit at its end for the next call.
+    fn push(&mut self, mut b: &[u8], out: &mut String) -> Result<(), ()> {
+        if self.held > 0 {
+            let take = b.len().min(4 - self.held);
+            self.unit[self.held..self.held + take].copy_from_slice(&b[..take]);
+            self.held += take;
+            b = &b[take..];
+            if self.held < 4 {
+                return Ok(());
+            }
+            self.held = 0;
+            out.push(char::from_u32(u32::from_be_bytes(self.unit)).ok_or(())?);
+        }
+        let mut units = b.chunks_exact(4);
+        for u in &mut units {
+            out.push(char::from_u32(u32::from_be_bytes([u[0], u[1], u[2], u[3]])).ok_or(())?);
+        }
+        let rest = units.remainder();
+        self.unit[..rest.len()].copy_from_slice(rest);
+        self.held = rest.len();
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy as _;
     use std::collections::HashMap;
 
     use crate::innodb::fil::FIL_NULL;
@@ -442,6 +499,126 @@ mod tests {
         let got = convert_all(Form::Hex, &[&b[..7], &b[7..]]).unwrap();
         assert_eq!(got, crate::innodb::types::hex(&b));
         assert_eq!(convert_all(Form::Hex, &[]).unwrap(), "0x");
+    }
+
+    fn utf32(s: &str) -> Vec<u8> {
+        s.chars().flat_map(|c| u32::from(c).to_be_bytes()).collect()
+    }
+
+    /// The whole value's text as the row decoder gives it.
+    fn utf32_whole(b: &[u8]) -> Result<String, ()> {
+        let col = Column::new("u", ColumnType::Text, true, Charset::Utf32);
+        crate::innodb::types::decode_value(&col, b).map_err(|_| ())
+    }
+
+    /// Valid UTF-32 (ASCII with CSV specials, 2- and 3-byte, astral) and
+    /// invalid (over U+10FFFF, a surrogate, a last unit cut short).
+    fn utf32_samples() -> Vec<Vec<u8>> {
+        let ok = utf32("a,\"é\"\n日🎉\r€\u{10FFFF}");
+        let mut over = ok.clone();
+        over.splice(8..8, [0, 0x11, 0, 0]);
+        let mut surrogate = ok.clone();
+        surrogate.splice(4..4, [0, 0, 0xd8, 0x3c]);
+        let cut = ok[..ok.len() - 1].to_vec();
+        vec![ok, over, surrogate, cut, vec![0, 0, 0]]
+    }
+
+    #[test]
+    fn utf32_split_anywhere_converts_as_whole() {
+        for b in utf32_samples() {
+            let want = utf32_whole(&b);
+            // Every split into three parts (empty ones included).
+            for i in 0..=b.len() {
+                for j in i..=b.len() {
+                    let got = convert_all(Form::Utf32, &[&b[..i], &b[i..j], &b[j..]]);
+                    assert_eq!(got, want, "{b:02x?} cut at {i} and {j}");
+                }
+            }
+        }
+        assert_eq!(
+            utf32_whole(&utf32_samples()[0]).unwrap(),
+            "a,\"é\"\n日🎉\r€\u{10FFFF}"
+        );
+        assert!(utf32_whole(&utf32_samples()[1]).is_err());
+        assert!(utf32_whole(&utf32_samples()[2]).is_err());
+        assert!(utf32_whole(&utf32_samples()[3]).is_err());
+        assert_eq!(convert_all(Form::Utf32, &[]).as_deref(), Ok(""));
+    }
+
+    /// A chain of UTF-32 text: checked, quoted and written as the whole
+    /// value's field; a bad unit deep in the chain is the charset error.
+    #[test]
+    fn utf32_chain_is_the_field_of_the_whole_value() {
+        let col = Column::new("u", ColumnType::Text, true, Charset::Utf32);
+        let form = Form::of(&col).unwrap();
+        assert_eq!(form, Form::Utf32);
+        let text = "naïve, \"quoted\"\n日本 🎉 ".repeat(3000);
+        let b = utf32(&text);
+        // Pages of 1001 bytes: code units split across them.
+        let (local, rest) = b.split_at(7);
+        let src = chain(rest, 1001);
+        let d = Deferred::check(local, reference(rest.len()), &col, form, &src).unwrap();
+        assert!(d.quoted);
+        let mut got = Vec::new();
+        d.write_csv(&src, &mut |b| {
+            got.extend_from_slice(b);
+            Ok(())
+        })
+        .unwrap();
+        let mut want = Vec::new();
+        crate::export::csv::write_field(&mut want, Some(&text));
+        assert!(got == want);
+        assert_eq!(d.text(&src).unwrap(), text);
+        // No special character: not quoted.
+        let plain = utf32(&"日本 🎉 ".repeat(3000));
+        let src = chain(&plain, 1001);
+        let d = Deferred::check(b"", reference(plain.len()), &col, form, &src).unwrap();
+        assert!(!d.quoted);
+        assert_eq!(d.text(&src).unwrap(), "日本 🎉 ".repeat(3000));
+        // A surrogate, and a chain one byte short of whole units.
+        let charset = Err(ValueError::Charset {
+            charset: Charset::Utf32,
+        }
+        .to_string());
+        let mut bad = b.clone();
+        bad.splice(40_000..40_000, [0, 0, 0xdc, 0]);
+        let src = chain(&bad, 1001);
+        let r = reference(bad.len());
+        assert_eq!(Deferred::check(b"", r, &col, form, &src), charset);
+        let src = chain(&b[..b.len() - 1], 1001);
+        let r = reference(b.len() - 1);
+        assert_eq!(Deferred::check(b"", r, &col, form, &src), charset);
+    }
+
+    proptest::proptest! {
+        /// Random code units (mostly valid, some surrogates and over
+        /// U+10FFFF), maybe a partial last unit, cut at random places:
+        /// the streamed text is the whole text, or both are errors.
+        #[test]
+        fn utf32_streamed_is_whole(
+            units in proptest::collection::vec(
+                proptest::prop_oneof![
+                    8 => proptest::prelude::any::<char>().prop_map(u32::from),
+                    1 => 0xd800u32..0xe000,
+                    1 => 0x11_0000u32..,
+                ],
+                0..40,
+            ),
+            tail in 0usize..4,
+            cuts in proptest::collection::vec(0usize..200, 0..6),
+        ) {
+            let mut b: Vec<u8> = units.iter().flat_map(|u| u.to_be_bytes()).collect();
+            b.extend(std::iter::repeat_n(0u8, tail));
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(b.len())).collect();
+            cuts.sort_unstable();
+            let mut parts = Vec::new();
+            let mut at = 0;
+            for c in cuts.into_iter().chain([b.len()]) {
+                parts.push(&b[at..c]);
+                at = c;
+            }
+            proptest::prop_assert_eq!(convert_all(Form::Utf32, &parts), utf32_whole(&b));
+        }
     }
 
     #[test]
