@@ -232,12 +232,14 @@ fn table_larger_than_the_cap_recovers_exactly_under_it() {
 
 /// BLOB and TEXT values far larger than the cap (a 64 MiB LONGBLOB of
 /// SHA-256 output, a 16 MiB LONGTEXT with quotes, line breaks and 4-byte
-/// characters, latin1 text, values of 61 to 110 KB around the streaming
-/// threshold; DYNAMIC, COMPACT with its 768-byte prefix, and COMPRESSED
-/// zlib chains) made by a real MariaDB: streamed to the CSV, not held, so
-/// the process stays under `--max-memory 32M` (holding the BLOB and its hex
-/// alone would take 192 MiB), and every value is exact at that cap and at
-/// a large one.
+/// characters, latin1 text, a 32 MiB utf32 LONGTEXT of the same characters
+/// and a 384,000-byte one, streamed at 32M and held whole at 1G, values of
+/// 61 to 110 KB around the streaming threshold; DYNAMIC, COMPACT with its
+/// 768-byte prefix, and COMPRESSED zlib chains) made by a real MariaDB:
+/// streamed to the CSV, not held, so the process stays under
+/// `--max-memory 32M` (holding the BLOB and its hex alone would take
+/// 192 MiB, the utf32 text alone 32 MiB), and every value is exact at that
+/// cap and at a large one.
 #[test]
 fn values_larger_than_the_cap_stream_exactly_under_it() {
     const CAP: u64 = 32 << 20;
