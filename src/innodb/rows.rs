@@ -232,12 +232,11 @@ impl TextRows {
         self.nrows - 1
     }
 
-    /// Removes the rows from `nrows` on, the text from `text_len` on and
-    /// the deferred values from `deferred` on.
-    fn truncate(&mut self, nrows: usize, text_len: usize, deferred: usize) {
+    /// Removes the rows from `nrows` on and the deferred values from
+    /// `deferred` on.
+    fn truncate(&mut self, nrows: usize, deferred: usize) {
         self.nrows = nrows;
         self.cells.truncate(nrows * self.ncols);
-        self.text.truncate(text_len);
         self.deferred.truncate(deferred);
     }
 }
@@ -334,6 +333,9 @@ pub struct PageText {
     pub records: Vec<RecordInfo>,
     keys: Vec<u8>,
     failures: Vec<ColumnFailure>,
+    /// The text of `values` while the page is decoded, as bytes (checked
+    /// to be UTF-8 once, when it moves into `values`: [`PageText::finish`]).
+    raw: Vec<u8>,
     /// Live-list records that failed the structural checks.
     pub skipped_live: usize,
     /// Free-list records that failed the checks (often partly overwritten).
@@ -422,17 +424,24 @@ impl PageText {
     fn mark(&self) -> Mark {
         Mark {
             rows: self.records.len(),
-            text: self.values.text.len(),
+            text: self.raw.len(),
             deferred: self.values.deferred.len(),
             keys: self.keys.len(),
             failures: self.failures.len(),
         }
     }
 
+    /// The page is decoded: its text moves into `values`.
+    fn finish(mut self) -> PageText {
+        self.values.text = crate::innodb::types::into_string(std::mem::take(&mut self.raw));
+        self
+    }
+
     /// Removes every record from `m` on.
     fn rollback(&mut self, m: Mark) {
         self.records.truncate(m.rows);
-        self.values.truncate(m.rows, m.text, m.deferred);
+        self.values.truncate(m.rows, m.deferred);
+        self.raw.truncate(m.text);
         self.keys.truncate(m.keys);
         self.failures.truncate(m.failures);
     }
@@ -894,7 +903,7 @@ impl Ctx<'_, '_> {
                             }
                         }
                         Ok(Some(b)) => {
-                            if let Err(e) = put_value(&mut out.values, base + idx, col, &b) {
+                            if let Err(e) = put_value(out, base + idx, col, &b) {
                                 out.failures.push(ColumnFailure {
                                     column: idx,
                                     reason: e,
@@ -924,7 +933,7 @@ impl Ctx<'_, '_> {
             match col.instant_default.as_ref().or_else(from_meta) {
                 Some(None) => {}
                 Some(Some(b)) => {
-                    if let Err(e) = put_value(&mut out.values, base + idx, col, b) {
+                    if let Err(e) = put_value(out, base + idx, col, b) {
                         out.failures.push(ColumnFailure {
                             column: idx,
                             reason: format!("instant default: {e}"),
@@ -951,18 +960,18 @@ impl Ctx<'_, '_> {
     }
 }
 
-/// Decodes one value into `rows.text` and points `cell` at it.
-fn put_value(rows: &mut TextRows, cell: usize, col: &Column, b: &[u8]) -> Result<(), String> {
-    let start = rows.text.len();
-    decode_value_into(col, b, &mut rows.text).map_err(|e| e.to_string())?;
-    let end = rows.text.len();
+/// Decodes one value into the page's text and points `cell` at it.
+fn put_value(out: &mut PageText, cell: usize, col: &Column, b: &[u8]) -> Result<(), String> {
+    let start = out.raw.len();
+    decode_value_into(col, b, &mut out.raw).map_err(|e| e.to_string())?;
+    let end = out.raw.len();
     match (u32::try_from(start), u32::try_from(end)) {
         (Ok(start), Ok(end)) if end < DEFERRED_START => {
-            rows.cells[cell] = Cell { start, end };
+            out.values.cells[cell] = Cell { start, end };
             Ok(())
         }
         _ => {
-            rows.text.truncate(start);
+            out.raw.truncate(start);
             Err("the page's decoded text exceeds 4 GiB".into())
         }
     }
@@ -1115,6 +1124,17 @@ fn decode_leaf(
     mode: Mode,
     defer_over: Option<u64>,
 ) -> PageText {
+    decode_leaf_raw(page, table, pages, mode, defer_over).finish()
+}
+
+/// [`decode_leaf`] with the text still in [`PageText::raw`].
+fn decode_leaf_raw(
+    page: &[u8],
+    table: &TableDef,
+    pages: &dyn PageSource,
+    mode: Mode,
+    defer_over: Option<u64>,
+) -> PageText {
     let unproven = mode == Mode::Unproven;
     let mut out = PageText {
         values: TextRows::new(table.columns.len()),
@@ -1205,7 +1225,7 @@ fn decode_leaf(
     let n = parsed_live.len();
     out.records.reserve(n);
     out.values.cells.reserve(n * out.values.ncols);
-    out.values.text.reserve(page.len());
+    out.raw.reserve(page.len());
     out.keys.reserve(n * 16);
     for p in &parsed_live {
         let mark = out.mark();

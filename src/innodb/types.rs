@@ -202,15 +202,16 @@ pub fn decimal_bin_size(precision: u32, scale: u32) -> Option<usize> {
 
 /// Decodes one non-NULL stored value of `col` to its CSV text.
 pub fn decode_value(col: &Column, b: &[u8]) -> R {
-    let mut s = String::new();
+    let mut s = Vec::new();
     write_value(col, b, &mut s)?;
-    Ok(s)
+    Ok(into_string(s))
 }
 
-/// Appends the CSV text of one non-NULL stored value of `col` to `out` (the
-/// text [`decode_value`] returns, without a `String` of its own). On error
-/// `out` is left as it was.
-pub fn decode_value_into(col: &Column, b: &[u8], out: &mut String) -> Result<(), ValueError> {
+/// Appends the CSV text of one non-NULL stored value of `col` to `out`, as
+/// UTF-8 (the text [`decode_value`] returns, without a `String` of its
+/// own: the caller checks its whole buffer once, see [`into_string`]). On
+/// error `out` is left as it was.
+pub fn decode_value_into(col: &Column, b: &[u8], out: &mut Vec<u8>) -> Result<(), ValueError> {
     let start = out.len();
     let r = write_value(col, b, out);
     if r.is_err() {
@@ -220,7 +221,7 @@ pub fn decode_value_into(col: &Column, b: &[u8], out: &mut String) -> Result<(),
 }
 
 /// The body of [`decode_value_into`]: may leave partial text on error.
-fn write_value(col: &Column, b: &[u8], out: &mut String) -> W {
+fn write_value(col: &Column, b: &[u8], out: &mut Vec<u8>) -> W {
     match &col.ty {
         ColumnType::TinyInt { unsigned } => int_text("TINYINT", b, 1, !unsigned, out),
         ColumnType::SmallInt { unsigned } => int_text("SMALLINT", b, 2, !unsigned, out),
@@ -270,7 +271,7 @@ fn write_value(col: &Column, b: &[u8], out: &mut String) -> W {
         ColumnType::Year => {
             need("YEAR", b, 1)?;
             if b[0] == 0 {
-                out.push_str("0000");
+                push_str(out, "0000");
             } else {
                 push_padded(out, 1900 + u64::from(b[0]), 4);
             }
@@ -320,7 +321,7 @@ fn write_value(col: &Column, b: &[u8], out: &mut String) -> W {
                 index: i,
                 members: members.len(),
             })?;
-            out.push_str(m);
+            push_str(out, m);
             Ok(())
         }
         ColumnType::Set { members } => {
@@ -339,10 +340,10 @@ fn write_value(col: &Column, b: &[u8], out: &mut String) -> W {
                 .filter(|(i, _)| bits >> i & 1 != 0)
             {
                 if !first {
-                    out.push(',');
+                    out.push(b',');
                 }
                 first = false;
-                out.push_str(m);
+                push_str(out, m);
             }
             Ok(())
         }
@@ -382,7 +383,7 @@ fn put_digits(buf: &mut [u8], mut v: u64) {
 }
 
 /// Appends `v` in decimal, zero-padded to at least `width` (<= 20) digits.
-fn push_padded(out: &mut String, v: u64, width: usize) {
+fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
     let digits = v.checked_ilog10().map_or(1, |l| l as usize + 1);
     let n = digits.max(width).min(20);
     let mut buf = [0u8; 20];
@@ -390,23 +391,41 @@ fn push_padded(out: &mut String, v: u64, width: usize) {
     push_ascii(out, &buf[..n]);
 }
 
-fn push_i64(out: &mut String, v: i64) {
+fn push_i64(out: &mut Vec<u8>, v: i64) {
     if v < 0 {
-        out.push('-');
+        out.push(b'-');
     }
     push_padded(out, v.unsigned_abs(), 1);
 }
 
 /// Appends ASCII bytes (digits and punctuation written by this module).
-fn push_ascii(out: &mut String, b: &[u8]) {
-    match std::str::from_utf8(b) {
-        Ok(s) => out.push_str(s),
-        Err(_) => out.extend(b.iter().map(|&c| char::from(c))),
-    }
+fn push_ascii(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(b);
+}
+
+/// Appends text.
+fn push_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Appends one character, UTF-8 encoded.
+fn push_char(out: &mut Vec<u8>, c: char) {
+    push_str(out, c.encode_utf8(&mut [0; 4]));
+}
+
+/// The text this module wrote into `b`: only `&str`, characters and ASCII
+/// go in, so it is UTF-8 (checked here, once for a whole buffer rather
+/// than once per value; anything else, which would be a bug, comes out
+/// with U+FFFD in place of the bad bytes).
+pub fn into_string(b: Vec<u8>) -> String {
+    String::from_utf8(b).unwrap_or_else(|e| {
+        debug_assert!(false, "decoded text is not UTF-8: {e}");
+        String::from_utf8_lossy(e.as_bytes()).into_owned()
+    })
 }
 
 /// `YYYY-MM-DD` (y <= 9999, m and d < 100).
-fn push_ymd(out: &mut String, y: u64, m: u64, d: u64) {
+fn push_ymd(out: &mut Vec<u8>, y: u64, m: u64, d: u64) {
     let mut b = *b"0000-00-00";
     put_digits(&mut b[0..4], y);
     put_digits(&mut b[5..7], m);
@@ -418,7 +437,7 @@ fn push_ymd(out: &mut String, y: u64, m: u64, d: u64) {
 /// digits of the microseconds when fsp > 0.
 #[allow(clippy::too_many_arguments)]
 fn push_datetime(
-    out: &mut String,
+    out: &mut Vec<u8>,
     y: u64,
     m: u64,
     d: u64,
@@ -446,11 +465,11 @@ fn push_datetime(
 }
 
 /// `HH:MM:SS` (hours may have more digits).
-fn push_hms(out: &mut String, h: u64, mi: u64, s: u64) {
+fn push_hms(out: &mut Vec<u8>, h: u64, mi: u64, s: u64) {
     push_padded(out, h, 2);
-    out.push(':');
+    out.push(b':');
     push_padded(out, mi, 2);
-    out.push(':');
+    out.push(b':');
     push_padded(out, s, 2);
 }
 
@@ -461,9 +480,9 @@ fn push_hms(out: &mut String, h: u64, mi: u64, s: u64) {
 /// entries, value entries with small values inlined; strings with a
 /// 7-bit-per-byte length prefix). An empty value is the JSON null the
 /// server stores for an empty document.
-fn json_text(b: &[u8], out: &mut String) -> W {
+fn json_text(b: &[u8], out: &mut Vec<u8>) -> W {
     if b.is_empty() {
-        out.push_str("null");
+        push_str(out, "null");
         return Ok(());
     }
     json_value(b[0], &b[1..], 0, out)
@@ -494,27 +513,27 @@ fn json_varlen(b: &[u8]) -> Result<(usize, usize), ValueError> {
     Err(json_err("length too long"))
 }
 
-fn json_string(s: &[u8], out: &mut String) -> Result<(), ValueError> {
+fn json_string(s: &[u8], out: &mut Vec<u8>) -> Result<(), ValueError> {
     let s = std::str::from_utf8(s).map_err(|_| json_err("string is not UTF-8"))?;
-    out.push('"');
+    out.push(b'"');
     for c in s.chars() {
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+            '"' => push_str(out, "\\\""),
+            '\\' => push_str(out, "\\\\"),
+            '\n' => push_str(out, "\\n"),
+            '\r' => push_str(out, "\\r"),
+            '\t' => push_str(out, "\\t"),
+            '\u{8}' => push_str(out, "\\b"),
+            '\u{c}' => push_str(out, "\\f"),
+            c if (c as u32) < 0x20 => push_str(out, &format!("\\u{:04x}", c as u32)),
+            c => push_char(out, c),
         }
     }
-    out.push('"');
+    out.push(b'"');
     Ok(())
 }
 
-fn json_value(t: u8, b: &[u8], depth: usize, out: &mut String) -> Result<(), ValueError> {
+fn json_value(t: u8, b: &[u8], depth: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
     if depth > 100 {
         return Err(json_err("nesting too deep"));
     }
@@ -536,10 +555,10 @@ fn json_value(t: u8, b: &[u8], depth: usize, out: &mut String) -> Result<(), Val
             if values_at + count * value_entry > size {
                 return Err(json_err("entries past the container"));
             }
-            out.push(if is_obj { '{' } else { '[' });
+            out.push(if is_obj { b'{' } else { b'[' });
             for i in 0..count {
                 if i > 0 {
-                    out.push_str(", ");
+                    push_str(out, ", ");
                 }
                 if is_obj {
                     let ko = le(b, header + i * key_entry, w)? as usize;
@@ -547,7 +566,7 @@ fn json_value(t: u8, b: &[u8], depth: usize, out: &mut String) -> Result<(), Val
                     let k = crate::bytes::slice(b, ko, kl)
                         .ok_or_else(|| json_err("key past the container"))?;
                     json_string(k, out)?;
-                    out.push_str(": ");
+                    push_str(out, ": ");
                 }
                 let e = values_at + i * value_entry;
                 let vt = b[e];
@@ -562,14 +581,17 @@ fn json_value(t: u8, b: &[u8], depth: usize, out: &mut String) -> Result<(), Val
                     json_value(vt, v, depth + 1, out)?;
                 }
             }
-            out.push(if is_obj { '}' } else { ']' });
+            out.push(if is_obj { b'}' } else { b']' });
         }
-        0x04 => out.push_str(match b.first() {
-            Some(0) => "null",
-            Some(1) => "true",
-            Some(2) => "false",
-            _ => return Err(json_err("bad literal")),
-        }),
+        0x04 => push_str(
+            out,
+            match b.first() {
+                Some(0) => "null",
+                Some(1) => "true",
+                Some(2) => "false",
+                _ => return Err(json_err("bad literal")),
+            },
+        ),
         0x05 => push_i64(out, i64::from(le(b, 0, 2)? as u16 as i16)),
         0x06 => push_padded(out, le(b, 0, 2)?, 1),
         0x07 => push_i64(out, i64::from(le(b, 0, 4)? as u32 as i32)),
@@ -583,8 +605,8 @@ fn json_value(t: u8, b: &[u8], depth: usize, out: &mut String) -> Result<(), Val
             }
             let start = out.len();
             push_ecma(out, format_args!("{v:e}"));
-            if !out[start..].contains(['.', 'e']) {
-                out.push_str(".0");
+            if !out[start..].iter().any(|&c| c == b'.' || c == b'e') {
+                push_str(out, ".0");
             }
         }
         0x0C => {
@@ -627,7 +649,7 @@ const MYSQL_TYPE_VAR_STRING: u8 = 253;
 /// * VAR_STRING: a string;
 /// * any other type: `"base64:type<ft>:<data in base64>"` (MySQL's
 ///   `base64_encode`, a line break after every 76 characters, escaped `\n`).
-fn json_opaque(ft: u8, d: &[u8], out: &mut String) -> W {
+fn json_opaque(ft: u8, d: &[u8], out: &mut Vec<u8>) -> W {
     match ft {
         MYSQL_TYPE_NEWDECIMAL => {
             if d.len() < 2 {
@@ -640,18 +662,18 @@ fn json_opaque(ft: u8, d: &[u8], out: &mut String) -> W {
                 .filter(|_| d.len() == 8)
                 .map(i64::from_le_bytes)
                 .ok_or_else(|| json_err("opaque temporal value is not 8 bytes"))?;
-            out.push('"');
+            out.push(b'"');
             json_temporal(ft, packed, out)?;
-            out.push('"');
+            out.push(b'"');
             Ok(())
         }
         MYSQL_TYPE_VAR_STRING => json_string(d, out),
         _ => {
-            out.push_str("\"base64:type");
+            push_str(out, "\"base64:type");
             push_padded(out, u64::from(ft), 1);
-            out.push(':');
+            out.push(b':');
             base64_mysql(d, out);
-            out.push('"');
+            out.push(b'"');
             Ok(())
         }
     }
@@ -663,7 +685,7 @@ fn json_opaque(ft: u8, d: &[u8], out: &mut String) -> W {
 /// (6 bits each); for DATE/DATETIME/TIMESTAMP, year * 13 + month (17 bits),
 /// day (5), hour (5), minute (6), second (6). Only TIME prints a sign.
 /// Values MySQL cannot have written (minute 60, month 13, ...) are errors.
-fn json_temporal(ft: u8, packed: i64, out: &mut String) -> W {
+fn json_temporal(ft: u8, packed: i64, out: &mut Vec<u8>) -> W {
     let neg = packed < 0;
     let v = packed.unsigned_abs();
     let usec = v & 0xFF_FFFF;
@@ -678,7 +700,7 @@ fn json_temporal(ft: u8, packed: i64, out: &mut String) -> W {
             return Err(bad("TIME"));
         }
         if neg {
-            out.push('-');
+            out.push(b'-');
         }
         push_hms(out, h, mi, s);
         push_frac(out, usec, 6);
@@ -694,7 +716,7 @@ fn json_temporal(ft: u8, packed: i64, out: &mut String) -> W {
     }
     push_ymd(out, y, m, d);
     if ft != MYSQL_TYPE_DATE {
-        out.push(' ');
+        out.push(b' ');
         push_hms(out, h, mi, s);
         push_frac(out, usec, 6);
     }
@@ -704,38 +726,38 @@ fn json_temporal(ft: u8, packed: i64, out: &mut String) -> W {
 /// MySQL's `base64_encode` (`mysys/base64.cc`): standard alphabet with `=`
 /// padding and a line break (written here as the JSON escape `\n`) before
 /// every group of 4 characters that follows 76 characters on a line.
-fn base64_mysql(d: &[u8], out: &mut String) {
+fn base64_mysql(d: &[u8], out: &mut Vec<u8>) {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut line = 0;
     for c in d.chunks(3) {
         if line == 76 {
-            out.push_str("\\n");
+            push_str(out, "\\n");
             line = 0;
         }
         let v = (u32::from(c[0]) << 16)
             | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
             | u32::from(*c.get(2).unwrap_or(&0));
-        out.push(char::from(T[(v >> 18) as usize & 63]));
-        out.push(char::from(T[(v >> 12) as usize & 63]));
+        out.push(T[(v >> 18) as usize & 63]);
+        out.push(T[(v >> 12) as usize & 63]);
         out.push(if c.len() > 1 {
-            char::from(T[(v >> 6) as usize & 63])
+            T[(v >> 6) as usize & 63]
         } else {
-            '='
+            b'='
         });
         out.push(if c.len() > 2 {
-            char::from(T[v as usize & 63])
+            T[v as usize & 63]
         } else {
-            '='
+            b'='
         });
         line += 4;
     }
 }
 
-fn int_text(ty: &'static str, b: &[u8], n: usize, signed: bool, out: &mut String) -> W {
+fn int_text(ty: &'static str, b: &[u8], n: usize, signed: bool, out: &mut Vec<u8>) -> W {
     need(ty, b, n)?;
     let v = innodb_int(b, signed);
     if v < 0 {
-        out.push('-');
+        out.push(b'-');
     }
     push_padded(out, v.unsigned_abs() as u64, 1);
     Ok(())
@@ -743,18 +765,18 @@ fn int_text(ty: &'static str, b: &[u8], n: usize, signed: bool, out: &mut String
 
 /// `0x` + lowercase hex.
 pub fn hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(2 + 2 * b.len());
+    let mut s = Vec::with_capacity(2 + 2 * b.len());
     hex_into(b, &mut s);
-    s
+    into_string(s)
 }
 
-fn hex_into(b: &[u8], out: &mut String) {
+fn hex_into(b: &[u8], out: &mut Vec<u8>) {
     const H: &[u8; 16] = b"0123456789abcdef";
     out.reserve(2 + 2 * b.len());
-    out.push_str("0x");
+    push_str(out, "0x");
     for &x in b {
-        out.push(H[(x >> 4) as usize] as char);
-        out.push(H[(x & 15) as usize] as char);
+        out.push(H[(x >> 4) as usize]);
+        out.push(H[(x & 15) as usize]);
     }
 }
 
@@ -787,18 +809,22 @@ fn trim_char_padding(b: &[u8], cs: Charset) -> &[u8] {
 
 /// Text in `cs` → UTF-8; malformed input is an error, never replaced.
 pub fn decode_text(b: &[u8], cs: Charset) -> R {
-    let mut s = String::new();
+    let mut s = Vec::new();
     text_into(b, cs, &mut s)?;
-    Ok(s)
+    Ok(into_string(s))
 }
 
 /// [`decode_text`] appended to `out` (possibly partly on error).
-fn text_into(b: &[u8], cs: Charset, out: &mut String) -> W {
+fn text_into(b: &[u8], cs: Charset, out: &mut Vec<u8>) -> W {
     use encoding_rs as e;
     let bad = ValueError::Charset { charset: cs };
     let enc = match cs {
         Charset::Utf8mb3 | Charset::Utf8mb4 | Charset::Other(_) => {
-            out.push_str(std::str::from_utf8(b).map_err(|_| bad)?);
+            // Most text is ASCII, which is checked faster.
+            if !b.is_ascii() {
+                std::str::from_utf8(b).map_err(|_| bad)?;
+            }
+            out.extend_from_slice(b);
             return Ok(());
         }
         Charset::Binary => {
@@ -821,7 +847,7 @@ fn text_into(b: &[u8], cs: Charset, out: &mut String) -> W {
             for c in b.chunks_exact(4) {
                 let c = char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
                     .ok_or(ValueError::Charset { charset: cs })?;
-                out.push(c);
+                push_char(out, c);
             }
             return Ok(());
         }
@@ -829,7 +855,7 @@ fn text_into(b: &[u8], cs: Charset, out: &mut String) -> W {
     let t = enc
         .decode_without_bom_handling_and_without_replacement(b)
         .ok_or(bad)?;
-    out.push_str(&t);
+    push_str(out, &t);
     Ok(())
 }
 
@@ -850,7 +876,7 @@ impl std::fmt::Write for StackStr {
 }
 
 /// Appends a float given as Rust's `{:e}` text ([`ecma_into`]).
-fn push_ecma(out: &mut String, e_form: std::fmt::Arguments) {
+fn push_ecma(out: &mut Vec<u8>, e_form: std::fmt::Arguments) {
     let mut st = StackStr { b: [0; 64], n: 0 };
     if std::fmt::write(&mut st, e_form).is_ok() {
         if let Ok(t) = std::str::from_utf8(&st.b[..st.n]) {
@@ -863,14 +889,14 @@ fn push_ecma(out: &mut String, e_form: std::fmt::Arguments) {
 
 #[cfg(test)]
 fn ecma_format(e_form: &str) -> String {
-    let mut s = String::new();
+    let mut s = Vec::new();
     ecma_into(&mut s, e_form);
-    s
+    into_string(s)
 }
 
 /// Rust's shortest round-trip `{:e}` text (`-1.5e-7`) → ECMAScript
 /// `Number::toString` layout (without `+` in exponents), appended to `out`.
-fn ecma_into(out: &mut String, e_form: &str) {
+fn ecma_into(out: &mut Vec<u8>, e_form: &str) {
     let (neg, rest) = match e_form.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, e_form),
@@ -887,10 +913,10 @@ fn ecma_into(out: &mut String, e_form: &str) {
     }
     let digits = &buf[..k];
     if neg {
-        out.push('-');
+        out.push(b'-');
     }
     if digits.iter().all(|&d| d == b'0') {
-        out.push('0');
+        out.push(b'0');
         return;
     }
     let k = k as i32;
@@ -898,31 +924,31 @@ fn ecma_into(out: &mut String, e_form: &str) {
     if k <= n && n <= 21 {
         push_ascii(out, digits);
         for _ in 0..(n - k) {
-            out.push('0');
+            out.push(b'0');
         }
     } else if 0 < n && n <= 21 {
         push_ascii(out, &digits[..n as usize]);
-        out.push('.');
+        out.push(b'.');
         push_ascii(out, &digits[n as usize..]);
     } else if -6 < n && n <= 0 {
-        out.push_str("0.");
+        push_str(out, "0.");
         for _ in 0..(-n) {
-            out.push('0');
+            out.push(b'0');
         }
         push_ascii(out, digits);
     } else {
         push_ascii(out, &digits[..1]);
         if k > 1 {
-            out.push('.');
+            out.push(b'.');
             push_ascii(out, &digits[1..]);
         }
-        out.push('e');
+        out.push(b'e');
         push_i64(out, i64::from(n - 1));
     }
 }
 
 /// MySQL binary DECIMAL → exact text with `scale` fraction digits.
-fn decimal(b: &[u8], precision: u32, scale: u32, out: &mut String) -> W {
+fn decimal(b: &[u8], precision: u32, scale: u32, out: &mut Vec<u8>) -> W {
     let size = decimal_bin_size(precision, scale).ok_or_else(|| ValueError::Range {
         ty: "DECIMAL",
         detail: format!("precision {precision} scale {scale}"),
@@ -944,7 +970,7 @@ fn decimal(b: &[u8], precision: u32, scale: u32, out: &mut String) -> W {
 /// [`decimal`] of up to 18 digits: the integer and fraction parts as u64,
 /// the text built backwards in one buffer (the same text and errors as
 /// [`decimal_groups`]). `b` holds the value's bytes, at least one.
-fn decimal_small(b: &[u8], intg: usize, frac: usize, out: &mut String) -> W {
+fn decimal_small(b: &[u8], intg: usize, frac: usize, out: &mut Vec<u8>) -> W {
     let negative = b[0] & 0x80 == 0;
     let mask = if negative { 0xFF } else { 0 };
     let mut pos = 0usize;
@@ -1018,7 +1044,7 @@ fn decimal_small(b: &[u8], intg: usize, frac: usize, out: &mut String) -> W {
 }
 
 /// [`decimal`] of any precision, group by group into a digit buffer.
-fn decimal_groups(b: &[u8], size: usize, precision: u32, scale: u32, out: &mut String) -> W {
+fn decimal_groups(b: &[u8], size: usize, precision: u32, scale: u32, out: &mut Vec<u8>) -> W {
     // The sign is the inverted top bit; negative values have every byte
     // inverted. (precision <= 65: at most 30 bytes.)
     let negative = b[0] & 0x80 == 0;
@@ -1075,15 +1101,15 @@ fn decimal_groups(b: &[u8], size: usize, precision: u32, scale: u32, out: &mut S
     };
     let is_zero = int_trim.is_empty() && frac_digits.iter().all(|&d| d == b'0');
     if negative && !is_zero {
-        out.push('-');
+        out.push(b'-');
     }
     if int_trim.is_empty() {
-        out.push('0');
+        out.push(b'0');
     } else {
         push_ascii(out, int_trim);
     }
     if frac > 0 {
-        out.push('.');
+        out.push(b'.');
         push_ascii(out, frac_digits);
     }
     Ok(())
@@ -1111,12 +1137,12 @@ fn check_hms(ty: &'static str, h: u64, mi: u64, s: u64) -> Result<(), ValueError
 }
 
 /// `.` and the first `fsp` digits of the microseconds; nothing for fsp 0.
-fn push_frac(out: &mut String, usec: u64, fsp: u32) {
+fn push_frac(out: &mut Vec<u8>, usec: u64, fsp: u32) {
     if fsp == 0 {
         return;
     }
     let fsp = fsp.min(6);
-    out.push('.');
+    out.push(b'.');
     push_padded(out, usec / 10u64.pow(6 - fsp), fsp as usize);
 }
 
@@ -1139,7 +1165,7 @@ fn read_frac(b: &[u8], fsp: u32) -> Result<i64, ValueError> {
     Ok(v)
 }
 
-fn datetime2(b: &[u8], fsp: u32, out: &mut String) -> W {
+fn datetime2(b: &[u8], fsp: u32, out: &mut Vec<u8>) -> W {
     let fsp = fsp.min(6);
     need("DATETIME", b, 5 + frac_bytes(fsp))?;
     let int = be_uint(&b[..5]) as i64 - 0x80_0000_0000;
@@ -1162,7 +1188,7 @@ fn datetime2(b: &[u8], fsp: u32, out: &mut String) -> W {
     Ok(())
 }
 
-fn old_datetime(b: &[u8], out: &mut String) -> W {
+fn old_datetime(b: &[u8], out: &mut Vec<u8>) -> W {
     need("DATETIME", b, 8)?;
     let v = be_uint(b) & 0x7FFF_FFFF_FFFF_FFFF;
     let (date, time) = (v / 1_000_000, v % 1_000_000);
@@ -1174,7 +1200,7 @@ fn old_datetime(b: &[u8], out: &mut String) -> W {
     Ok(())
 }
 
-fn timestamp(b: &[u8], fsp: u32, old: bool, out: &mut String) -> W {
+fn timestamp(b: &[u8], fsp: u32, old: bool, out: &mut Vec<u8>) -> W {
     let fsp = fsp.min(6);
     need("TIMESTAMP", b, 4 + frac_bytes(fsp))?;
     let secs = be_uint(&b[..4]);
@@ -1191,7 +1217,7 @@ fn timestamp(b: &[u8], fsp: u32, old: bool, out: &mut String) -> W {
         });
     }
     if secs == 0 && frac == 0 {
-        out.push_str("0000-00-00 00:00:00");
+        push_str(out, "0000-00-00 00:00:00");
         push_frac(out, 0, fsp);
         return Ok(());
     }
@@ -1233,7 +1259,7 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// 100 µs in two) which, for a negative time, counts down from the next
 /// whole second: -00:00:00.01 is int part -1 with fraction 0xFF. At fsp
 /// 5-6 all 6 bytes are the packed value offset by 0x800000000000.
-fn time2(b: &[u8], fsp: u32, out: &mut String) -> W {
+fn time2(b: &[u8], fsp: u32, out: &mut Vec<u8>) -> W {
     let fsp = fsp.min(6);
     need("TIME", b, 3 + frac_bytes(fsp))?;
     let packed: i64 = if fsp >= 5 {
@@ -1263,7 +1289,7 @@ fn time2(b: &[u8], fsp: u32, out: &mut String) -> W {
         });
     }
     if neg {
-        out.push('-');
+        out.push(b'-');
     }
     push_hms(out, h, mi, s);
     push_frac(out, frac, fsp);
@@ -1276,7 +1302,7 @@ fn time2(b: &[u8], fsp: u32, out: &mut String) -> W {
 /// cut to fsp digits (divided by 10^(6-fsp)), plus the same cut of
 /// 3,020,400 s (one second past 838:59:59), big-endian in
 /// `HIRES_TIME_BYTES[fsp]` bytes.
-fn hires_time(b: &[u8], fsp: u32, out: &mut String) -> W {
+fn hires_time(b: &[u8], fsp: u32, out: &mut Vec<u8>) -> W {
     let fsp = fsp.min(6);
     let n = HIRES_TIME_BYTES[fsp as usize];
     need("TIME", b, n)?;
@@ -1292,7 +1318,7 @@ fn hires_time(b: &[u8], fsp: u32, out: &mut String) -> W {
         });
     }
     if v < 0 {
-        out.push('-');
+        out.push(b'-');
     }
     push_hms(out, h, mi, s);
     push_frac(out, frac, fsp);
@@ -1303,7 +1329,7 @@ fn hires_time(b: &[u8], fsp: u32, out: &mut String) -> W {
 /// `pack_time`, ((((year * 13 + month) * 32 + day) * 24 + hour) * 60 +
 /// minute) * 60 + second, times 10^6 plus µs, cut to fsp digits,
 /// big-endian in `HIRES_DATETIME_BYTES[fsp]` bytes.
-fn hires_datetime(b: &[u8], fsp: u32, out: &mut String) -> W {
+fn hires_datetime(b: &[u8], fsp: u32, out: &mut Vec<u8>) -> W {
     let fsp = fsp.min(6);
     let n = HIRES_DATETIME_BYTES[fsp as usize];
     need("DATETIME", b, n)?;
@@ -1322,7 +1348,7 @@ fn hires_datetime(b: &[u8], fsp: u32, out: &mut String) -> W {
     Ok(())
 }
 
-fn old_time(b: &[u8], out: &mut String) -> W {
+fn old_time(b: &[u8], out: &mut Vec<u8>) -> W {
     need("TIME", b, 3)?;
     let v = innodb_int(b, true) as i64;
     let neg = v < 0;
@@ -1335,7 +1361,7 @@ fn old_time(b: &[u8], out: &mut String) -> W {
         });
     }
     if neg {
-        out.push('-');
+        out.push(b'-');
     }
     push_hms(out, h, mi, s);
     Ok(())
@@ -1409,7 +1435,7 @@ mod tests {
                             *v %= 4;
                         }
                     }
-                    let (mut a, mut f) = (String::from("x"), String::from("x"));
+                    let (mut a, mut f) = (b"x".to_vec(), b"x".to_vec());
                     let general = decimal_groups(&b, size, p, sc, &mut a);
                     let small = decimal_small(&b, (p - sc) as usize, sc as usize, &mut f);
                     match (general, small) {
@@ -1736,27 +1762,33 @@ mod tests {
 
     #[test]
     fn digits() {
-        let mut s = String::new();
+        let mut s = Vec::new();
         push_padded(&mut s, 0, 1);
-        s.push(' ');
+        s.push(b' ');
         push_padded(&mut s, 7, 4);
-        s.push(' ');
+        s.push(b' ');
         push_padded(&mut s, u64::MAX, 1);
-        s.push(' ');
+        s.push(b' ');
         push_i64(&mut s, i64::MIN);
-        s.push(' ');
+        s.push(b' ');
         push_padded(&mut s, 12345, 2);
-        assert_eq!(s, "0 0007 18446744073709551615 -9223372036854775808 12345");
+        assert_eq!(s, b"0 0007 18446744073709551615 -9223372036854775808 12345");
     }
 
     #[test]
     fn decode_into_appends_or_leaves_unchanged() {
-        let mut s = String::from("x");
+        let mut s = b"x".to_vec();
         let c = col(ColumnType::Int { unsigned: false });
         decode_value_into(&c, &[0x80, 0, 0, 5], &mut s).unwrap();
         assert!(decode_value_into(&c, &[0x80, 0, 5], &mut s).is_err());
         let c = col(ColumnType::VarChar { len: 10 });
         assert!(decode_value_into(&c, &[b'a', 0xff], &mut s).is_err());
-        assert_eq!(s, "x5");
+        // A lone lead byte, and a continuation byte: each alone is no
+        // UTF-8, though the two together would be.
+        assert!(decode_value_into(&c, &[b'a', 0xc3], &mut s).is_err());
+        assert!(decode_value_into(&c, &[0xa9, b'b'], &mut s).is_err());
+        assert_eq!(s, b"x5");
+        decode_value_into(&c, "é€😀".as_bytes(), &mut s).unwrap();
+        assert_eq!(into_string(s), "x5é€😀");
     }
 }
