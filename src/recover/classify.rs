@@ -28,6 +28,7 @@ use std::cmp::Ordering;
 use std::collections::HashSet;
 
 use super::leaf_pages::Role;
+use super::others::{Claimed, Others};
 use super::rows::CopyMeta;
 use super::survey::CoverPage;
 use super::{RowRef, UncertainFrom};
@@ -155,59 +156,100 @@ pub(super) struct Rest {
     pub uncertain_from: UncertainFrom,
 }
 
-/// The other records of the keys not claimed live (`others`): deleted
-/// when a good copy proves it, else
-/// uncertain; the newest complete version of each is written.
-pub(super) fn pick_rest(mut others: Vec<Found>, cover: &Cover, ev: &Evidence) -> Rest {
+/// The other records of the keys not claimed live (`others` less the
+/// `claimed`, then `late`, the live candidates of keys nobody claimed):
+/// deleted when a good copy proves it, else uncertain; the newest complete
+/// version of each is written. Read from `others` in key order, one key's
+/// versions at a time.
+pub(super) fn pick_rest(
+    others: &Others,
+    claimed: &Claimed,
+    mut late: Vec<Found>,
+    cover: &Cover,
+    ev: &Evidence,
+) -> std::io::Result<Rest> {
     let mut out = Rest::default();
-    others.sort_by(|a, b| {
-        a.key
-            .cmp(b.key)
-            .then(b.trx_id.cmp(&a.trx_id))
+    late.sort_by(|a, b| a.key.cmp(b.key));
+    let mut late = late.into_iter().peekable();
+    let mut stream = others.stream()?;
+    // The stream's next unclaimed record and its key.
+    let mut next_other = |key: &mut Vec<u8>, pos: &mut u64| -> std::io::Result<Option<Found<'static>>> {
+        while let Some(f) = stream.next(key)? {
+            *pos += 1;
+            if !claimed.get(*pos - 1) {
+                return Ok(Some(f));
+            }
+        }
+        Ok(None)
+    };
+    let (mut pos, mut key, mut next_key) = (0u64, Vec::new(), Vec::new());
+    let mut other = next_other(&mut next_key, &mut pos)?;
+    let mut versions: Vec<Found> = Vec::new();
+    loop {
+        // The smallest key left, of the stream's and the late ones.
+        key.clear();
+        match (&other, late.peek()) {
+            (None, None) => break,
+            (Some(_), Some(l)) if l.key < next_key.as_slice() => key.extend_from_slice(l.key),
+            (Some(_), _) => key.extend_from_slice(&next_key),
+            (None, Some(l)) => key.extend_from_slice(l.key),
+        }
+        versions.clear();
+        while other.is_some() && next_key == key {
+            versions.extend(other.take());
+            other = next_other(&mut next_key, &mut pos)?;
+        }
+        while let Some(l) = late.next_if(|l| l.key == key.as_slice()) {
+            versions.push(Found { key: &[], ..l });
+        }
+        decide(&key, &mut versions, cover, ev, &mut out);
+    }
+    Ok(out)
+}
+
+/// The row written for one key not claimed live, of its `versions` (in the
+/// order found).
+fn decide(key: &[u8], versions: &mut [Found], cover: &Cover, ev: &Evidence, out: &mut Rest) {
+    versions.sort_by(|a, b| {
+        b.trx_id
+            .cmp(&a.trx_id)
             .then(b.lsn.cmp(&a.lsn))
             .then(b.listed.cmp(&a.listed))
     });
-    let mut i = 0;
-    while i < others.len() {
-        let key = others[i].key;
-        let n = others[i..].iter().take_while(|f| f.key == key).count();
-        let versions = &others[i..i + n];
-        i += n;
-        let proven: Vec<&Found> = versions
-            .iter()
-            .filter(|f| f.role != Role::Unproven)
-            .collect();
-        // Deleted by a transaction still active at the crash: rolled back
-        // on restart, so not proven deleted.
-        let uncommitted = proven
-            .iter()
-            .find(|f| f.delete_marked)
-            .is_some_and(|f| f.trx_id != 0 && ev.active.contains(&f.trx_id));
-        // A record on a free list is not proof: an update that changes a
-        // record's size frees the old version and inserts the new one,
-        // perhaps on a page that is now lost.
-        let deleted = !uncommitted
-            && !proven.is_empty()
-            && (proven.iter().any(|f| f.delete_marked) || ev.complete || cover.covers(key));
-        if deleted {
-            if let Some(f) = proven.iter().find(|f| f.full) {
-                out.deleted.push(f.at);
-            }
-            continue;
+    let versions = &*versions;
+    let proven: Vec<&Found> = versions
+        .iter()
+        .filter(|f| f.role != Role::Unproven)
+        .collect();
+    // Deleted by a transaction still active at the crash: rolled back
+    // on restart, so not proven deleted.
+    let uncommitted = proven
+        .iter()
+        .find(|f| f.delete_marked)
+        .is_some_and(|f| f.trx_id != 0 && ev.active.contains(&f.trx_id));
+    // A record on a free list is not proof: an update that changes a
+    // record's size frees the old version and inserts the new one,
+    // perhaps on a page that is now lost.
+    let deleted = !uncommitted
+        && !proven.is_empty()
+        && (proven.iter().any(|f| f.delete_marked) || ev.complete || cover.covers(key));
+    if deleted {
+        if let Some(f) = proven.iter().find(|f| f.full) {
+            out.deleted.push(f.at);
         }
-        let Some(f) = versions.iter().find(|f| f.full) else {
-            continue;
-        };
-        out.uncertain.push(f.at);
-        if uncommitted {
-            out.uncertain_from.active_transactions += 1;
-        } else if f.role == Role::Unproven {
-            out.uncertain_from.unproven_pages += 1;
-        } else {
-            out.uncertain_from.stale_copies += 1;
-        }
+        return;
     }
-    out
+    let Some(f) = versions.iter().find(|f| f.full) else {
+        return;
+    };
+    out.uncertain.push(f.at);
+    if uncommitted {
+        out.uncertain_from.active_transactions += 1;
+    } else if f.role == Role::Unproven {
+        out.uncertain_from.unproven_pages += 1;
+    } else {
+        out.uncertain_from.stale_copies += 1;
+    }
 }
 
 /// How keys of an index compare in index order, when their stored bytes

@@ -91,7 +91,7 @@ struct Good<'a> {
 }
 
 /// The gaps of the index the survey `s` read as `def`, in key order.
-pub(super) fn gaps(s: &Survey, def: &TableDef) -> Vec<Gap> {
+pub(super) fn gaps(s: &Survey, def: &TableDef) -> std::io::Result<Vec<Gap>> {
     let mut good: HashMap<u32, Good> = HashMap::new();
     let mut has_good: HashSet<u32> = HashSet::new();
     // Links of the damaged copies of pages with no good copy.
@@ -211,46 +211,47 @@ pub(super) fn gaps(s: &Survey, def: &TableDef) -> Vec<Gap> {
         let pages = run(step(g.next, true), true);
         push(Some(k), None, pages);
     }
-    count_found(s, &mut out);
-    out
+    count_found(s, &mut out)?;
+    Ok(out)
 }
 
 /// Counts the distinct keys inside each gap (`gaps` in key order, none
 /// overlapping) of the records that are not live candidates (on damaged
 /// or older copies, or in a page's free space) and that no good copy
 /// marks deleted: those rows are written as uncertain.
-fn count_found(s: &Survey, gaps: &mut [Gap]) {
+fn count_found(s: &Survey, gaps: &mut [Gap]) -> std::io::Result<()> {
     if gaps.is_empty() {
-        return;
+        return Ok(());
     }
-    // (gap, key, proven deleted)
-    let mut hits: Vec<(usize, &[u8], bool)> = Vec::new();
-    for o in &s.others {
-        let key = s.key(o);
+    // The stream gives the versions of a key one after another: the key
+    // being read, its gap and whether a version is proven deleted.
+    let mut cur: Option<(Vec<u8>, usize, bool)> = None;
+    let count = |c: Option<(Vec<u8>, usize, bool)>, gaps: &mut [Gap]| {
+        if let Some((_, gap, false)) = c {
+            gaps[gap].found += 1;
+        }
+    };
+    s.others.each(&mut |key, rec| {
+        let deleted = rec.role != Role::Unproven && rec.delete_marked;
+        if let Some((k, _, d)) = &mut cur {
+            if k.as_slice() == key {
+                *d |= deleted;
+                return;
+            }
+        }
+        count(cur.take(), gaps);
         // The last gap starting before the key.
         let i =
             gaps.partition_point(|g| g.after.as_deref().is_none_or(|a| cmp_keys(a, key).is_lt()));
         let Some(g) = i.checked_sub(1).map(|i| &gaps[i]) else {
-            continue;
+            return;
         };
         if g.before.as_deref().is_none_or(|b| cmp_keys(key, b).is_lt()) {
-            let deleted = o.rec.role != Role::Unproven && o.rec.delete_marked;
-            hits.push((i - 1, key, deleted));
+            cur = Some((key.to_vec(), i - 1, deleted));
         }
-    }
-    hits.sort_unstable();
-    let mut k = 0;
-    while k < hits.len() {
-        let (gap, key, _) = hits[k];
-        let n = hits[k..]
-            .iter()
-            .take_while(|h| h.0 == gap && h.1 == key)
-            .count();
-        if !hits[k..k + n].iter().any(|h| h.2) {
-            gaps[gap].found += 1;
-        }
-        k += n;
-    }
+    })?;
+    count(cur, gaps);
+    Ok(())
 }
 
 /// The rows lost between neighbours `a` and `b` (first key, last key,
@@ -467,7 +468,7 @@ mod tests {
         let d = def("CREATE TABLE t (id INT PRIMARY KEY, v TEXT)");
         // 3 → 4 → [5 missing] → 6 → [7 damaged → 8 missing] → 9 (the
         // pages given out of order), and page 2 before 3 missing.
-        let s = survey(
+        let mut s = survey(
             &[
                 (9, 8, N, 900, 990, 90),
                 (3, 2, 4, 100, 199, 100),
@@ -476,7 +477,7 @@ mod tests {
             ],
             &[(7, 6, 8)],
         );
-        let g = gaps(&s, &d);
+        let g = found_gaps(&mut s, &d);
         let text: Vec<(Option<String>, Option<String>, u64, u64)> = g
             .iter()
             .map(|g| {
@@ -498,13 +499,18 @@ mod tests {
         );
     }
 
+    /// The gaps of `s`, its other records stored.
+    fn found_gaps(s: &mut Survey, d: &TableDef) -> Vec<Gap> {
+        s.others.finish().unwrap();
+        gaps(s, d).unwrap()
+    }
+
     /// Survey record `rec` of a copy: key `k`, found on a copy of `role`.
     fn other(s: &mut Survey, k: &[u8], role: Role, delete_marked: bool) {
         use crate::recover::classify::Found;
-        s.others.push(crate::recover::survey::Other {
-            key_start: s.keys.len(),
-            key_len: k.len() as u32,
-            rec: Found {
+        s.others.push(
+            k,
+            Found {
                 key: &[],
                 lsn: 1,
                 at: crate::recover::RowRef { page: 0, rec: 0 },
@@ -514,8 +520,7 @@ mod tests {
                 delete_marked,
                 role,
             },
-        });
-        s.keys.extend_from_slice(k);
+        );
     }
 
     #[test]
@@ -536,7 +541,7 @@ mod tests {
         other(&mut s, &int(15), Role::Stale, true);
         other(&mut s, &int(25), Role::Stale, false);
         other(&mut s, &int(33), Role::Newest { covers: true }, false);
-        let g = gaps(&s, &d);
+        let g = found_gaps(&mut s, &d);
         let found: Vec<(u64, u64)> = g.iter().map(|g| (g.pages, g.found)).collect();
         assert_eq!(found, [(1, 1), (1, 1)]);
     }
@@ -544,8 +549,8 @@ mod tests {
     #[test]
     fn rows_never_exceed_the_integers_between_the_bounds() {
         let d = def("CREATE TABLE t (id INT PRIMARY KEY)");
-        let s = survey(&[(3, N, 4, -10, 0, 100), (5, 4, N, 11, 50, 100)], &[]);
-        let g = gaps(&s, &d);
+        let mut s = survey(&[(3, N, 4, -10, 0, 100), (5, 4, N, 11, 50, 100)], &[]);
+        let g = found_gaps(&mut s, &d);
         assert_eq!(g.len(), 1);
         assert_eq!((g[0].pages, g[0].rows), (1, 10));
         assert_eq!(key_text(&d, g[0].after.as_deref().unwrap()), "0");
@@ -555,8 +560,8 @@ mod tests {
     #[test]
     fn a_whole_leaf_level_has_no_gap() {
         let d = def("CREATE TABLE t (id INT PRIMARY KEY)");
-        let s = survey(&[(3, N, 4, 1, 10, 10), (4, 3, N, 11, 20, 10)], &[]);
-        assert!(gaps(&s, &d).is_empty());
+        let mut s = survey(&[(3, N, 4, 1, 10, 10), (4, 3, N, 11, 20, 10)], &[]);
+        assert!(found_gaps(&mut s, &d).is_empty());
     }
 
     #[test]

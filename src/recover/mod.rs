@@ -24,6 +24,7 @@ mod classify;
 pub mod emit;
 mod indexes;
 mod leaf_pages;
+mod others;
 pub mod lost;
 mod placement;
 mod rows;
@@ -98,6 +99,12 @@ impl Memory {
     /// much again), 8 to 4,096.
     fn batch_pages(&self, per_page: usize) -> usize {
         (self.limit / 8 / per_page.max(1024)).clamp(8, 4096)
+    }
+
+    /// Keys of the records that are not live held before they go to a
+    /// file (a sixteenth of the limit).
+    fn keys_bytes(&self) -> usize {
+        self.limit / 16
     }
 
     /// Deleted and uncertain rows held before they go to a file (1/8).

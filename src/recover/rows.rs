@@ -28,6 +28,7 @@ use super::classify::{pick_live, pick_rest, Cover, Evidence, Found, KeyOrder, Pi
 use super::emit::{Collector, Emit, Kind, Out};
 use super::indexes::InstantRoots;
 use super::leaf_pages::{self, Role};
+use super::others::Claims;
 use super::spool::Spool;
 use super::survey::{groups, survey, Survey};
 use super::{Memory, RowRef, TableRecovery, Tick};
@@ -90,6 +91,10 @@ pub(super) fn recover_index(
 
     let order = KeyOrder::of(&def);
     let mut s = survey(&leaves.copies, &def, src, mem, order.as_ref(), tick);
+    if let Err(e) = s.others.finish() {
+        emit.error.get_or_insert(e);
+        return;
+    }
     let ev = Evidence {
         complete: leaves.complete,
         active,
@@ -105,10 +110,15 @@ pub(super) fn recover_index(
     // decoded while the one before is written.
     let batch = mem.batch_pages(s.per_page);
     let batches = batches(&groups, batch);
-    // The other records by key, and which of their keys a live row claims.
-    let mut by_key: Vec<usize> = (0..s.others.len()).collect();
-    by_key.sort_by(|&a, &b| s.key(&s.others[a]).cmp(s.key(&s.others[b])));
-    let mut claimed = vec![false; s.others.len()];
+    // Which of the other records' keys a live row claims.
+    let mut claims = match Claims::new(&s.others) {
+        Ok(c) => c,
+        Err(e) => {
+            emit.error.get_or_insert(e);
+            return;
+        }
+    };
+    let mut claims_failed: Option<std::io::Error> = None;
     let mut late: Vec<(Box<[u8]>, Found<'static>)> = Vec::new();
     let mut active_rows: Vec<RowRef> = Vec::new();
     // Copies surveyed from their keys alone whose full decode differs.
@@ -153,7 +163,9 @@ pub(super) fn recover_index(
                     pick_live(&members, &ev, &mut picked);
                 }
                 tick.pages(groups[b.clone()].iter().map(Vec::len).sum());
-                mark_claimed(&s, &by_key, &picked.claimed, &mut claimed);
+                if let Err(e) = claims.mark(&picked.claimed) {
+                    claims_failed.get_or_insert(e);
+                }
                 for f in &picked.unclaimed {
                     late.push((f.key.into(), Found { key: &[], ..*f }));
                 }
@@ -186,6 +198,11 @@ pub(super) fn recover_index(
         amends.extend(again);
     }
     drop(fresh);
+    let claimed = claims.done();
+    if let Some(e) = claims_failed {
+        emit.error.get_or_insert(e);
+        return;
+    }
     // Copies whose full decode differs from their keys: their ranges,
     // spans and counts as a full first pass would have kept them (the
     // wider range only joined more copies in a group, which does not
@@ -193,24 +210,26 @@ pub(super) fn recover_index(
     for (i, part) in amends {
         s.amend(i, part);
     }
-    super::lost::add(t, &super::lost::gaps(&s, &def), &def);
+    match super::lost::gaps(&s, &def) {
+        Ok(gaps) => super::lost::add(t, &gaps, &def),
+        Err(e) => {
+            emit.error.get_or_insert(e);
+            return;
+        }
+    }
 
     // Pass 3: deleted and uncertain rows.
     let cover = Cover::of(&s.cover, order.as_ref());
     // A key a live row claims is decided: none of its other versions is
     // written.
-    let mut others: Vec<Found> = s
-        .others
-        .iter()
-        .zip(&claimed)
-        .filter(|(_, &c)| !c)
-        .map(|(o, _)| Found {
-            key: s.key(o),
-            ..o.rec
-        })
-        .collect();
-    others.extend(late.iter().map(|(k, f)| Found { key: k, ..*f }));
-    let rest = pick_rest(others, &cover, &ev);
+    let late: Vec<Found> = late.iter().map(|(k, f)| Found { key: k, ..*f }).collect();
+    let rest = match pick_rest(&s.others, &claimed, late, &cover, &ev) {
+        Ok(r) => r,
+        Err(e) => {
+            emit.error.get_or_insert(e);
+            return;
+        }
+    };
     t.uncertain_from.add(&rest.uncertain_from);
     t.uncertain_from.active_transactions += active_rows.len();
     let by_active = active_rows.len() + rest.uncertain_from.active_transactions;
@@ -269,22 +288,6 @@ fn batches(groups: &[Vec<usize>], pages: usize) -> Vec<std::ops::Range<usize>> {
         g = end;
     }
     out
-}
-
-/// Marks the other records (`by_key`: their indexes in key order) whose
-/// key is among `keys` (sorted) as claimed.
-fn mark_claimed(s: &Survey, by_key: &[usize], keys: &[&[u8]], claimed: &mut [bool]) {
-    let (Some(first), Some(last)) = (keys.first(), keys.last()) else {
-        return;
-    };
-    let key = |i: usize| s.key(&s.others[i]);
-    let lo = by_key.partition_point(|&i| key(i) < *first);
-    let hi = by_key.partition_point(|&i| key(i) <= *last);
-    for &i in &by_key[lo..hi.max(lo)] {
-        if keys.binary_search(&key(i)).is_ok() {
-            claimed[i] = true;
-        }
-    }
 }
 
 /// [`recover_index`] with every row kept in memory (the dictionary's own

@@ -10,8 +10,9 @@
 //! * for each copy that proves absence (`Cover`), its first and last key
 //!   in index order;
 //! * every record that is not a live candidate (older copies, free lists,
-//!   delete-marked, unproven pages): key, version and where it is, in one
-//!   key buffer — these decide the deleted and uncertain rows.
+//!   delete-marked, unproven pages): key, version and where it is, in
+//!   [`Others`] (in a file past its share of the memory limit) — these
+//!   decide the deleted and uncertain rows.
 //!
 //! Decoded copies are kept while they fit the cache's share of the memory
 //! limit, so a table that fits is decoded once; the rest are decoded again
@@ -23,23 +24,15 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use super::classify::{candidate, found, Found, KeyOrder, OwnedSpan};
+use super::classify::{candidate, found, KeyOrder, OwnedSpan};
 use super::leaf_pages::Role;
+use super::others::Others;
 use super::rows::{decode_copy, CopyMeta};
 use super::{Memory, Tick};
 use crate::carve::pages::StorePages;
 use crate::carve::PageRecord;
 use crate::innodb::rows::PageText;
 use crate::schema::TableDef;
-
-/// A record that is not a live candidate: what classifies it, its key
-/// (`rec.key` is left empty) in [`Survey::keys`].
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Other {
-    pub key_start: usize,
-    pub key_len: u32,
-    pub rec: Found<'static>,
-}
 
 /// What the first pass keeps of one newest copy with live candidates.
 pub(super) struct Range {
@@ -82,9 +75,8 @@ pub(super) struct Survey {
     pub meta: Vec<CopyMeta>,
     pub ranges: Vec<Range>,
     pub cover: Vec<CoverPage>,
-    pub others: Vec<Other>,
-    /// Keys of `others`, back to back.
-    pub keys: Vec<u8>,
+    /// The records that are not live candidates.
+    pub others: Others,
     /// Decoded copies kept (by copy index), within the cache's share.
     pub cache: HashMap<usize, PageText>,
     /// Records on the newest copies that failed the structural checks.
@@ -103,17 +95,12 @@ impl Survey {
             meta: Vec::new(),
             ranges: Vec::new(),
             cover: Vec::new(),
-            others: Vec::new(),
-            keys: Vec::new(),
+            others: Others::in_memory(),
             cache: HashMap::new(),
             records_skipped: 0,
             misfits: Vec::new(),
             per_page: 0,
         }
-    }
-
-    pub fn key(&self, o: &Other) -> &[u8] {
-        &self.keys[o.key_start..o.key_start + o.key_len as usize]
     }
 }
 
@@ -128,6 +115,7 @@ pub(super) fn survey(
     tick: &Tick,
 ) -> Survey {
     let mut s = Survey::empty();
+    s.others = Others::new(mem.keys_bytes(), &mem.spill_dir);
     s.meta.reserve(copies.len());
     let mut cached = 0usize;
     // Decoded bytes per copy: guessed from the page size until measured.
@@ -181,12 +169,7 @@ impl Survey {
     fn absorb(&mut self, part: Survey) {
         self.records_skipped += part.records_skipped;
         self.misfits.extend(part.misfits);
-        let shift = self.keys.len();
-        self.others.extend(part.others.into_iter().map(|mut o| {
-            o.key_start += shift;
-            o
-        }));
-        self.keys.extend_from_slice(&part.keys);
+        self.others.append(&part.others);
         self.ranges.extend(part.ranges);
         self.cover.extend(part.cover);
     }
@@ -218,7 +201,7 @@ impl Survey {
         self.ranges.retain(|r| r.copy != i);
         self.cover.retain(|c| c.copy != i);
         // A lean copy has only plain listed records: all live candidates.
-        debug_assert!(part.others.is_empty());
+        debug_assert!(part.others.len() == 0);
         let Survey {
             ranges,
             cover,
@@ -264,15 +247,7 @@ impl Survey {
                 n += 1;
                 continue;
             }
-            self.others.push(Other {
-                key_start: self.keys.len(),
-                key_len: key.len() as u32,
-                rec: Found {
-                    key: &[],
-                    ..found(i, meta, text, j)
-                },
-            });
-            self.keys.extend_from_slice(key);
+            self.others.push(key, found(i, meta, text, j));
         }
         if let (Some((lo, hi)), Some((first, last))) = (range, ends) {
             self.ranges.push(Range {
