@@ -173,15 +173,16 @@ pub(super) fn pick_rest(
     let mut late = late.into_iter().peekable();
     let mut stream = others.stream()?;
     // The stream's next unclaimed record and its key.
-    let mut next_other = |key: &mut Vec<u8>, pos: &mut u64| -> std::io::Result<Option<Found<'static>>> {
-        while let Some(f) = stream.next(key)? {
-            *pos += 1;
-            if !claimed.get(*pos - 1) {
-                return Ok(Some(f));
+    let mut next_other =
+        |key: &mut Vec<u8>, pos: &mut u64| -> std::io::Result<Option<Found<'static>>> {
+            while let Some(f) = stream.next(key)? {
+                *pos += 1;
+                if !claimed.get(*pos - 1) {
+                    return Ok(Some(f));
+                }
             }
-        }
-        Ok(None)
-    };
+            Ok(None)
+        };
     let (mut pos, mut key, mut next_key) = (0u64, Vec::new(), Vec::new());
     let mut other = next_other(&mut next_key, &mut pos)?;
     let mut versions: Vec<Found> = Vec::new();
