@@ -148,27 +148,24 @@ pub(super) fn pick_live<'a>(
     }
 }
 
-/// The deleted and uncertain rows, as (copy, record) pairs in key order.
-#[derive(Default)]
-pub(super) struct Rest {
-    pub deleted: Vec<RowRef>,
-    pub uncertain: Vec<RowRef>,
-    pub uncertain_from: UncertainFrom,
-}
+/// Whether a row [`pick_rest`] gives is deleted (else uncertain).
+pub(super) type IsDeleted = bool;
 
 /// The other records of the keys not claimed live (`others` less the
 /// `claimed`, then `late`, the live candidates of keys nobody claimed):
 /// deleted when a good copy proves it, else uncertain; the newest complete
 /// version of each is written. Read from `others` in key order, one key's
-/// versions at a time.
+/// versions at a time; each row goes to `out` as it is decided, in key
+/// order. Returns where the uncertain rows come from.
 pub(super) fn pick_rest(
     others: &Others,
     claimed: &Claimed,
     mut late: Vec<Found>,
     cover: &Cover,
     ev: &Evidence,
-) -> std::io::Result<Rest> {
-    let mut out = Rest::default();
+    out: &mut dyn FnMut(IsDeleted, RowRef),
+) -> std::io::Result<UncertainFrom> {
+    let mut from = UncertainFrom::default();
     late.sort_by(|a, b| a.key.cmp(b.key));
     let mut late = late.into_iter().peekable();
     let mut stream = others.stream()?;
@@ -203,14 +200,22 @@ pub(super) fn pick_rest(
         while let Some(l) = late.next_if(|l| l.key == key.as_slice()) {
             versions.push(Found { key: &[], ..l });
         }
-        decide(&key, &mut versions, cover, ev, &mut out);
+        if let Some((deleted, at)) = decide(&key, &mut versions, cover, ev, &mut from) {
+            out(deleted, at);
+        }
     }
-    Ok(out)
+    Ok(from)
 }
 
 /// The row written for one key not claimed live, of its `versions` (in the
-/// order found).
-fn decide(key: &[u8], versions: &mut [Found], cover: &Cover, ev: &Evidence, out: &mut Rest) {
+/// order found), if one is; an uncertain one counted in `from`.
+fn decide(
+    key: &[u8],
+    versions: &mut [Found],
+    cover: &Cover,
+    ev: &Evidence,
+    from: &mut UncertainFrom,
+) -> Option<(IsDeleted, RowRef)> {
     versions.sort_by(|a, b| {
         b.trx_id
             .cmp(&a.trx_id)
@@ -235,22 +240,17 @@ fn decide(key: &[u8], versions: &mut [Found], cover: &Cover, ev: &Evidence, out:
         && !proven.is_empty()
         && (proven.iter().any(|f| f.delete_marked) || ev.complete || cover.covers(key));
     if deleted {
-        if let Some(f) = proven.iter().find(|f| f.full) {
-            out.deleted.push(f.at);
-        }
-        return;
+        return proven.iter().find(|f| f.full).map(|f| (true, f.at));
     }
-    let Some(f) = versions.iter().find(|f| f.full) else {
-        return;
-    };
-    out.uncertain.push(f.at);
+    let f = versions.iter().find(|f| f.full)?;
     if uncommitted {
-        out.uncertain_from.active_transactions += 1;
+        from.active_transactions += 1;
     } else if f.role == Role::Unproven {
-        out.uncertain_from.unproven_pages += 1;
+        from.unproven_pages += 1;
     } else {
-        out.uncertain_from.stale_copies += 1;
+        from.stale_copies += 1;
     }
+    Some((false, f.at))
 }
 
 /// How keys of an index compare in index order, when their stored bytes

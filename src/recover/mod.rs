@@ -107,6 +107,13 @@ impl Memory {
         self.limit / 16
     }
 
+    /// Deleted or uncertain rows decided before they are read and written:
+    /// their (copy, record) pairs and places in the spool take about 40
+    /// bytes a row, a 256th of the limit in all (at least 4,096 rows).
+    fn rest_rows(&self) -> usize {
+        (self.limit / 256 / 40).max(4096)
+    }
+
     /// Deleted and uncertain rows held before they go to a file (1/8).
     fn spool_bytes(&self) -> usize {
         self.limit / 8

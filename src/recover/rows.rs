@@ -223,16 +223,45 @@ pub(super) fn recover_index(
     // A key a live row claims is decided: none of its other versions is
     // written.
     let late: Vec<Found> = late.iter().map(|(k, f)| Found { key: k, ..*f }).collect();
-    let rest = match pick_rest(&s.others, &claimed, late, &cover, &ev) {
-        Ok(r) => r,
+    // The rows of transactions active at the crash come first in the
+    // uncertain file; then the rest, decided in key order and written in
+    // chunks of rows as they come.
+    let write = |rows: &[RowRef], kind: Kind, t: &mut TableRecovery, emit: &mut Emit| {
+        write_spooled(&s, rows, kind, &decode, mem, batch, t, emit);
+    };
+    write(&active_rows, Kind::Uncertain, t, emit);
+    let chunk = mem.rest_rows();
+    let (mut deleted, mut uncertain) = (Vec::new(), Vec::new());
+    let from = pick_rest(
+        &s.others,
+        &claimed,
+        late,
+        &cover,
+        &ev,
+        &mut |is_deleted, at| {
+            let (rows, kind) = match is_deleted {
+                true => (&mut deleted, Kind::Deleted),
+                false => (&mut uncertain, Kind::Uncertain),
+            };
+            rows.push(at);
+            if rows.len() >= chunk {
+                write(rows, kind, t, emit);
+                rows.clear();
+            }
+        },
+    );
+    let from = match from {
+        Ok(f) => f,
         Err(e) => {
             emit.error.get_or_insert(e);
             return;
         }
     };
-    t.uncertain_from.add(&rest.uncertain_from);
+    write(&deleted, Kind::Deleted, t, emit);
+    write(&uncertain, Kind::Uncertain, t, emit);
+    t.uncertain_from.add(&from);
     t.uncertain_from.active_transactions += active_rows.len();
-    let by_active = active_rows.len() + rest.uncertain_from.active_transactions;
+    let by_active = active_rows.len() + from.active_transactions;
     if by_active > 0 {
         t.notes.push(format!(
             "{by_active} rows written or deleted by transactions still active at the crash (the server would roll \
@@ -248,28 +277,6 @@ pub(super) fn recover_index(
             s.misfits.len()
         ));
     }
-    let mut uncertain = active_rows;
-    uncertain.extend(rest.uncertain);
-    write_spooled(
-        &s,
-        &rest.deleted,
-        Kind::Deleted,
-        &decode,
-        mem,
-        batch,
-        t,
-        emit,
-    );
-    write_spooled(
-        &s,
-        &uncertain,
-        Kind::Uncertain,
-        &decode,
-        mem,
-        batch,
-        t,
-        emit,
-    );
 }
 
 /// The groups in batches: whole groups, at least one, up to `pages` page
