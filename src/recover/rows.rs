@@ -227,7 +227,14 @@ pub(super) fn recover_index(
     // uncertain file; then the rest, decided in key order and written in
     // chunks of rows as they come.
     let write = |rows: &[RowRef], kind: Kind, t: &mut TableRecovery, emit: &mut Emit| {
-        write_spooled(&s, rows, kind, &decode, mem, batch, t, emit);
+        let again = Reread {
+            s: &s,
+            decode: &decode,
+            mem,
+            batch,
+            tick,
+        };
+        write_spooled(&again, rows, kind, t, emit);
     };
     write(&active_rows, Kind::Uncertain, t, emit);
     let chunk = mem.rest_rows();
@@ -325,22 +332,29 @@ pub(super) fn collect_index(
     t
 }
 
-/// Writes the rows `rows` (copy, record), in that order, as `kind`: read
-/// copy by copy (from the cache or decoded again) into a spool first.
-#[allow(clippy::too_many_arguments)]
-fn write_spooled(
-    s: &Survey,
-    rows: &[RowRef],
-    kind: Kind,
-    decode: &(dyn Fn(usize) -> PageText + Sync),
-    mem: &Memory,
+/// How pass 3 reads the copies its rows are on: from the survey's cache
+/// or decoded again (`decode`), `batch` at a time, counted in `tick`.
+struct Reread<'a> {
+    s: &'a Survey,
+    decode: &'a (dyn Fn(usize) -> PageText + Sync),
+    mem: &'a Memory,
     batch: usize,
-    t: &mut TableRecovery,
-    emit: &mut Emit,
-) {
+    tick: &'a Tick<'a>,
+}
+
+/// Writes the rows `rows` (copy, record), in that order, as `kind`: read
+/// copy by copy into a spool first.
+fn write_spooled(r: &Reread, rows: &[RowRef], kind: Kind, t: &mut TableRecovery, emit: &mut Emit) {
     if rows.is_empty() {
         return;
     }
+    let Reread {
+        s,
+        decode,
+        mem,
+        batch,
+        tick,
+    } = *r;
     let mut spool = Spool::new(rows.len(), mem.spool_bytes(), &mem.spill_dir);
     // (copy, record, slot), by copy.
     let mut by_copy: Vec<(u32, u32, usize)> = rows
@@ -354,6 +368,8 @@ fn write_spooled(
         c.dedup();
         c
     };
+    // The bar counts the copies read again.
+    tick.more(copies.len());
     let mut next = 0;
     for chunk in copies.chunks(batch) {
         let want: Vec<usize> = chunk
@@ -362,6 +378,7 @@ fn write_spooled(
             .filter(|i| !s.cache.contains_key(i))
             .collect();
         let fresh: HashMap<usize, PageText> = want.par_iter().map(|&i| (i, decode(i))).collect();
+        tick.pages(chunk.len());
         let last = *chunk.last().expect("a copy") as u32;
         while next < by_copy.len() && by_copy[next].0 <= last {
             let (c, rec, slot) = by_copy[next];
