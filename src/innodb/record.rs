@@ -174,6 +174,28 @@ pub struct FieldSpec {
     pub max_len: u64,
 }
 
+/// The fields of one record layout, with the size of their null bitmap
+/// (one bit per nullable field): counted once for all the records of a
+/// page.
+#[derive(Debug, Clone, Copy)]
+pub struct Specs<'a> {
+    fields: &'a [FieldSpec],
+    null_bytes: usize,
+}
+
+impl<'a> Specs<'a> {
+    pub fn new(fields: &'a [FieldSpec]) -> Specs<'a> {
+        Specs {
+            fields,
+            null_bytes: fields.iter().filter(|s| s.nullable).count().div_ceil(8),
+        }
+    }
+
+    pub fn fields(&self) -> &'a [FieldSpec] {
+        self.fields
+    }
+}
+
 /// Why a record could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordError {
@@ -273,6 +295,7 @@ pub fn compact_fields(
     data_limit: usize,
 ) -> Result<RawRecord, RecordError> {
     let mut fields = Vec::with_capacity(specs.len());
+    let specs = Specs::new(specs);
     let (start, end) = compact_fields_into(page, h, extra_size, specs, data_limit, &mut fields)?;
     Ok(RawRecord {
         header: *h,
@@ -288,11 +311,12 @@ pub fn compact_fields_into(
     page: &[u8],
     h: &RecHeader,
     extra_size: usize,
-    specs: &[FieldSpec],
+    specs: Specs<'_>,
     data_limit: usize,
     fields: &mut Vec<FieldPos>,
 ) -> Result<(usize, usize), RecordError> {
-    compact_first_fields_into(page, h, extra_size, specs, specs.len(), data_limit, fields)
+    let n = specs.fields.len();
+    compact_first_fields_into(page, h, extra_size, specs, n, data_limit, fields)
 }
 
 /// [`compact_fields_into`] for the first `take` of the record's fields
@@ -303,7 +327,7 @@ pub fn compact_first_fields_into(
     page: &[u8],
     h: &RecHeader,
     extra_size: usize,
-    specs: &[FieldSpec],
+    specs: Specs<'_>,
     take: usize,
     data_limit: usize,
     fields: &mut Vec<FieldPos>,
@@ -320,29 +344,29 @@ fn compact_fields_at(
     page: &[u8],
     h: &RecHeader,
     extra_size: usize,
-    specs: &[FieldSpec],
+    specs: Specs<'_>,
     take: usize,
     data_limit: usize,
     fields: &mut Vec<FieldPos>,
 ) -> Result<(usize, usize), RecordError> {
     let o = h.origin;
-    let n_nullable = specs.iter().filter(|s| s.nullable).count();
-    let null_bytes = n_nullable.div_ceil(8);
+    let header = || RecordError::Header { origin: o };
+    let null_bytes = specs.null_bytes;
     let nulls_end = o
         .checked_sub(REC_N_NEW_EXTRA_BYTES + extra_size)
-        .ok_or(RecordError::Header { origin: o })?;
-    // Null bitmap: byte nulls_end-1 holds the first 8 nullable fields (bit 0 first).
-    let mut lens = nulls_end
-        .checked_sub(null_bytes)
-        .ok_or(RecordError::Header { origin: o })?;
+        .ok_or_else(header)?;
+    // Null bitmap: byte nulls_end-1 holds the first 8 nullable fields (bit 0
+    // first); the lengths are before it, the first field's last.
+    let mut lens = nulls_end.checked_sub(null_bytes).ok_or_else(header)?;
+    // The header bytes of this record: the null bitmap and the lengths
+    // (checked one by one: a length byte out of the page is an error).
+    let nulls = page.get(lens..nulls_end).ok_or_else(header)?;
     let mut nullable_i = 0usize;
     let mut data = o;
     fields.reserve(take);
-    for s in specs.iter().take(take) {
+    for s in &specs.fields[..take.min(specs.fields.len())] {
         if s.nullable {
-            let byte = page
-                .get(nulls_end - 1 - nullable_i / 8)
-                .ok_or(RecordError::Header { origin: o })?;
+            let byte = nulls[null_bytes - 1 - nullable_i / 8];
             let is_null = byte >> (nullable_i % 8) & 1 != 0;
             nullable_i += 1;
             if is_null {
@@ -351,32 +375,30 @@ fn compact_fields_at(
             }
         }
         let (len, external) = match s.fixed_len {
+            // A fixed length is within the column maximum by definition.
             Some(l) => (l, false),
             None => {
-                lens = lens
-                    .checked_sub(1)
-                    .ok_or(RecordError::Header { origin: o })?;
-                let b0 = *page.get(lens).ok_or(RecordError::Header { origin: o })?;
-                if s.big && b0 & 0x80 != 0 {
-                    lens = lens
-                        .checked_sub(1)
-                        .ok_or(RecordError::Header { origin: o })?;
-                    let b1 = *page.get(lens).ok_or(RecordError::Header { origin: o })?;
+                lens = lens.checked_sub(1).ok_or_else(header)?;
+                let b0 = *page.get(lens).ok_or_else(header)?;
+                let (len, external) = if s.big && b0 & 0x80 != 0 {
+                    lens = lens.checked_sub(1).ok_or_else(header)?;
+                    let b1 = *page.get(lens).ok_or_else(header)?;
                     (
                         (usize::from(b0 & 0x3F) << 8) | usize::from(b1),
                         b0 & 0x40 != 0,
                     )
                 } else {
                     (usize::from(b0), false)
+                };
+                if !external && len as u64 > s.max_len {
+                    return Err(bad(
+                        o,
+                        format!("field length {len} above the column maximum {}", s.max_len),
+                    ));
                 }
+                (len, external)
             }
         };
-        if !external && len as u64 > s.max_len.max(s.fixed_len.unwrap_or(0) as u64) {
-            return Err(bad(
-                o,
-                format!("field length {len} above the column maximum {}", s.max_len),
-            ));
-        }
         if external && len < crate::innodb::lob::EXTERN_REF_SIZE {
             return Err(bad(o, "external field shorter than its reference"));
         }
@@ -551,6 +573,14 @@ pub struct ListWalk {
 /// each step. Bounded by `n_heap` steps.
 pub fn walk_list(page: &[u8], g: &PageGeom, first: usize, until_supremum: bool) -> ListWalk {
     let mut w = ListWalk::default();
+    if until_supremum {
+        // Room for the records the header counts (no more than fit in the page).
+        w.headers.reserve(
+            usize::from(g.n_recs)
+                .min(usize::from(g.n_heap))
+                .min(page.len() / REC_N_NEW_EXTRA_BYTES),
+        );
+    }
     let mut seen_heap = vec![false; usize::from(g.n_heap)];
     let mut cur = first;
     let extra = if g.compact {

@@ -17,7 +17,7 @@ use crate::innodb::page_header::PAGE_GARBAGE;
 use crate::innodb::record::{
     compact_extra, compact_fields_into, compact_first_fields_into, redundant_fields,
     redundant_fields_into, walk_free, walk_records, walk_unproven, FieldPos, FieldSpec, PageGeom,
-    RecHeader, RecordError, RecordKind, REC_N_NEW_EXTRA_BYTES, REC_STATUS_INSTANT,
+    RecHeader, RecordError, RecordKind, Specs, REC_N_NEW_EXTRA_BYTES, REC_STATUS_INSTANT,
     REC_STATUS_NODE_PTR, REC_STATUS_ORDINARY,
 };
 use crate::innodb::types::{decode_value_into, fixed_len, max_len_and_big};
@@ -273,6 +273,18 @@ impl<'a> RowView<'a> {
                 .get(s as usize..cell.end as usize)
                 .map(Value::Text),
         }
+    }
+
+    /// The text of column `c` as bytes (UTF-8); `None` for NULL, a
+    /// [`Value::Deferred`], or past the last column.
+    pub fn text_bytes(&self, c: usize) -> Option<&'a [u8]> {
+        let cell = *self.cells.get(c)?;
+        if cell.start >= DEFERRED_START {
+            return None;
+        }
+        self.text
+            .as_bytes()
+            .get(cell.start as usize..cell.end as usize)
     }
 
     /// The values in column order.
@@ -597,13 +609,18 @@ struct Ctx<'a, 't> {
     table: &'t TableDef,
     phys: Vec<PhysField<'t>>,
     /// `phys[i].spec` for every i.
-    specs: Vec<FieldSpec>,
+    specs: &'a [FieldSpec],
+    /// The first `n_core` of `specs`: the fields of most records.
+    core: Specs<'a>,
     n_core: usize,
     versioned: bool,
     pages: &'a dyn PageSource,
     metadata: Option<InstantMetadata>,
     /// Off-page values longer than this are not assembled ([`Deferred`]).
     defer_over: Option<u64>,
+    /// Every column that is not virtual is a whole field of the layout: a
+    /// record holding every field of the layout holds every column.
+    complete: bool,
 }
 
 /// Index into `phys` of each field of a record (`usize::MAX`: MariaDB's
@@ -767,9 +784,10 @@ impl Ctx<'_, '_> {
                 (FieldMap::Map(m), Some(specs))
             }
         };
-        let specs: &[FieldSpec] = match &own_specs {
-            Some(s) => s,
-            None => &self.specs[..map.len()],
+        let specs = match &own_specs {
+            Some(s) => Specs::new(s),
+            None if map.len() == self.core.fields().len() => self.core,
+            None => Specs::new(&self.specs[..map.len()]),
         };
         let (start, end) = compact_fields_into(self.page, h, extra.size, specs, limit, all)?;
         let kind = if h.min_rec() && h.status == REC_STATUS_INSTANT {
@@ -859,8 +877,14 @@ impl Ctx<'_, '_> {
     ) {
         let h = &p.header;
         let ncols = self.table.columns.len();
-        have.clear();
-        have.resize(ncols, false);
+        // Which columns the record holds, unless it holds every field of a
+        // layout that has every column.
+        let all_fields = matches!(p.map, FieldMap::Identity(n) if n == self.phys.len());
+        let track = values && !(self.complete && all_fields);
+        if track {
+            have.clear();
+            have.resize(ncols, false);
+        }
         let r = out.values.push_null_row();
         let base = r * out.values.ncols;
         let mut trx_id = None;
@@ -882,18 +906,29 @@ impl Ctx<'_, '_> {
                     col,
                     prefix: false,
                 } if values => {
-                    have[idx] = true;
-                    if let Some(d) = self.deferrable(f, col) {
-                        match d {
-                            Ok(d) => out.values.put_deferred(base + idx, d),
-                            Err(reason) => out.failures.push(ColumnFailure {
-                                column: idx,
-                                reason,
-                            }),
-                        }
-                        continue;
+                    if track {
+                        have[idx] = true;
                     }
-                    match self.field_bytes(f) {
+                    let bytes = match *f {
+                        FieldPos::Inline { start, len } => {
+                            Ok(crate::bytes::slice(self.page, start, len).map(Cow::Borrowed))
+                        }
+                        FieldPos::Null => Ok(None),
+                        FieldPos::External { .. } => {
+                            if let Some(d) = self.deferrable(f, col) {
+                                match d {
+                                    Ok(d) => out.values.put_deferred(base + idx, d),
+                                    Err(reason) => out.failures.push(ColumnFailure {
+                                        column: idx,
+                                        reason,
+                                    }),
+                                }
+                                continue;
+                            }
+                            self.field_bytes(f)
+                        }
+                    };
+                    match bytes {
                         Ok(None) => {
                             if !col.nullable {
                                 out.failures.push(ColumnFailure {
@@ -921,7 +956,7 @@ impl Ctx<'_, '_> {
         }
         // Columns the record does not hold: instantly added after it was written.
         for (idx, col) in self.table.columns.iter().enumerate() {
-            if !values || have[idx] || col.is_virtual {
+            if !track || have[idx] || col.is_virtual {
                 continue;
             }
             let from_meta = || {
@@ -1063,6 +1098,7 @@ pub fn decode_leaf_page_key_probe(page: &[u8], table: &TableDef) -> Option<PageT
     let phys = layout(table, true).ok()?;
     let n_core = n_core_fields(table, &phys);
     let specs: Vec<FieldSpec> = phys[..n_core].iter().map(|p| p.spec).collect();
+    let specs = Specs::new(&specs);
     let n_key = table.n_key_fields.min(n_core);
     let live = walk_records(page, &g);
     if live.broken.is_some() || live.headers.is_empty() {
@@ -1089,7 +1125,7 @@ pub fn decode_leaf_page_key_probe(page: &[u8], table: &TableDef) -> Option<PageT
             return None;
         }
         fields.clear();
-        compact_first_fields_into(page, h, extra.size, &specs, n_key, g.heap_top, &mut fields)
+        compact_first_fields_into(page, h, extra.size, specs, n_key, g.heap_top, &mut fields)
             .ok()?;
         for f in &fields {
             out.push_key_field(f.bytes(page).unwrap_or(&[]));
@@ -1165,18 +1201,27 @@ fn decode_leaf_raw(
     };
     let n_core = n_core_fields(table, &phys);
     let versioned = table.current_row_version > 0;
-    let specs = phys.iter().map(|p| p.spec).collect();
+    let specs: Vec<FieldSpec> = phys.iter().map(|p| p.spec).collect();
+    let core = Specs::new(&specs[..n_core.min(specs.len())]);
+    let complete = table.columns.iter().enumerate().all(|(i, c)| {
+        c.is_virtual
+            || phys
+                .iter()
+                .any(|p| matches!(p.kind, PhysKind::Column { idx, prefix: false, .. } if idx == i))
+    });
     let mut ctx = Ctx {
         page,
         g,
         table,
         phys,
-        specs,
+        specs: &specs,
+        core,
         n_core,
         versioned,
         pages,
         metadata: None,
         defer_over,
+        complete,
     };
 
     let live = if unproven {
@@ -1188,7 +1233,7 @@ fn decode_leaf_raw(
     let mut live_spans = Vec::with_capacity(live.headers.len());
     let mut parsed_live = Vec::with_capacity(live.headers.len());
     // The fields of every parsed record, in one list.
-    let mut all = Vec::new();
+    let mut all = Vec::with_capacity(live.headers.len() * ctx.specs.len());
     for h in &live.headers {
         match ctx.parse(h, &mut all) {
             Ok(p) if unproven && touches_zero_sector(page, p.start, p.end) => out.skipped_live += 1,

@@ -981,14 +981,12 @@ fn decimal_small(b: &[u8], intg: usize, frac: usize, out: &mut Vec<u8>) -> W {
             expected: pos + n,
             got: b.len(),
         })?;
-        let mut v = 0u64;
-        for (k, &x) in bytes.iter().enumerate() {
-            let x = if pos + k == 0 {
-                x ^ mask ^ 0x80
-            } else {
-                x ^ mask
-            };
-            v = v << 8 | u64::from(x);
+        let mut v = bytes
+            .iter()
+            .fold(0u64, |v, &x| v << 8 | u64::from(x ^ mask));
+        if pos == 0 {
+            // The sign bit of the first byte.
+            v ^= 0x80 << (8 * (n - 1));
         }
         pos += n;
         if v >= POW10[g] {
@@ -1013,28 +1011,18 @@ fn decimal_small(b: &[u8], intg: usize, frac: usize, out: &mut Vec<u8>) -> W {
     if !frac.is_multiple_of(9) {
         frac_v = group(frac % 9, frac_v)?;
     }
-    // At most 18 digits, a point and a sign.
+    // At most 18 digits (a 0 before the point when intg is 0), a point and
+    // a sign.
     let mut t = [b'0'; 24];
     let mut i = t.len();
     if frac > 0 {
-        let mut v = frac_v;
-        for _ in 0..frac {
-            i -= 1;
-            t[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-        i -= 1;
+        put_digits(&mut t[i - frac..i], frac_v);
+        i -= frac + 1;
         t[i] = b'.';
     }
-    let mut v = int_v;
-    loop {
-        i -= 1;
-        t[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
+    let n = int_v.checked_ilog10().map_or(1, |l| l as usize + 1);
+    put_digits(&mut t[i - n..i], int_v);
+    i -= n;
     if negative && (int_v != 0 || frac_v != 0) {
         i -= 1;
         t[i] = b'-';
