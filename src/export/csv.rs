@@ -2,15 +2,21 @@
 //! quoting, LF line endings; NULL is `\N` unquoted, the string `\N` is
 //! written `"\N"`, the empty string `""`.
 
+use crate::innodb::rows::RowView;
 use crate::schema::ColumnType;
 
 /// Appends one field.
 pub fn write_field(out: &mut Vec<u8>, v: Option<&str>) {
+    write_text(out, v.map(str::as_bytes));
+}
+
+/// [`write_field`] of UTF-8 text given as bytes.
+fn write_text(out: &mut Vec<u8>, v: Option<&[u8]>) {
     match v {
         None => out.extend_from_slice(b"\\N"),
         Some(s) if needs_quotes(s) => {
             out.push(b'"');
-            for b in s.bytes() {
+            for &b in s {
                 if b == b'"' {
                     out.push(b'"');
                 }
@@ -18,15 +24,14 @@ pub fn write_field(out: &mut Vec<u8>, v: Option<&str>) {
             }
             out.push(b'"');
         }
-        Some(s) => out.extend_from_slice(s.as_bytes()),
+        Some(s) => out.extend_from_slice(s),
     }
 }
 
 /// A field that must be quoted: empty, the text `\N`, the word NULL in any
 /// case (which LOAD DATA would otherwise read as NULL; load.sql reloads
 /// these files), or containing a comma, quote, CR or LF.
-fn needs_quotes(s: &str) -> bool {
-    let b = s.as_bytes();
+fn needs_quotes(b: &[u8]) -> bool {
     match b.len() {
         0 => true,
         2 if b == b"\\N" => true,
@@ -35,7 +40,8 @@ fn needs_quotes(s: &str) -> bool {
     }
 }
 
-/// A comma, quote, CR or LF in `b`, tested 8 bytes at a time.
+/// A comma, quote, CR or LF in `b`, tested 8 bytes at a time (the last 8
+/// bytes of a longer text once more for its tail).
 fn has_special(b: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -43,8 +49,7 @@ fn has_special(b: &[u8]) -> bool {
     fn zero_byte(v: u64) -> u64 {
         v.wrapping_sub(ONES) & !v & HIGH
     }
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
+    let special = |c: &[u8]| {
         let mut a = [0u8; 8];
         a.copy_from_slice(c);
         let w = u64::from_le_bytes(a);
@@ -52,14 +57,16 @@ fn has_special(b: &[u8]) -> bool {
             | zero_byte(w ^ (ONES * u64::from(b'"')))
             | zero_byte(w ^ (ONES * u64::from(b'\r')))
             | zero_byte(w ^ (ONES * u64::from(b'\n')));
-        if hit != 0 {
-            return true;
-        }
+        hit != 0
+    };
+    if b.len() < 8 {
+        return b.iter().any(|c| matches!(c, b',' | b'"' | b'\r' | b'\n'));
     }
-    chunks
-        .remainder()
-        .iter()
-        .any(|c| matches!(c, b',' | b'"' | b'\r' | b'\n'))
+    let mut chunks = b.chunks_exact(8);
+    if chunks.any(special) {
+        return true;
+    }
+    !chunks.remainder().is_empty() && special(&b[b.len() - 8..])
 }
 
 /// Appends one record (fields and the LF).
@@ -73,19 +80,23 @@ pub fn write_record<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = Opti
     out.push(b'\n');
 }
 
-/// [`write_record`] with, beside each field, whether its column's text
-/// never needs quotes ([`never_quoted`]): such a field is copied as it is.
-pub fn write_record_plain<'a>(
-    out: &mut Vec<u8>,
-    fields: impl IntoIterator<Item = (Option<&'a str>, bool)>,
-) {
-    for (i, (f, plain)) in fields.into_iter().enumerate() {
+/// Appends one row of a table: the columns `shown` (each with whether its
+/// text never needs quotes, [`never_quoted`]: such a field is copied as it
+/// is) of `row`, those listed in `nulled` as NULL, and the LF. A deferred
+/// value is written as NULL (a row holding one is streamed instead).
+pub fn write_row(out: &mut Vec<u8>, row: &RowView<'_>, nulled: &[usize], shown: &[(usize, bool)]) {
+    for (i, &(c, plain)) in shown.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        match f {
-            Some(s) if plain => out.extend_from_slice(s.as_bytes()),
-            _ => write_field(out, f),
+        let v = if nulled.contains(&c) {
+            None
+        } else {
+            row.text_bytes(c)
+        };
+        match v {
+            Some(s) if plain => out.extend_from_slice(s),
+            _ => write_text(out, v),
         }
     }
     out.push(b'\n');
@@ -152,7 +163,7 @@ mod tests {
             "", "\\N", "nuLL", "NULL", "null", "\\n", "nul", "nulls", "a,b",
         ] {
             assert!(
-                needs_quotes(s) == (s != "\\n" && s != "nul" && s != "nulls"),
+                needs_quotes(s.as_bytes()) == (s != "\\n" && s != "nul" && s != "nulls"),
                 "{s}"
             );
         }
@@ -191,7 +202,7 @@ mod tests {
                 assert!(never_quoted(&ty));
                 let col = Column::new("c", ty, true, Charset::Binary);
                 if let Ok(v) = decode_value(&col, &bytes) {
-                    proptest::prop_assert!(!needs_quotes(&v), "{:?} -> {v:?}", col.ty);
+                    proptest::prop_assert!(!needs_quotes(v.as_bytes()), "{:?} -> {v:?}", col.ty);
                 }
             }
         }

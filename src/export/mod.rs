@@ -61,8 +61,9 @@ pub struct CsvSink<'a> {
     /// when it ends: a BLOB of gigabytes takes seconds with no row done.
     value_bytes: &'a (dyn Fn(u64) + Sync),
     buf: Vec<Vec<u8>>,
-    /// Columns whose text never needs quotes (numbers, dates, times).
-    plain: Vec<bool>,
+    /// The visible columns, each with whether its text never needs quotes
+    /// (numbers, dates, times).
+    shown: Vec<(usize, bool)>,
 }
 
 impl<'a> CsvSink<'a> {
@@ -75,7 +76,7 @@ impl<'a> CsvSink<'a> {
             written,
             value_bytes: &|_| {},
             buf: Vec::new(),
-            plain: Vec::new(),
+            shown: Vec::new(),
         }
     }
 
@@ -103,7 +104,9 @@ impl<'a> CsvSink<'a> {
             std::fs::create_dir_all(self.out.join(path_component(&t.db)))?;
             let path = table_path(&self.out, &t.db, &t.table, suffix);
             let f = File::create(&path)?;
-            let mut w = BufWriter::with_capacity(1 << 20, self.flusher.file(f, path));
+            // Blocks of formatted rows as long as the buffer bypass it (no
+            // copy); the header and streamed rows are gathered in it.
+            let mut w = BufWriter::with_capacity(128 << 10, self.flusher.file(f, path));
             let mut head = Vec::new();
             // Hidden and virtual columns are decoded but not written.
             let header = t
@@ -129,7 +132,7 @@ impl CsvSink<'_> {
         if rows.is_empty() {
             return Ok(());
         }
-        let (visible, plain) = (&self.visible, &self.plain);
+        let shown = &self.shown;
         let blocks = rows.len().div_ceil(BLOCK);
         self.buf.resize_with(blocks.max(self.buf.len()), Vec::new);
         self.buf[..blocks]
@@ -138,12 +141,7 @@ impl CsvSink<'_> {
             .for_each(|(buf, chunk)| {
                 buf.clear();
                 for o in chunk {
-                    let shown = o
-                        .iter()
-                        .zip(visible.iter().zip(plain))
-                        .filter(|(_, (&v, _))| v)
-                        .map(|(x, (_, &p))| (x.and_then(Value::text), p));
-                    csv::write_record_plain(buf, shown);
+                    csv::write_row(buf, &o.values, o.nulled, shown);
                 }
             });
         let mut buf = std::mem::take(&mut self.buf);
@@ -220,11 +218,13 @@ impl RowSink for CsvSink<'_> {
     fn begin(&mut self, t: &TableRecovery) -> io::Result<()> {
         self.files = Default::default();
         self.visible = t.def.columns.iter().map(|c| c.is_visible()).collect();
-        self.plain = t
+        self.shown = t
             .def
             .columns
             .iter()
-            .map(|c| csv::never_quoted(&c.ty))
+            .enumerate()
+            .filter(|(_, c)| c.is_visible())
+            .map(|(i, c)| (i, csv::never_quoted(&c.ty)))
             .collect();
         Ok(())
     }
