@@ -102,9 +102,11 @@ impl Memory {
     }
 
     /// Keys of the records that are not live held before they go to a
-    /// file (a sixteenth of the limit).
+    /// file: a sixteenth of the limit, at least 1 MiB (each run of the file
+    /// is read through its own buffer when they are merged, so runs must
+    /// not be tiny: 1 GB of keys at the least makes 1,000 runs).
     fn keys_bytes(&self) -> usize {
-        self.limit / 16
+        (self.limit / 16).max(1 << 20)
     }
 
     /// Deleted or uncertain rows decided before they are read and written:
