@@ -911,7 +911,17 @@ impl Ctx<'_, '_> {
                     }
                     let bytes = match *f {
                         FieldPos::Inline { start, len } => {
-                            Ok(crate::bytes::slice(self.page, start, len).map(Cow::Borrowed))
+                            // Most values: decoded from the page in place.
+                            if let Some(b) = crate::bytes::slice(self.page, start, len) {
+                                if let Err(e) = put_value(out, base + idx, col, b) {
+                                    out.failures.push(ColumnFailure {
+                                        column: idx,
+                                        reason: e,
+                                    });
+                                }
+                                continue;
+                            }
+                            Ok(None)
                         }
                         FieldPos::Null => Ok(None),
                         FieldPos::External { .. } => {
@@ -996,6 +1006,7 @@ impl Ctx<'_, '_> {
 }
 
 /// Decodes one value into the page's text and points `cell` at it.
+#[inline]
 fn put_value(out: &mut PageText, cell: usize, col: &Column, b: &[u8]) -> Result<(), String> {
     let start = out.raw.len();
     decode_value_into(col, b, &mut out.raw).map_err(|e| e.to_string())?;

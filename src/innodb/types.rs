@@ -211,6 +211,7 @@ pub fn decode_value(col: &Column, b: &[u8]) -> R {
 /// UTF-8 (the text [`decode_value`] returns, without a `String` of its
 /// own: the caller checks its whole buffer once, see [`into_string`]). On
 /// error `out` is left as it was.
+#[inline]
 pub fn decode_value_into(col: &Column, b: &[u8], out: &mut Vec<u8>) -> Result<(), ValueError> {
     let start = out.len();
     let r = write_value(col, b, out);
@@ -388,7 +389,7 @@ fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
     let n = digits.max(width).min(20);
     let mut buf = [0u8; 20];
     put_digits(&mut buf[..n], v);
-    push_ascii(out, &buf[..n]);
+    push_prefix(out, &buf, n);
 }
 
 fn push_i64(out: &mut Vec<u8>, v: i64) {
@@ -401,6 +402,14 @@ fn push_i64(out: &mut Vec<u8>, v: i64) {
 /// Appends ASCII bytes (digits and punctuation written by this module).
 fn push_ascii(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
+}
+
+/// Appends the first `n` bytes of `buf` (ASCII): all of it copied, a
+/// fixed length, which is quicker than a copy of `n` bytes, then cut.
+fn push_prefix<const N: usize>(out: &mut Vec<u8>, buf: &[u8; N], n: usize) {
+    let start = out.len();
+    out.extend_from_slice(buf);
+    out.truncate(start + n.min(N));
 }
 
 /// Appends text.
@@ -461,7 +470,7 @@ fn push_datetime(
         put_digits(&mut b[20..20 + fsp], usec / POW10[6 - fsp]);
         20 + fsp
     };
-    push_ascii(out, &b[..len]);
+    push_prefix(out, &b, len);
 }
 
 /// `HH:MM:SS` (hours may have more digits).
@@ -1011,23 +1020,19 @@ fn decimal_small(b: &[u8], intg: usize, frac: usize, out: &mut Vec<u8>) -> W {
     if !frac.is_multiple_of(9) {
         frac_v = group(frac % 9, frac_v)?;
     }
-    // At most 18 digits (a 0 before the point when intg is 0), a point and
-    // a sign.
-    let mut t = [b'0'; 24];
-    let mut i = t.len();
-    if frac > 0 {
-        put_digits(&mut t[i - frac..i], frac_v);
-        i -= frac + 1;
-        t[i] = b'.';
-    }
+    // A sign, at most 18 digits (a 0 before the point when intg is 0) and a
+    // point.
+    let mut t = [b'-'; 24];
+    let mut i = usize::from(negative && (int_v != 0 || frac_v != 0));
     let n = int_v.checked_ilog10().map_or(1, |l| l as usize + 1);
-    put_digits(&mut t[i - n..i], int_v);
-    i -= n;
-    if negative && (int_v != 0 || frac_v != 0) {
-        i -= 1;
-        t[i] = b'-';
+    put_digits(&mut t[i..i + n], int_v);
+    i += n;
+    if frac > 0 {
+        t[i] = b'.';
+        put_digits(&mut t[i + 1..i + 1 + frac], frac_v);
+        i += 1 + frac;
     }
-    push_ascii(out, &t[i..]);
+    push_prefix(out, &t, i);
     Ok(())
 }
 
