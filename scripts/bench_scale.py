@@ -152,9 +152,12 @@ def make_images(cache, tiers):
             meta.write_text(json.dumps({"rows": rows, "data_bytes": data, "tables": [tier_name(rows)]}))
             print(f"made {img}: {off / MIB:.0f} MiB ({files[0].name} then {files[1].name})")
         made.append(rows)
-    # The 1 TiB sparse image: every tier's ibdata1 and .ibd at scattered 1 MiB offsets.
+    # The 1 TiB sparse image: every tier's ibdata1 and .ibd at scattered 1 MiB offsets,
+    # of every tier in the cache (not only those asked for this time: a run of one tier
+    # must not rebuild it without the others).
     sparse = imgs / "sparse-1t.img"
     meta = sparse.with_suffix(".json")
+    made = [r for r in sorted(set(made) | set(TIERS)) if tier_files(cache, r)]
     key = [r for r in made]
     if made and (not meta.exists() or json.loads(meta.read_text()).get("key") != key):
         rng = random.Random(2026)
