@@ -9,9 +9,11 @@
 //! a temporary file in the given directory (the output directory), and the
 //! stream merges the runs. The file is removed when the store is dropped.
 //!
-//! A record in a run: key length (u32 LE), key, then its order found
-//! (u64), page LSN (u64), copy and record (u32 each), DB_TRX_ID (u64) and
-//! one byte of flags (complete, listed, delete-marked, role).
+//! A run holds records found after every record of the runs before it, so
+//! among records of one key the earlier run comes first, and the held
+//! records (found last) after every run's. A record in a run: key length
+//! (u32 LE), key, page LSN (u64), copy and record (u32 each), DB_TRX_ID
+//! (u64) and one byte of flags (complete, listed, delete-marked, role).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -41,8 +43,6 @@ pub(super) struct Others {
     held: Vec<Held>,
     /// Keys of `held`, back to back.
     keys: Vec<u8>,
-    /// Order found of `held[0]`.
-    first: u64,
     /// Records stored.
     len: u64,
     /// Bytes held before they go to a run (`usize::MAX`: never).
@@ -79,7 +79,6 @@ impl Others {
         Others {
             held: Vec::new(),
             keys: Vec::new(),
-            first: 0,
             len: 0,
             limit,
             dir: dir.to_path_buf(),
@@ -137,7 +136,7 @@ impl Others {
     }
 
     fn key(&self, h: &Held) -> &[u8] {
-        &self.keys[h.key_start..h.key_start + h.key_len as usize]
+        key_of(&self.keys, h)
     }
 
     /// Sorts what is held by key, stably (the order found breaks ties).
@@ -169,25 +168,17 @@ impl Others {
                 end: 0,
             });
         }
-        // The order found of each held record, before sorting.
-        let first = self.first;
-        let mut order: Vec<u32> = (0..self.held.len() as u32).collect();
-        let keys = &self.keys;
-        let held = &self.held;
-        order
-            .sort_by(|&a, &b| key_of(keys, &held[a as usize]).cmp(key_of(keys, &held[b as usize])));
+        self.sort_held();
         let spill = self.file.as_mut().expect("a file");
         let start = spill.end;
         let mut buf = Vec::with_capacity(64);
-        for &i in &order {
-            let h = &held[i as usize];
+        for h in &self.held {
             buf.clear();
-            encode(&mut buf, key_of(keys, h), first + i as u64, &h.rec);
+            encode(&mut buf, key_of(&self.keys, h), &h.rec);
             spill.out.write_all(&buf)?;
             spill.end += buf.len() as u64;
         }
         spill.runs.push((start, spill.end - start));
-        self.first += self.held.len() as u64;
         self.held.clear();
         self.keys.clear();
         Ok(())
@@ -262,11 +253,10 @@ fn key_of<'a>(keys: &'a [u8], h: &Held) -> &'a [u8] {
     &keys[h.key_start..h.key_start + h.key_len as usize]
 }
 
-/// Appends record `rec` (key `key`, found `idx`th) as a run stores it.
-fn encode(buf: &mut Vec<u8>, key: &[u8], idx: u64, rec: &Found) {
+/// Appends record `rec` (key `key`) as a run stores it.
+fn encode(buf: &mut Vec<u8>, key: &[u8], rec: &Found) {
     buf.extend_from_slice(&(key.len() as u32).to_le_bytes());
     buf.extend_from_slice(key);
-    buf.extend_from_slice(&idx.to_le_bytes());
     buf.extend_from_slice(&rec.lsn.to_le_bytes());
     buf.extend_from_slice(&rec.at.page.to_le_bytes());
     buf.extend_from_slice(&rec.at.rec.to_le_bytes());
@@ -282,11 +272,14 @@ fn encode(buf: &mut Vec<u8>, key: &[u8], idx: u64, rec: &Found) {
     buf.push(flags);
 }
 
+/// The longest key a run may hold: a record of the largest page (64 KiB).
+const MAX_KEY: usize = 1 << 16;
+
 /// Bytes after the key of a record in a run.
-const TAIL: usize = 8 + 8 + 4 + 4 + 8 + 1;
+const TAIL: usize = 8 + 4 + 4 + 8 + 1;
 
 /// The inverse of [`encode`] for the bytes after the key.
-fn decode(t: &[u8; TAIL]) -> (u64, Found<'static>) {
+fn decode(t: &[u8; TAIL]) -> Found<'static> {
     let u64_at = |i: usize| u64::from_le_bytes(t[i..i + 8].try_into().expect("8 bytes"));
     let u32_at = |i: usize| u32::from_le_bytes(t[i..i + 4].try_into().expect("4 bytes"));
     let flags = t[TAIL - 1];
@@ -296,20 +289,19 @@ fn decode(t: &[u8; TAIL]) -> (u64, Found<'static>) {
         2 => Role::Stale,
         _ => Role::Unproven,
     };
-    let rec = Found {
+    Found {
         key: &[],
-        lsn: u64_at(8),
+        lsn: u64_at(0),
         at: RowRef {
-            page: u32_at(16),
-            rec: u32_at(20),
+            page: u32_at(8),
+            rec: u32_at(12),
         },
-        trx_id: u64_at(24),
+        trx_id: u64_at(16),
         full: flags & 1 != 0,
         listed: flags & 2 != 0,
         delete_marked: flags & 4 != 0,
         role,
-    };
-    (u64_at(0), rec)
+    }
 }
 
 /// One run of the file, read from its offset.
@@ -328,10 +320,10 @@ impl Read for Run<'_> {
     }
 }
 
-/// The next record of one source: compared by key, then order found.
+/// The next record of one source: compared by key, then source (the
+/// order the records were found in, see the module's comment).
 struct Head {
     key: Vec<u8>,
-    idx: u64,
     rec: Found<'static>,
     /// The run it comes from (`usize::MAX`: the held records).
     src: usize,
@@ -339,7 +331,7 @@ struct Head {
 
 impl PartialEq for Head {
     fn eq(&self, o: &Head) -> bool {
-        (&self.key, self.idx) == (&o.key, o.idx)
+        (&self.key, self.src) == (&o.key, o.src)
     }
 }
 impl Eq for Head {}
@@ -350,7 +342,7 @@ impl PartialOrd for Head {
 }
 impl Ord for Head {
     fn cmp(&self, o: &Head) -> std::cmp::Ordering {
-        self.key.cmp(&o.key).then(self.idx.cmp(&o.idx))
+        self.key.cmp(&o.key).then(self.src.cmp(&o.src))
     }
 }
 
@@ -389,8 +381,6 @@ impl Stream<'_> {
         key.extend_from_slice(o.key(h));
         let head = Head {
             key,
-            // Held records come after every run's.
-            idx: o.first + self.held as u64,
             rec: h.rec,
             src: usize::MAX,
         };
@@ -405,16 +395,23 @@ impl Stream<'_> {
         }
         let mut n = [0u8; 4];
         run.read_exact(&mut n)?;
+        // A key is a page's record's: never near this (the file is ours,
+        // but a length it does not hold must not size an allocation).
+        let n = u32::from_le_bytes(n) as usize;
+        if n > MAX_KEY {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("temporary key file: a key of {n} bytes"),
+            ));
+        }
         key.clear();
-        key.resize(u32::from_le_bytes(n) as usize, 0);
+        key.resize(n, 0);
         run.read_exact(&mut key)?;
         let mut tail = [0u8; TAIL];
         run.read_exact(&mut tail)?;
-        let (idx, rec) = decode(&tail);
         Ok(Some(Head {
             key,
-            idx,
-            rec,
+            rec: decode(&tail),
             src: r,
         }))
     }
