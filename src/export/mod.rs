@@ -285,26 +285,14 @@ mod tests {
 
     use crate::innodb::deferred::Form;
     use crate::innodb::fil::FIL_NULL;
-    use crate::innodb::lob::tests::{blob_page, r, Map};
+    use crate::innodb::lob::tests::{blob_page, chain, r, Map};
     use crate::schema::{Charset, Column, ColumnType};
 
     #[test]
     fn a_long_streamed_value_reports_its_progress() {
         // 20 MiB of BLOB in 4 KiB pages: 40 MiB of hex.
-        let part = 4000;
         let data: Vec<u8> = (0..20u32 << 20).map(|i| (i * 7 + i / 4099) as u8).collect();
-        let parts: Vec<&[u8]> = data.chunks(part).collect();
-        let mut m = HashMap::new();
-        for (i, d) in parts.iter().enumerate() {
-            let no = 5 + i as u32;
-            let next = if i + 1 == parts.len() {
-                FIL_NULL
-            } else {
-                no + 1
-            };
-            m.insert(no, blob_page(no, d, next));
-        }
-        let src = Map(m);
+        let src = chain(&data, 4000);
         let col = Column::new("b", ColumnType::Blob, true, Charset::Binary);
         let d = Deferred::check(b"", r(5, data.len() as u64), &col, Form::Hex, &src).unwrap();
         let reports = Mutex::new(Vec::new());

@@ -370,26 +370,19 @@ impl Utf32 {
 mod tests {
     use super::*;
     use proptest::strategy::Strategy as _;
-    use std::collections::HashMap;
 
-    use crate::innodb::fil::FIL_NULL;
     use crate::innodb::lob::read_extern;
-    use crate::innodb::lob::tests::{blob_page, r, Map};
+    use crate::innodb::lob::tests::{chain, r, Map};
 
-    /// FIL_PAGE_TYPE_BLOB pages 5, 6, ... holding `data` in parts of `part`.
-    fn chain(data: &[u8], part: usize) -> Map {
-        let parts: Vec<&[u8]> = data.chunks(part).collect();
-        let mut m = HashMap::new();
-        for (i, d) in parts.iter().enumerate() {
-            let no = 5 + i as u32;
-            let next = if i + 1 == parts.len() {
-                FIL_NULL
-            } else {
-                no + 1
-            };
-            m.insert(no, blob_page(no, d, next));
-        }
-        Map(m)
+    /// The CSV field `d` streams, read from `src`.
+    fn field(d: &Deferred, src: &Map) -> Vec<u8> {
+        let mut got = Vec::new();
+        d.write_csv(src, &mut |b| {
+            got.extend_from_slice(b);
+            Ok(())
+        })
+        .unwrap();
+        got
     }
     fn reference(len: usize) -> ExternRef {
         r(5, len as u64)
@@ -410,12 +403,7 @@ mod tests {
         )
         .unwrap();
         assert!(d.quoted);
-        let mut got = Vec::new();
-        d.write_csv(&src, &mut |b| {
-            got.extend_from_slice(b);
-            Ok(())
-        })
-        .unwrap();
+        let got = field(&d, &src);
         let mut want = Vec::new();
         crate::export::csv::write_field(&mut want, Some(&text));
         assert_eq!(
@@ -559,12 +547,7 @@ mod tests {
         let src = chain(rest, 1001);
         let d = Deferred::check(local, reference(rest.len()), &col, form, &src).unwrap();
         assert!(d.quoted);
-        let mut got = Vec::new();
-        d.write_csv(&src, &mut |b| {
-            got.extend_from_slice(b);
-            Ok(())
-        })
-        .unwrap();
+        let got = field(&d, &src);
         let mut want = Vec::new();
         crate::export::csv::write_field(&mut want, Some(&text));
         assert!(got == want);

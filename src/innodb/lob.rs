@@ -506,6 +506,22 @@ pub(crate) mod tests {
         p
     }
 
+    /// FIL_PAGE_TYPE_BLOB pages 5, 6, ... holding `data` in parts of `part`.
+    pub(crate) fn chain(data: &[u8], part: usize) -> Map {
+        let parts: Vec<&[u8]> = data.chunks(part).collect();
+        let mut m = HashMap::new();
+        for (i, d) in parts.iter().enumerate() {
+            let no = 5 + i as u32;
+            let next = if i + 1 == parts.len() {
+                FIL_NULL
+            } else {
+                no + 1
+            };
+            m.insert(no, blob_page(no, d, next));
+        }
+        Map(m)
+    }
+
     /// An owned reference of `len` bytes to the chain starting at `page_no`.
     pub(crate) fn r(page_no: u32, len: u64) -> ExternRef {
         ExternRef {
