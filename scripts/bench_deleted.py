@@ -17,7 +17,6 @@ A measurement, not a test. Nothing here is committed data: it all lives in CACHE
 """
 
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -53,16 +52,7 @@ def make(cache, rows):
     srv.install()
     srv.start()
     srv.sql("CREATE DATABASE bench")
-    srv.sql(bs.SCHEMA.format(t=t))
-    for lo in range(1, rows + 1, bs.CHUNK):
-        hi = min(lo + bs.CHUNK - 1, rows)
-        srv.sql(
-            f"INSERT INTO {t} SELECT seq, CONCAT('user-', seq), "
-            f"TIMESTAMP'2020-01-01 00:00:00' + INTERVAL seq SECOND, seq / 7, "
-            f"REPEAT(CHAR(97 + seq % 26), 20 + seq % 40) FROM seq_{lo}_to_{hi}",
-            db="bench",
-        )
-        print(f"{t}: {hi:,} rows inserted, {time.time() - start:.0f} s", flush=True)
+    bs.insert_rows(srv, t, rows, start)
     # A read view older than the deletes: purge may not remove the delete-marked records
     # while it is open (it stays open until the server stops).
     snap = srv.snapshot(db="bench")
@@ -78,14 +68,7 @@ def make(cache, rows):
     data = d / "srv" / "data"
     files = [data / "ibdata1", data / "bench" / f"{t}.ibd"]
     img.parent.mkdir(parents=True, exist_ok=True)
-    tmp = img.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    off = 0
-    for f in files:
-        bs.copy_into(tmp, f, off)
-        off = bs.align(off + f.stat().st_size)
-    os.truncate(tmp, off)
-    tmp.rename(img)
+    off = bs.lay_out(img, files)
     (cache / f"{t}.sql").write_text(bs.SCHEMA.format(t=t))
     print(f"{t}: made in {time.time() - start:.0f} s: {img} ({off / bs.MIB:.0f} MiB)")
 

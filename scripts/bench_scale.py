@@ -86,16 +86,7 @@ def make_tier(cache, rows):
     for i in range(TIERS.get(rows, 0)):
         srv.sql(f"CREATE TABLE scratch{i} (id INT PRIMARY KEY) ENGINE=InnoDB", db="bench")
         srv.sql(f"DROP TABLE scratch{i}", db="bench")
-    srv.sql(SCHEMA.format(t=t))
-    for lo in range(1, rows + 1, CHUNK):
-        hi = min(lo + CHUNK - 1, rows)
-        srv.sql(
-            f"INSERT INTO {t} SELECT seq, CONCAT('user-', seq), "
-            f"TIMESTAMP'2020-01-01 00:00:00' + INTERVAL seq SECOND, seq / 7, "
-            f"REPEAT(CHAR(97 + seq % 26), 20 + seq % 40) FROM seq_{lo}_to_{hi}",
-            db="bench",
-        )
-        print(f"{t}: {hi:,} rows, {time.time() - start:.0f} s", flush=True)
+    insert_rows(srv, t, rows, start)
     count = int(srv.sql(f"SELECT COUNT(*) FROM {t}", db="bench").strip())
     srv.stop()
     assert count == rows, (count, rows)
@@ -110,6 +101,20 @@ def make_tier(cache, rows):
     )
 
 
+def insert_rows(srv, t, rows, start):
+    """Fill bench.<t> (made with SCHEMA) with ROWS rows, ids 1..ROWS, a million at a time."""
+    srv.sql(SCHEMA.format(t=t))
+    for lo in range(1, rows + 1, CHUNK):
+        hi = min(lo + CHUNK - 1, rows)
+        srv.sql(
+            f"INSERT INTO {t} SELECT seq, CONCAT('user-', seq), "
+            f"TIMESTAMP'2020-01-01 00:00:00' + INTERVAL seq SECOND, seq / 7, "
+            f"REPEAT(CHAR(97 + seq % 26), 20 + seq % 40) FROM seq_{lo}_to_{hi}",
+            db="bench",
+        )
+        print(f"{t}: {hi:,} rows, {time.time() - start:.0f} s", flush=True)
+
+
 def tier_files_unchecked(d, t):
     data = d / "srv" / "data"
     return data / "ibdata1", data / "bench" / f"{t}.ibd"
@@ -122,6 +127,20 @@ def copy_into(dst, src, offset):
          "status=none"],
         check=True,
     )
+
+
+def lay_out(img, files):
+    """Write image img: the files one after another at 1 MiB-aligned offsets (written
+    aside, then renamed). Returns its size."""
+    tmp = img.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    off = 0
+    for f in files:
+        copy_into(tmp, f, off)
+        off = align(off + f.stat().st_size)
+    os.truncate(tmp, off)
+    tmp.rename(img)
+    return off
 
 
 def align(n, a=MIB):
@@ -140,15 +159,8 @@ def make_images(cache, tiers):
         img = imgs / f"{tier_name(rows)}.img"
         meta = img.with_suffix(".json")
         if not meta.exists():
-            tmp = img.with_suffix(".tmp")
-            tmp.unlink(missing_ok=True)
-            off, data = 0, 0
-            for f in files:
-                copy_into(tmp, f, off)
-                off = align(off + f.stat().st_size)
-                data += f.stat().st_size
-            os.truncate(tmp, off)
-            tmp.rename(img)
+            off = lay_out(img, files)
+            data = sum(f.stat().st_size for f in files)
             meta.write_text(json.dumps({"rows": rows, "data_bytes": data, "tables": [tier_name(rows)]}))
             print(f"made {img}: {off / MIB:.0f} MiB ({files[0].name} then {files[1].name})")
         made.append(rows)
