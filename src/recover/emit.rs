@@ -123,8 +123,18 @@ impl<'s> Emit<'s> {
     }
 
     fn keep(&mut self, r: io::Result<()>) {
-        if let (Err(e), None) = (r, &self.error) {
-            self.error = Some(e);
+        self.ok(r);
+    }
+
+    /// `r`'s value, or `None` with its error kept (the first error stays:
+    /// later rows are dropped and the table ends with it).
+    pub fn ok<T>(&mut self, r: io::Result<T>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.error.get_or_insert(e);
+                None
+            }
         }
     }
 

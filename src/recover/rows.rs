@@ -91,8 +91,7 @@ pub(super) fn recover_index(
 
     let order = KeyOrder::of(&def);
     let mut s = survey(&leaves.copies, &def, src, mem, order.as_ref(), tick);
-    if let Err(e) = s.others.finish() {
-        emit.error.get_or_insert(e);
+    if emit.ok(s.others.finish()).is_none() {
         return;
     }
     let ev = Evidence {
@@ -111,14 +110,9 @@ pub(super) fn recover_index(
     let batch = mem.batch_pages(s.per_page);
     let batches = batches(&groups, batch);
     // Which of the other records' keys a live row claims.
-    let mut claims = match Claims::new(&s.others) {
-        Ok(c) => c,
-        Err(e) => {
-            emit.error.get_or_insert(e);
-            return;
-        }
+    let Some(mut claims) = emit.ok(Claims::new(&s.others)) else {
+        return;
     };
-    let mut claims_failed: Option<std::io::Error> = None;
     let mut late: Vec<(Box<[u8]>, Found<'static>)> = Vec::new();
     let mut active_rows: Vec<RowRef> = Vec::new();
     // Copies surveyed from their keys alone whose full decode differs.
@@ -163,9 +157,7 @@ pub(super) fn recover_index(
                     pick_live(&members, &ev, &mut picked);
                 }
                 tick.pages(groups[b.clone()].iter().map(Vec::len).sum());
-                if let Err(e) = claims.mark(&picked.claimed) {
-                    claims_failed.get_or_insert(e);
-                }
+                emit.ok(claims.mark(&picked.claimed));
                 for f in &picked.unclaimed {
                     late.push((f.key.into(), Found { key: &[], ..*f }));
                 }
@@ -199,8 +191,9 @@ pub(super) fn recover_index(
     }
     drop(fresh);
     let claimed = claims.done();
-    if let Some(e) = claims_failed {
-        emit.error.get_or_insert(e);
+    // The output failed (or the claims could not be read): the table ends
+    // with that error, nothing more to decide.
+    if emit.error.is_some() {
         return;
     }
     // Copies whose full decode differs from their keys: their ranges,
@@ -210,13 +203,10 @@ pub(super) fn recover_index(
     for (i, part) in amends {
         s.amend(i, part);
     }
-    match super::lost::gaps(&s, &def) {
-        Ok(gaps) => super::lost::add(t, &gaps, &def),
-        Err(e) => {
-            emit.error.get_or_insert(e);
-            return;
-        }
-    }
+    let Some(gaps) = emit.ok(super::lost::gaps(&s, &def)) else {
+        return;
+    };
+    super::lost::add(t, &gaps, &def);
 
     // Pass 3: deleted and uncertain rows.
     let cover = Cover::of(&s.cover, order.as_ref());
@@ -257,12 +247,8 @@ pub(super) fn recover_index(
             }
         },
     );
-    let from = match from {
-        Ok(f) => f,
-        Err(e) => {
-            emit.error.get_or_insert(e);
-            return;
-        }
+    let Some(from) = emit.ok(from) else {
+        return;
     };
     write(&deleted, Kind::Deleted, t, emit);
     write(&uncertain, Kind::Uncertain, t, emit);
@@ -387,8 +373,8 @@ fn write_spooled(r: &Reread, rows: &[RowRef], kind: Kind, t: &mut TableRecovery,
                 .get(&(c as usize))
                 .or_else(|| fresh.get(&(c as usize)))
                 .expect("decoded");
-            if let Err(e) = spool.put(slot, p.values.row(rec as usize)) {
-                emit.error.get_or_insert(e);
+            let put = spool.put(slot, p.values.row(rec as usize));
+            if emit.ok(put).is_none() {
                 return;
             }
             next += 1;
@@ -399,9 +385,7 @@ fn write_spooled(r: &Reread, rows: &[RowRef], kind: Kind, t: &mut TableRecovery,
         let out: Vec<Out> = views.iter().map(|&values| Out::new(values, &[])).collect();
         emit.rows(t, kind, &out);
     });
-    if let Err(e) = r {
-        emit.error.get_or_insert(e);
-    }
+    emit.ok(r);
 }
 
 /// The records of one copy: a damaged one read as far as it can be
