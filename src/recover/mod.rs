@@ -340,10 +340,22 @@ impl<'a> Tick<'a> {
         (self.f)(done.min(total), total);
     }
 
-    /// `n` more page copies to do (copies decoded a second time).
+    /// `n` more page copies to do (copies read again in pass 3).
     fn more(&self, n: usize) {
         self.total
             .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The total counted `assumed` copies for some work that takes
+    /// `actual`: set it right (pass 2 decodes the newest copies again,
+    /// counted as every copy until the survey knows which).
+    fn correct(&self, assumed: usize, actual: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let _ = self.total.fetch_update(Relaxed, Relaxed, |t| {
+            Some((t + actual).saturating_sub(assumed))
+        });
+        let (done, total) = (self.done.load(Relaxed), self.total.load(Relaxed));
+        (self.f)(done.min(total), total);
     }
 }
 

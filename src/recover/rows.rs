@@ -91,6 +91,8 @@ pub(super) fn recover_index(
 
     let order = KeyOrder::of(&def);
     let mut s = survey(&leaves.copies, &def, src, mem, order.as_ref(), tick);
+    let groups = groups(&s.ranges);
+    tick.correct(pages.len(), groups.iter().map(Vec::len).sum());
     if emit.ok(s.others.finish()).is_none() {
         return;
     }
@@ -98,8 +100,6 @@ pub(super) fn recover_index(
         complete: leaves.complete,
         active,
     };
-    let groups = groups(&s.ranges);
-    tick.more(groups.iter().map(Vec::len).sum());
     let decode = |i: usize| {
         let (p, role) = leaves.copies[i];
         decode_copy(p, role, &def, src, false).1
@@ -216,6 +216,10 @@ pub(super) fn recover_index(
     // The rows of transactions active at the crash come first in the
     // uncertain file; then the rest, decided in key order and written in
     // chunks of rows as they come.
+    // The bar's share of pass 3, known before it starts: the copies with
+    // such records (what a chunk reads beyond it is added as it comes).
+    let reserved = std::cell::Cell::new(s.with_others + distinct_pages(&active_rows));
+    tick.more(reserved.get());
     let write = |rows: &[RowRef], kind: Kind, t: &mut TableRecovery, emit: &mut Emit| {
         let again = Reread {
             s: &s,
@@ -223,6 +227,7 @@ pub(super) fn recover_index(
             mem,
             batch,
             tick,
+            reserved: &reserved,
         };
         write_spooled(&again, rows, kind, t, emit);
     };
@@ -252,6 +257,7 @@ pub(super) fn recover_index(
     };
     write(&deleted, Kind::Deleted, t, emit);
     write(&uncertain, Kind::Uncertain, t, emit);
+    tick.pages(reserved.take());
     t.uncertain_from.add(&from);
     t.uncertain_from.active_transactions += active_rows.len();
     let by_active = active_rows.len() + from.active_transactions;
@@ -326,6 +332,16 @@ struct Reread<'a> {
     mem: &'a Memory,
     batch: usize,
     tick: &'a Tick<'a>,
+    /// Copies already in the bar's total, not yet read.
+    reserved: &'a std::cell::Cell<usize>,
+}
+
+/// How many copies the rows `rows` are on.
+fn distinct_pages(rows: &[RowRef]) -> usize {
+    let mut pages: Vec<u32> = rows.iter().map(|r| r.page).collect();
+    pages.sort_unstable();
+    pages.dedup();
+    pages.len()
 }
 
 /// Writes the rows `rows` (copy, record), in that order, as `kind`: read
@@ -340,6 +356,7 @@ fn write_spooled(r: &Reread, rows: &[RowRef], kind: Kind, t: &mut TableRecovery,
         mem,
         batch,
         tick,
+        reserved,
     } = *r;
     let mut spool = Spool::new(rows.len(), mem.spool_bytes(), &mem.spill_dir);
     // (copy, record, slot), by copy.
@@ -354,8 +371,11 @@ fn write_spooled(r: &Reread, rows: &[RowRef], kind: Kind, t: &mut TableRecovery,
         c.dedup();
         c
     };
-    // The bar counts the copies read again.
-    tick.more(copies.len());
+    // The bar counts the copies read again: from the share reserved for
+    // them, the rest added.
+    let from_reserve = copies.len().min(reserved.get());
+    reserved.set(reserved.get() - from_reserve);
+    tick.more(copies.len() - from_reserve);
     let mut next = 0;
     for chunk in copies.chunks(batch) {
         let want: Vec<usize> = chunk

@@ -86,6 +86,10 @@ pub(super) struct Survey {
     pub misfits: Vec<(usize, i64)>,
     /// Bytes a copy takes decoded, on average.
     pub per_page: usize,
+    /// Copies with records in `others`: about as many as pass 3 reads
+    /// again (fewer when live rows claim them all, more when a copy's rows
+    /// fall in several chunks).
+    pub with_others: usize,
 }
 
 impl Survey {
@@ -100,6 +104,7 @@ impl Survey {
             records_skipped: 0,
             misfits: Vec::new(),
             per_page: 0,
+            with_others: 0,
         }
     }
 }
@@ -170,6 +175,7 @@ impl Survey {
         self.records_skipped += part.records_skipped;
         self.misfits.extend(part.misfits);
         self.others.append(&part.others);
+        self.with_others += part.with_others;
         self.ranges.extend(part.ranges);
         self.cover.extend(part.cover);
     }
@@ -235,6 +241,7 @@ impl Survey {
         // First and last candidate in list order, and how many.
         let mut ends: Option<(&[u8], &[u8])> = None;
         let mut n = 0u32;
+        let before = self.others.len();
         for j in 0..text.records.len() {
             let r = &text.records[j];
             let key = text.key(j);
@@ -249,6 +256,7 @@ impl Survey {
             }
             self.others.push(key, found(i, meta, text, j));
         }
+        self.with_others += usize::from(self.others.len() > before);
         if let (Some((lo, hi)), Some((first, last))) = (range, ends) {
             self.ranges.push(Range {
                 copy: i,

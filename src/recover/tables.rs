@@ -29,13 +29,15 @@ pub(super) fn recover_placed(
     progress: &(dyn Fn(usize, usize) + Sync),
     sink: &mut dyn RowSink,
 ) -> io::Result<Vec<TableRecovery>> {
-    let total: usize = placement
+    let copies: usize = placement
         .tied
         .iter()
         .flat_map(|t| &t.indexes)
         .map(|k| indexes.leaves.get(k).map_or(0, Vec::len))
         .sum();
-    let tick = Tick::new(total, progress);
+    // Every copy surveyed, then (about) every copy decoded in pass 2; each
+    // index sets its pass 2 right, and adds its pass 3, when it knows them.
+    let tick = Tick::new(2 * copies, progress);
     let mut tables: Vec<TableRecovery> = Vec::with_capacity(placement.tied.len());
     for (i, tied) in placement.tied.iter().enumerate() {
         let def = &tied.def;

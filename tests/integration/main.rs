@@ -28,6 +28,7 @@ mod fs_view;
 mod load_sql;
 mod memory;
 mod page_cmd;
+mod progress;
 mod recover_btree;
 mod recover_cli;
 mod recover_files;
