@@ -175,6 +175,27 @@ pub fn walk_extern(
     pages: &dyn PageSource,
     part: &mut dyn FnMut(&[u8]) -> bool,
 ) -> Result<(), LobError> {
+    walk_extern_at(r, pages, &mut |b, _| part(b))
+}
+
+/// Where a part of an off-page value lies ([`walk_extern_at`]): its page
+/// and its first byte's offset in that page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartAt {
+    pub page_no: u32,
+    pub offset: usize,
+}
+
+/// [`walk_extern`], each part with where it lies in its page: `Some` for
+/// the uncompressed chains (BLOB pages, MySQL 8 LOB first and data pages),
+/// whose parts can be read again from their pages in any order; `None` for
+/// a part of a ROW_FORMAT=COMPRESSED (zlib) chain, which exists only as the
+/// output of decompressing the chain from its start.
+pub fn walk_extern_at(
+    r: &ExternRef,
+    pages: &dyn PageSource,
+    part: &mut dyn FnMut(&[u8], Option<PartAt>) -> bool,
+) -> Result<(), LobError> {
     if r.len > MAX_LOB_LEN {
         return Err(LobError::TooLong(r.len));
     }
@@ -220,16 +241,27 @@ pub fn walk_extern(
     Ok(())
 }
 
+/// Whether the off-page value of `r` can be read at random from its pages
+/// ([`walk_extern_at`] gives each part's place): every chain but a
+/// ROW_FORMAT=COMPRESSED one. A first page that is missing or unreadable
+/// counts as random access (reading it fails the same way either way).
+pub fn random_access(r: &ExternRef, pages: &dyn PageSource) -> bool {
+    pages
+        .page(r.space_id, r.page_no)
+        .and_then(|p| FilHeader::parse(&p))
+        .is_none_or(|f| f.page_type != FIL_PAGE_TYPE_ZBLOB)
+}
+
 /// Where a walk's parts go, and how many bytes went.
 struct Parts<'f> {
-    part: &'f mut dyn FnMut(&[u8]) -> bool,
+    part: &'f mut dyn FnMut(&[u8], Option<PartAt>) -> bool,
     got: u64,
 }
 
 impl Parts<'_> {
-    fn push(&mut self, b: &[u8]) -> Result<(), LobError> {
+    fn push(&mut self, b: &[u8], at: Option<PartAt>) -> Result<(), LobError> {
         self.got += b.len() as u64;
-        if b.is_empty() || (self.part)(b) {
+        if b.is_empty() || (self.part)(b, at) {
             Ok(())
         } else {
             Err(LobError::Stopped)
@@ -271,7 +303,11 @@ fn read_blob_chain(r: &ExternRef, pages: &dyn PageSource, out: &mut Parts) -> Re
         if out.got + part as u64 > want {
             return Err(corrupt("BLOB parts longer than the reference says"));
         }
-        out.push(&p[start..start + part])?;
+        let at = PartAt {
+            page_no,
+            offset: start,
+        };
+        out.push(&p[start..start + part], Some(at))?;
         page_no = next;
         offset = FIL_PAGE_DATA;
     }
@@ -361,7 +397,7 @@ fn read_zblob_chain(
             if out.got + produced as u64 > want {
                 return Err(corrupt("compressed BLOB longer than the reference says"));
             }
-            out.push(&buf[..produced])?;
+            out.push(&buf[..produced], None)?;
             if st == Status::StreamEnd {
                 ended = true;
                 break;
@@ -449,7 +485,11 @@ fn read_lob_first(
             }
             let d = slice(first, LOB_FIRST_DATA_BEGIN, data_len)
                 .ok_or(corrupt(data_page, "data past page end"))?;
-            out.push(d)?;
+            let at = PartAt {
+                page_no: data_page,
+                offset: LOB_FIRST_DATA_BEGIN,
+            };
+            out.push(d, Some(at))?;
         } else {
             let p = pages.page(space, data_page).ok_or(LobError::MissingPage {
                 space,
@@ -474,7 +514,11 @@ fn read_lob_first(
             if LOB_DATA_BEGIN + data_len > end_limit {
                 return Err(corrupt(data_page, "data past page end"));
             }
-            out.push(&p[LOB_DATA_BEGIN..LOB_DATA_BEGIN + data_len])?;
+            let at = PartAt {
+                page_no: data_page,
+                offset: LOB_DATA_BEGIN,
+            };
+            out.push(&p[LOB_DATA_BEGIN..LOB_DATA_BEGIN + data_len], Some(at))?;
         }
         node_page = next_page;
         node_off = next_off;

@@ -348,7 +348,7 @@ fn write_value(col: &Column, b: &[u8], out: &mut Vec<u8>) -> W {
             }
             Ok(())
         }
-        ColumnType::Json => json_text(b, out),
+        ColumnType::Json => super::json::text_into(b, out),
     }
 }
 
@@ -384,7 +384,7 @@ fn put_digits(buf: &mut [u8], mut v: u64) {
 }
 
 /// Appends `v` in decimal, zero-padded to at least `width` (<= 20) digits.
-fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
+pub(super) fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
     let digits = v.checked_ilog10().map_or(1, |l| l as usize + 1);
     let n = digits.max(width).min(20);
     let mut buf = [0u8; 20];
@@ -392,7 +392,7 @@ fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
     push_prefix(out, &buf, n);
 }
 
-fn push_i64(out: &mut Vec<u8>, v: i64) {
+pub(super) fn push_i64(out: &mut Vec<u8>, v: i64) {
     if v < 0 {
         out.push(b'-');
     }
@@ -413,7 +413,7 @@ fn push_prefix<const N: usize>(out: &mut Vec<u8>, buf: &[u8; N], n: usize) {
 }
 
 /// Appends text.
-fn push_str(out: &mut Vec<u8>, s: &str) {
+pub(super) fn push_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
@@ -434,7 +434,7 @@ pub fn into_string(b: Vec<u8>) -> String {
 }
 
 /// `YYYY-MM-DD` (y <= 9999, m and d < 100).
-fn push_ymd(out: &mut Vec<u8>, y: u64, m: u64, d: u64) {
+pub(super) fn push_ymd(out: &mut Vec<u8>, y: u64, m: u64, d: u64) {
     let mut b = *b"0000-00-00";
     put_digits(&mut b[0..4], y);
     put_digits(&mut b[5..7], m);
@@ -474,292 +474,12 @@ fn push_datetime(
 }
 
 /// `HH:MM:SS` (hours may have more digits).
-fn push_hms(out: &mut Vec<u8>, h: u64, mi: u64, s: u64) {
+pub(super) fn push_hms(out: &mut Vec<u8>, h: u64, mi: u64, s: u64) {
     push_padded(out, h, 2);
     out.push(b':');
     push_padded(out, mi, 2);
     out.push(b':');
     push_padded(out, s, 2);
-}
-
-/// MySQL 8 binary JSON → text as MySQL prints it (`{"a": 1, "b": [true, null]}`).
-///
-/// Format facts from MySQL `sql-common/json_binary.h` (type byte, then for
-/// objects and arrays a little-endian element count and byte size, key
-/// entries, value entries with small values inlined; strings with a
-/// 7-bit-per-byte length prefix). An empty value is the JSON null the
-/// server stores for an empty document.
-fn json_text(b: &[u8], out: &mut Vec<u8>) -> W {
-    if b.is_empty() {
-        push_str(out, "null");
-        return Ok(());
-    }
-    json_value(b[0], &b[1..], 0, out)
-}
-
-fn json_err(detail: &str) -> ValueError {
-    ValueError::Range {
-        ty: "JSON",
-        detail: detail.to_string(),
-    }
-}
-
-fn le(b: &[u8], off: usize, n: usize) -> Result<u64, ValueError> {
-    let s = crate::bytes::slice(b, off, n).ok_or_else(|| json_err("truncated"))?;
-    Ok(s.iter().rev().fold(0u64, |a, &x| (a << 8) | u64::from(x)))
-}
-
-/// Variable-length length: 7 bits per byte, low bits first, at most 5 bytes.
-fn json_varlen(b: &[u8]) -> Result<(usize, usize), ValueError> {
-    let mut v = 0usize;
-    for i in 0..5 {
-        let x = *b.get(i).ok_or_else(|| json_err("truncated length"))?;
-        v |= usize::from(x & 0x7F) << (7 * i);
-        if x & 0x80 == 0 {
-            return Ok((v, i + 1));
-        }
-    }
-    Err(json_err("length too long"))
-}
-
-fn json_string(s: &[u8], out: &mut Vec<u8>) -> Result<(), ValueError> {
-    let s = std::str::from_utf8(s).map_err(|_| json_err("string is not UTF-8"))?;
-    out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => push_str(out, "\\\""),
-            '\\' => push_str(out, "\\\\"),
-            '\n' => push_str(out, "\\n"),
-            '\r' => push_str(out, "\\r"),
-            '\t' => push_str(out, "\\t"),
-            '\u{8}' => push_str(out, "\\b"),
-            '\u{c}' => push_str(out, "\\f"),
-            c if (c as u32) < 0x20 => push_str(out, &format!("\\u{:04x}", c as u32)),
-            c => push_char(out, c),
-        }
-    }
-    out.push(b'"');
-    Ok(())
-}
-
-fn json_value(t: u8, b: &[u8], depth: usize, out: &mut Vec<u8>) -> Result<(), ValueError> {
-    if depth > 100 {
-        return Err(json_err("nesting too deep"));
-    }
-    match t {
-        0x00..=0x03 => {
-            let large = t & 1 == 1;
-            let w = if large { 4 } else { 2 };
-            let count = le(b, 0, w)? as usize;
-            let size = le(b, w, w)? as usize;
-            if size > b.len() || count > size {
-                return Err(json_err("container larger than its value"));
-            }
-            let b = &b[..size];
-            let is_obj = t < 2;
-            let key_entry = if is_obj { w + 2 } else { 0 };
-            let value_entry = 1 + w;
-            let header = 2 * w;
-            let values_at = header + count * key_entry;
-            if values_at + count * value_entry > size {
-                return Err(json_err("entries past the container"));
-            }
-            out.push(if is_obj { b'{' } else { b'[' });
-            for i in 0..count {
-                if i > 0 {
-                    push_str(out, ", ");
-                }
-                if is_obj {
-                    let ko = le(b, header + i * key_entry, w)? as usize;
-                    let kl = le(b, header + i * key_entry + w, 2)? as usize;
-                    let k = crate::bytes::slice(b, ko, kl)
-                        .ok_or_else(|| json_err("key past the container"))?;
-                    json_string(k, out)?;
-                    push_str(out, ": ");
-                }
-                let e = values_at + i * value_entry;
-                let vt = b[e];
-                let inline = matches!(vt, 0x04..=0x06) || (large && matches!(vt, 0x07 | 0x08));
-                if inline {
-                    json_value(vt, &b[e + 1..e + 1 + w], depth + 1, out)?;
-                } else {
-                    let off = le(b, e + 1, w)? as usize;
-                    let v = b
-                        .get(off..)
-                        .ok_or_else(|| json_err("value past the container"))?;
-                    json_value(vt, v, depth + 1, out)?;
-                }
-            }
-            out.push(if is_obj { b'}' } else { b']' });
-        }
-        0x04 => push_str(
-            out,
-            match b.first() {
-                Some(0) => "null",
-                Some(1) => "true",
-                Some(2) => "false",
-                _ => return Err(json_err("bad literal")),
-            },
-        ),
-        0x05 => push_i64(out, i64::from(le(b, 0, 2)? as u16 as i16)),
-        0x06 => push_padded(out, le(b, 0, 2)?, 1),
-        0x07 => push_i64(out, i64::from(le(b, 0, 4)? as u32 as i32)),
-        0x08 => push_padded(out, le(b, 0, 4)?, 1),
-        0x09 => push_i64(out, le(b, 0, 8)? as i64),
-        0x0A => push_padded(out, le(b, 0, 8)?, 1),
-        0x0B => {
-            let v = f64::from_bits(le(b, 0, 8)?);
-            if !v.is_finite() {
-                return Err(json_err("non-finite double"));
-            }
-            let start = out.len();
-            push_ecma(out, format_args!("{v:e}"));
-            if !out[start..].iter().any(|&c| c == b'.' || c == b'e') {
-                push_str(out, ".0");
-            }
-        }
-        0x0C => {
-            let (n, l) = json_varlen(b)?;
-            let s =
-                crate::bytes::slice(b, l, n).ok_or_else(|| json_err("string past the value"))?;
-            json_string(s, out)?;
-        }
-        0x0F => {
-            // Opaque: MySQL field type, length, data.
-            let ft = *b.first().ok_or_else(|| json_err("truncated opaque"))?;
-            let (n, l) = json_varlen(&b[1..])?;
-            let d = crate::bytes::slice(b, 1 + l, n)
-                .ok_or_else(|| json_err("opaque past the value"))?;
-            json_opaque(ft, d, out)?;
-        }
-        _ => return Err(json_err("unknown type")),
-    }
-    Ok(())
-}
-
-// MySQL field types (`enum_field_types`) that opaque JSON scalars carry.
-const MYSQL_TYPE_TIMESTAMP: u8 = 7;
-const MYSQL_TYPE_DATE: u8 = 10;
-const MYSQL_TYPE_TIME: u8 = 11;
-const MYSQL_TYPE_DATETIME: u8 = 12;
-const MYSQL_TYPE_NEWDECIMAL: u8 = 246;
-const MYSQL_TYPE_VAR_STRING: u8 = 253;
-
-/// An opaque JSON scalar (field type `ft`, data `d`) as MySQL prints it
-/// (`wrapper_to_string` in `sql-common/json_dom.cc`):
-///
-/// * NEWDECIMAL: precision byte, scale byte, then the binary DECIMAL;
-///   printed as a number with `scale` fraction digits;
-/// * DATE, TIME, DATETIME, TIMESTAMP: the 8-byte little-endian packed
-///   temporal value (`Json_datetime::to_packed`, `TIME_to_longlong_packed`);
-///   printed quoted with 6 fraction digits (`my_TIME_to_str(.., 6)`), a DATE
-///   without time: `"2015-01-15"`, `"23:24:25.000000"`,
-///   `"2015-01-15 23:24:25.000000"`; a TIMESTAMP as the stored date and time;
-/// * VAR_STRING: a string;
-/// * any other type: `"base64:type<ft>:<data in base64>"` (MySQL's
-///   `base64_encode`, a line break after every 76 characters, escaped `\n`).
-fn json_opaque(ft: u8, d: &[u8], out: &mut Vec<u8>) -> W {
-    match ft {
-        MYSQL_TYPE_NEWDECIMAL => {
-            if d.len() < 2 {
-                return Err(json_err("opaque DECIMAL without precision and scale"));
-            }
-            decimal(&d[2..], u32::from(d[0]), u32::from(d[1]), out)
-        }
-        MYSQL_TYPE_DATE | MYSQL_TYPE_TIME | MYSQL_TYPE_DATETIME | MYSQL_TYPE_TIMESTAMP => {
-            let packed = crate::bytes::array::<8>(d, 0)
-                .filter(|_| d.len() == 8)
-                .map(i64::from_le_bytes)
-                .ok_or_else(|| json_err("opaque temporal value is not 8 bytes"))?;
-            out.push(b'"');
-            json_temporal(ft, packed, out)?;
-            out.push(b'"');
-            Ok(())
-        }
-        MYSQL_TYPE_VAR_STRING => json_string(d, out),
-        _ => {
-            push_str(out, "\"base64:type");
-            push_padded(out, u64::from(ft), 1);
-            out.push(b':');
-            base64_mysql(d, out);
-            out.push(b'"');
-            Ok(())
-        }
-    }
-}
-
-/// A packed temporal value (`TIME_from_longlong_*_packed` in MySQL's
-/// `my_time.cc`): the absolute value holds the microseconds in its low 24
-/// bits and above them, for TIME, hours (10 bits), minutes and seconds
-/// (6 bits each); for DATE/DATETIME/TIMESTAMP, year * 13 + month (17 bits),
-/// day (5), hour (5), minute (6), second (6). Only TIME prints a sign.
-/// Values MySQL cannot have written (minute 60, month 13, ...) are errors.
-fn json_temporal(ft: u8, packed: i64, out: &mut Vec<u8>) -> W {
-    let neg = packed < 0;
-    let v = packed.unsigned_abs();
-    let usec = v & 0xFF_FFFF;
-    let int = v >> 24;
-    let bad = |what: &str| json_err(&format!("opaque {what} out of range"));
-    if usec >= 1_000_000 {
-        return Err(bad("microseconds"));
-    }
-    if ft == MYSQL_TYPE_TIME {
-        let (h, mi, s) = ((int >> 12) & 0x3FF, (int >> 6) & 63, int & 63);
-        if h > 838 || mi > 59 || s > 59 || int >> 22 != 0 {
-            return Err(bad("TIME"));
-        }
-        if neg {
-            out.push(b'-');
-        }
-        push_hms(out, h, mi, s);
-        push_frac(out, usec, 6);
-        return Ok(());
-    }
-    let ymd = int >> 17;
-    let ym = ymd >> 5;
-    let (y, m, d) = (ym / 13, ym % 13, ymd & 31);
-    let hms = int & 0x1_FFFF;
-    let (h, mi, s) = (hms >> 12, (hms >> 6) & 63, hms & 63);
-    if neg || y > 9999 || h > 23 || mi > 59 || s > 59 {
-        return Err(bad("date"));
-    }
-    push_ymd(out, y, m, d);
-    if ft != MYSQL_TYPE_DATE {
-        out.push(b' ');
-        push_hms(out, h, mi, s);
-        push_frac(out, usec, 6);
-    }
-    Ok(())
-}
-
-/// MySQL's `base64_encode` (`mysys/base64.cc`): standard alphabet with `=`
-/// padding and a line break (written here as the JSON escape `\n`) before
-/// every group of 4 characters that follows 76 characters on a line.
-fn base64_mysql(d: &[u8], out: &mut Vec<u8>) {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut line = 0;
-    for c in d.chunks(3) {
-        if line == 76 {
-            push_str(out, "\\n");
-            line = 0;
-        }
-        let v = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        out.push(T[(v >> 18) as usize & 63]);
-        out.push(T[(v >> 12) as usize & 63]);
-        out.push(if c.len() > 1 {
-            T[(v >> 6) as usize & 63]
-        } else {
-            b'='
-        });
-        out.push(if c.len() > 2 {
-            T[v as usize & 63]
-        } else {
-            b'='
-        });
-        line += 4;
-    }
 }
 
 fn int_text(ty: &'static str, b: &[u8], n: usize, signed: bool, out: &mut Vec<u8>) -> W {
@@ -885,7 +605,7 @@ impl std::fmt::Write for StackStr {
 }
 
 /// Appends a float given as Rust's `{:e}` text ([`ecma_into`]).
-fn push_ecma(out: &mut Vec<u8>, e_form: std::fmt::Arguments) {
+pub(super) fn push_ecma(out: &mut Vec<u8>, e_form: std::fmt::Arguments) {
     let mut st = StackStr { b: [0; 64], n: 0 };
     if std::fmt::write(&mut st, e_form).is_ok() {
         if let Ok(t) = std::str::from_utf8(&st.b[..st.n]) {
@@ -957,7 +677,7 @@ fn ecma_into(out: &mut Vec<u8>, e_form: &str) {
 }
 
 /// MySQL binary DECIMAL → exact text with `scale` fraction digits.
-fn decimal(b: &[u8], precision: u32, scale: u32, out: &mut Vec<u8>) -> W {
+pub(super) fn decimal(b: &[u8], precision: u32, scale: u32, out: &mut Vec<u8>) -> W {
     let size = decimal_bin_size(precision, scale).ok_or_else(|| ValueError::Range {
         ty: "DECIMAL",
         detail: format!("precision {precision} scale {scale}"),
@@ -1130,7 +850,7 @@ fn check_hms(ty: &'static str, h: u64, mi: u64, s: u64) -> Result<(), ValueError
 }
 
 /// `.` and the first `fsp` digits of the microseconds; nothing for fsp 0.
-fn push_frac(out: &mut Vec<u8>, usec: u64, fsp: u32) {
+pub(super) fn push_frac(out: &mut Vec<u8>, usec: u64, fsp: u32) {
     if fsp == 0 {
         return;
     }
@@ -1464,145 +1184,6 @@ mod tests {
     fn days() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(24_855), (2038, 1, 19));
-    }
-
-    /// Packed DATETIME as MySQL's `TIME_to_longlong_datetime_packed`
-    /// computes it (`my_time.cc`): ((year * 13 + month) << 5 | day) << 17
-    /// | hour << 12 | minute << 6 | second, shifted left 24 bits, plus the
-    /// microseconds; negated for a negative value.
-    fn packed_datetime(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64, us: i64) -> i64 {
-        let ymd = ((y * 13 + mo) << 5) | d;
-        let hms = (h << 12) | (mi << 6) | s;
-        (((ymd << 17) | hms) << 24) + us
-    }
-
-    /// `TIME_to_longlong_time_packed`: (hour << 12 | minute << 6 | second)
-    /// << 24 plus the microseconds, negated for a negative time.
-    fn packed_time(neg: bool, h: i64, mi: i64, s: i64, us: i64) -> i64 {
-        let v = (((h << 12) | (mi << 6) | s) << 24) + us;
-        if neg {
-            -v
-        } else {
-            v
-        }
-    }
-
-    /// A JSON document that is one opaque scalar (`json_binary.h`: type
-    /// 0x0F, the MySQL field type, the data length (7 bits per byte), the
-    /// data).
-    fn opaque_doc(field_type: u8, data: &[u8]) -> Vec<u8> {
-        assert!(data.len() < 128);
-        let mut b = vec![0x0F, field_type, data.len() as u8];
-        b.extend_from_slice(data);
-        b
-    }
-
-    fn json(doc: &[u8]) -> Result<String, ValueError> {
-        decode_value(&col(ColumnType::Json), doc)
-    }
-
-    // Bytes built from MySQL's documented formats (json_binary.h, my_time.cc
-    // TIME_to_longlong_*_packed, Json_datetime::to_packed: the packed value
-    // stored little-endian in 8 bytes); the shared corpus has no JSON
-    // document holding temporal values. Expected text as MySQL prints it:
-    // quoted, `my_TIME_to_str(.., 6)` (DATE without time, others with 6
-    // fraction digits), e.g. "2015-01-15 23:24:25.000000".
-    #[test]
-    fn json_opaque_temporal_values() {
-        let date = packed_datetime(2015, 1, 15, 0, 0, 0, 0);
-        assert_eq!(
-            json(&opaque_doc(MYSQL_TYPE_DATE, &date.to_le_bytes())).unwrap(),
-            "\"2015-01-15\""
-        );
-        let dt = packed_datetime(2015, 1, 15, 23, 24, 25, 0);
-        assert_eq!(
-            json(&opaque_doc(MYSQL_TYPE_DATETIME, &dt.to_le_bytes())).unwrap(),
-            "\"2015-01-15 23:24:25.000000\""
-        );
-        let ts = packed_datetime(2038, 1, 19, 3, 14, 7, 999_999);
-        assert_eq!(
-            json(&opaque_doc(MYSQL_TYPE_TIMESTAMP, &ts.to_le_bytes())).unwrap(),
-            "\"2038-01-19 03:14:07.999999\""
-        );
-        let t = packed_time(false, 23, 24, 25, 0);
-        assert_eq!(
-            json(&opaque_doc(MYSQL_TYPE_TIME, &t.to_le_bytes())).unwrap(),
-            "\"23:24:25.000000\""
-        );
-        let t = packed_time(true, 838, 59, 59, 0);
-        assert_eq!(
-            json(&opaque_doc(MYSQL_TYPE_TIME, &t.to_le_bytes())).unwrap(),
-            "\"-838:59:59.000000\""
-        );
-        let t = packed_time(true, 0, 0, 1, 500_000);
-        assert_eq!(
-            json(&opaque_doc(MYSQL_TYPE_TIME, &t.to_le_bytes())).unwrap(),
-            "\"-00:00:01.500000\""
-        );
-        let zero = packed_datetime(0, 0, 0, 0, 0, 0, 0);
-        assert_eq!(
-            json(&opaque_doc(MYSQL_TYPE_DATETIME, &zero.to_le_bytes())).unwrap(),
-            "\"0000-00-00 00:00:00.000000\""
-        );
-        // Inside an array: JSON_ARRAY(DATE'2015-01-15', TIME'23:24:25').
-        // Small array: count, size (2 bytes each), two value entries (type
-        // + 2-byte offset), then each opaque value (type, length, data).
-        let mut arr = vec![0x02, 2, 0, 0, 0];
-        arr.extend_from_slice(&[0x0F, 10, 0, 0x0F, 20, 0]);
-        arr.extend_from_slice(&[MYSQL_TYPE_DATE, 8]);
-        arr.extend_from_slice(&date.to_le_bytes());
-        arr.extend_from_slice(&[MYSQL_TYPE_TIME, 8]);
-        arr.extend_from_slice(&packed_time(false, 23, 24, 25, 0).to_le_bytes());
-        let size = arr.len() as u16 - 1;
-        arr[3..5].copy_from_slice(&size.to_le_bytes());
-        assert_eq!(json(&arr).unwrap(), "[\"2015-01-15\", \"23:24:25.000000\"]");
-        // Values MySQL cannot have written are errors, never guesses.
-        let bad_minute = packed_time(false, 1, 60, 0, 0);
-        assert!(json(&opaque_doc(MYSQL_TYPE_TIME, &bad_minute.to_le_bytes())).is_err());
-        let bad_usec = packed_datetime(2015, 1, 15, 0, 0, 0, 1_000_000);
-        assert!(json(&opaque_doc(MYSQL_TYPE_DATETIME, &bad_usec.to_le_bytes())).is_err());
-        assert!(json(&opaque_doc(MYSQL_TYPE_DATE, &date.to_le_bytes()[..7])).is_err());
-    }
-
-    // Json_decimal::get_binary: precision byte, scale byte, then the binary
-    // DECIMAL(precision, scale); printed as a number with scale digits.
-    #[test]
-    fn json_opaque_decimal() {
-        // 1.50 as DECIMAL(3,2): one byte per group, sign bit set.
-        assert_eq!(
-            json(&opaque_doc(MYSQL_TYPE_NEWDECIMAL, &[3, 2, 0x81, 0x32])).unwrap(),
-            "1.50"
-        );
-        // -1.50: every byte inverted.
-        assert_eq!(
-            json(&opaque_doc(MYSQL_TYPE_NEWDECIMAL, &[3, 2, 0x7E, 0xCD])).unwrap(),
-            "-1.50"
-        );
-        assert!(json(&opaque_doc(MYSQL_TYPE_NEWDECIMAL, &[3])).is_err());
-        assert!(json(&opaque_doc(MYSQL_TYPE_NEWDECIMAL, &[3, 2, 0x81])).is_err());
-    }
-
-    // Other opaque types: "base64:type<N>:<data>" (wrapper_to_string), with
-    // mysys base64_encode's line break after 76 characters escaped as \n.
-    #[test]
-    fn json_opaque_other_types() {
-        assert_eq!(
-            json(&opaque_doc(15, &[0xca, 0xfe])).unwrap(),
-            "\"base64:type15:yv4=\""
-        );
-        assert_eq!(
-            json(&opaque_doc(252, b"abc")).unwrap(),
-            "\"base64:type252:YWJj\""
-        );
-        let long = [0u8; 60];
-        let text = json(&opaque_doc(252, &long)).unwrap();
-        let body = text
-            .strip_prefix("\"base64:type252:")
-            .and_then(|t| t.strip_suffix('"'))
-            .unwrap();
-        assert_eq!(body, format!("{}\\n{}", "A".repeat(76), "A".repeat(4)));
-        // VAR_STRING opaque values print as strings.
-        assert_eq!(json(&opaque_doc(253, b"a\"b")).unwrap(), "\"a\\\"b\"");
     }
 
     #[test]

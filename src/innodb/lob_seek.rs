@@ -1,0 +1,208 @@
+//! Random access into an off-page value without assembling it: the chain
+//! is walked once ([`walk_extern_at`], the same checks and errors as
+//! reading it whole) and only where each part lies is kept (16 bytes a
+//! part: 1 MiB for a 1 GiB value of 16 KiB pages). A read at an offset
+//! finds its part and lends the bytes from the page [`PageSource::page`]
+//! gives (borrowed from a mapped image, or the last few pages kept); only a
+//! read that spans two parts is copied.
+//!
+//! A ROW_FORMAT=COMPRESSED chain (one zlib stream over ZBLOB pages) has no
+//! place for its parts: it cannot be read at random
+//! ([`crate::innodb::lob::random_access`]), and a value there is assembled.
+
+use std::borrow::Cow;
+
+use crate::innodb::json::{Bytes, Stop};
+use crate::innodb::lob::{walk_extern_at, ExternRef, LobError, PageSource};
+
+/// One part of the chain: bytes `at..at + len` of the value, at `offset`
+/// in page `page_no`.
+#[derive(Debug, Clone, Copy)]
+struct Part {
+    at: u64,
+    page_no: u32,
+    offset: u16,
+    len: u16,
+}
+
+/// Pages kept for reads that come back to them.
+const KEPT: usize = 4;
+
+/// An off-page value (its local prefix, then its chain), read at random.
+pub struct Seekable<'a> {
+    pages: &'a dyn PageSource,
+    space_id: u32,
+    local: &'a [u8],
+    parts: Vec<Part>,
+    len: usize,
+    /// The last pages read, by number.
+    kept: [Option<(u32, Cow<'a, [u8]>)>; KEPT],
+    next_kept: usize,
+    /// The part the last read was in.
+    last: usize,
+    scratch: Vec<u8>,
+}
+
+impl<'a> Seekable<'a> {
+    /// Walks the chain of `r` once (the errors of reading it whole); the
+    /// value is `local` followed by it.
+    pub fn walk(
+        local: &'a [u8],
+        r: &ExternRef,
+        pages: &'a dyn PageSource,
+    ) -> Result<Seekable<'a>, LobError> {
+        let mut parts = Vec::new();
+        let mut at = local.len() as u64;
+        let mut placeless = false;
+        let walked = walk_extern_at(r, pages, &mut |b, place| {
+            let part = place.and_then(|p| {
+                Some(Part {
+                    at,
+                    page_no: p.page_no,
+                    offset: u16::try_from(p.offset).ok()?,
+                    len: u16::try_from(b.len()).ok()?,
+                })
+            });
+            match part {
+                Some(p) => {
+                    parts.push(p);
+                    at += b.len() as u64;
+                    true
+                }
+                None => {
+                    placeless = true;
+                    false
+                }
+            }
+        });
+        if placeless {
+            return Err(LobError::Corrupt {
+                space: r.space_id,
+                page: r.page_no,
+                what: "a part of the off-page value has no place in a page of 64 KiB or less",
+            });
+        }
+        walked?;
+        let len = usize::try_from(at).map_err(|_| LobError::TooLong(r.len))?;
+        Ok(Seekable {
+            pages,
+            space_id: r.space_id,
+            local,
+            parts,
+            len,
+            kept: Default::default(),
+            next_kept: 0,
+            last: 0,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Parts in the chain.
+    pub fn n_parts(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// The index of the part holding byte `off` (past the local prefix).
+    fn find(&mut self, off: usize) -> Result<usize, Stop> {
+        let off = off as u64;
+        let holds = |p: &Part| p.at <= off && off < p.at + u64::from(p.len);
+        if self.parts.get(self.last).is_some_and(holds) {
+            return Ok(self.last);
+        }
+        let i = self
+            .parts
+            .partition_point(|p| p.at + u64::from(p.len) <= off);
+        if !self.parts.get(i).is_some_and(holds) {
+            return Err(Stop::Source(LobError::Short {
+                got: self.len as u64,
+                want: off + 1,
+            }));
+        }
+        self.last = i;
+        Ok(i)
+    }
+
+    /// `n` bytes at `rel` of part `i` (within it), lent from its page.
+    fn in_part(&mut self, i: usize, rel: usize, n: usize) -> Result<&[u8], Stop> {
+        let p = self.parts[i];
+        let slot = match self
+            .kept
+            .iter()
+            .position(|k| k.as_ref().is_some_and(|(no, _)| *no == p.page_no))
+        {
+            Some(s) => s,
+            None => {
+                let page = self
+                    .pages
+                    .page(self.space_id, p.page_no)
+                    .ok_or(Stop::Source(LobError::MissingPage {
+                        space: self.space_id,
+                        page: p.page_no,
+                    }))?;
+                let s = self.next_kept;
+                self.next_kept = (s + 1) % KEPT;
+                self.kept[s] = Some((p.page_no, page));
+                s
+            }
+        };
+        let page = self.kept[slot].as_ref().map(|(_, b)| &b[..]).unwrap_or(&[]);
+        let start = usize::from(p.offset) + rel;
+        page.get(start..start + n)
+            .ok_or(Stop::Source(LobError::Corrupt {
+                space: self.space_id,
+                page: p.page_no,
+                what: "page shorter than when its chain was walked",
+            }))
+    }
+}
+
+impl Bytes for Seekable<'_> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn get(&mut self, off: usize, n: usize) -> Result<&[u8], Stop> {
+        let end = off.checked_add(n).filter(|&e| e <= self.len);
+        let Some(end) = end else {
+            return Err(Stop::Source(LobError::Short {
+                got: self.len as u64,
+                want: off.saturating_add(n) as u64,
+            }));
+        };
+        if end <= self.local.len() {
+            return Ok(&self.local[off..end]);
+        }
+        if off >= self.local.len() {
+            let i = self.find(off)?;
+            let rel = off - self.parts[i].at as usize;
+            if rel + n <= usize::from(self.parts[i].len) {
+                return self.in_part(i, rel, n);
+            }
+        }
+        // Across parts: copied.
+        let mut s = std::mem::take(&mut self.scratch);
+        s.clear();
+        let mut at = off;
+        while at < end {
+            let b = self.piece(at, end - at)?;
+            at += b.len();
+            s.extend_from_slice(b);
+        }
+        self.scratch = s;
+        Ok(&self.scratch)
+    }
+
+    fn piece(&mut self, off: usize, n: usize) -> Result<&[u8], Stop> {
+        if n == 0 {
+            return Ok(&[]);
+        }
+        if off < self.local.len() {
+            let end = off.saturating_add(n).min(self.local.len());
+            return Ok(&self.local[off..end]);
+        }
+        let i = self.find(off)?;
+        let rel = off - self.parts[i].at as usize;
+        let n = n.min(usize::from(self.parts[i].len) - rel);
+        self.in_part(i, rel, n)
+    }
+}
