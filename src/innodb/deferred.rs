@@ -6,10 +6,19 @@
 //! chain again and streams the value's CSV text (`0x` + hex, or the text
 //! converted to UTF-8 and quoted), so a 1 GiB LONGBLOB never needs 1 GiB of
 //! memory, let alone the 2 GiB of its hex.
+//!
+//! MySQL binary JSON is read at random (objects and arrays point at their
+//! elements): its chain is walked into a map of where each part lies
+//! ([`Seekable`]) and the whole value converted through it
+//! ([`crate::innodb::json`]), once to prove it and once to write it, the
+//! text streamed in parts. A JSON value in a ROW_FORMAT=COMPRESSED chain
+//! cannot be read at random: it is assembled ([`Form::defers`]).
 
 use encoding_rs::{DecoderResult, Encoding};
 
-use crate::innodb::lob::{walk_extern, ExternRef, LobError, PageSource};
+use crate::innodb::json::{self, Stop, Stream};
+use crate::innodb::lob::{random_access, walk_extern, ExternRef, LobError, PageSource};
+use crate::innodb::lob_seek::Seekable;
 use crate::innodb::types::ValueError;
 use crate::schema::{Charset, Column, ColumnType};
 
@@ -22,12 +31,14 @@ pub enum Form {
     Text(&'static Encoding),
     /// UTF-32BE text (which encoding_rs lacks), converted to UTF-8.
     Utf32,
+    /// MySQL 8 binary JSON, converted to its text ([`crate::innodb::json`]).
+    Json,
 }
 
 impl Form {
     /// The form of `col`'s values when they can be streamed (their text is
-    /// the same converted in parts as whole); `None` otherwise (JSON, the
-    /// short types).
+    /// the same converted in parts as whole); `None` otherwise (the short
+    /// types).
     pub fn of(col: &Column) -> Option<Form> {
         match col.ty {
             ColumnType::Binary { .. }
@@ -36,8 +47,16 @@ impl Form {
             | ColumnType::Geometry
             | ColumnType::Vector { .. } => Some(Form::Hex),
             ColumnType::VarChar { .. } | ColumnType::Text => text_form(col.charset),
+            ColumnType::Json => Some(Form::Json),
             _ => None,
         }
+    }
+
+    /// Whether a value of this form whose chain is `r` can be deferred: all
+    /// but JSON in a ROW_FORMAT=COMPRESSED chain, which cannot be read at
+    /// random and is assembled.
+    pub fn defers(self, r: &ExternRef, pages: &dyn PageSource) -> bool {
+        self != Form::Json || random_access(r, pages)
     }
 }
 
@@ -82,15 +101,18 @@ impl Deferred {
         form: Form,
         pages: &dyn PageSource,
     ) -> Result<Deferred, String> {
+        if form == Form::Json {
+            return check_json(local, r, pages);
+        }
         let mut conv = Converter::new(form);
         let mut bad = false;
-        let mut quoted = false;
+        let mut quoting = Quoting::default();
         // Hex is always well-formed and never quoted: only the chain is read.
         let text = form != Form::Hex;
         let mut look = |part: &[u8], last: bool| {
             if text && !bad {
                 let r = conv.convert(part, last, &mut |text| {
-                    quoted = quoted || has_special(text.as_bytes());
+                    quoting.see(text.as_bytes());
                     true
                 });
                 bad = r.is_err();
@@ -113,7 +135,7 @@ impl Deferred {
             local: local.into(),
             extern_ref: r,
             form,
-            quoted,
+            quoted: text && quoting.needed(),
         })
     }
 
@@ -129,11 +151,11 @@ impl Deferred {
             out(b"\"")?;
         }
         let mut failed: Option<std::io::Error> = None;
-        let mut emit = |text: &str| -> bool {
+        let mut emit_bytes = |text: &[u8]| -> bool {
             let r = if quoted {
-                write_doubling_quotes(text.as_bytes(), out)
+                write_doubling_quotes(text, out)
             } else {
-                out(text.as_bytes())
+                out(text)
             };
             match r {
                 Ok(()) => true,
@@ -143,18 +165,22 @@ impl Deferred {
                 }
             }
         };
-        let mut conv = Converter::new(self.form);
-        let mut step = |part: &[u8], last: bool, emit: &mut dyn FnMut(&str) -> bool| {
-            conv.convert(part, last, emit).is_ok()
+        let ok = if self.form == Form::Json {
+            self.json(pages, |t| emit_bytes(t)).is_ok()
+        } else {
+            let mut conv = Converter::new(self.form);
+            let mut step = |part: &[u8], last: bool, emit: &mut dyn FnMut(&str) -> bool| {
+                conv.convert(part, last, emit).is_ok()
+            };
+            let mut ok = step(&self.local, false, &mut |t| emit_bytes(t.as_bytes()));
+            if ok {
+                let walked = walk_extern(&self.extern_ref, pages, &mut |part| {
+                    step(part, false, &mut |t| emit_bytes(t.as_bytes()))
+                });
+                ok = walked.is_ok();
+            }
+            ok && step(&[], true, &mut |t| emit_bytes(t.as_bytes()))
         };
-        let mut ok = step(&self.local, false, &mut emit);
-        if ok {
-            let walked = walk_extern(&self.extern_ref, pages, &mut |part| {
-                step(part, false, &mut emit)
-            });
-            ok = walked.is_ok();
-        }
-        ok = ok && step(&[], true, &mut emit);
         if let Some(e) = failed {
             return Err(e);
         }
@@ -174,6 +200,14 @@ impl Deferred {
 
     /// The value's text, whole (for callers that keep rows in memory).
     pub fn text(&self, pages: &dyn PageSource) -> Result<String, LobError> {
+        if self.form == Form::Json {
+            let mut s = Vec::new();
+            self.json(pages, |t| {
+                s.extend_from_slice(t);
+                true
+            })?;
+            return String::from_utf8(s).map_err(|_| LobError::Stopped);
+        }
         let mut s = String::new();
         let mut conv = Converter::new(self.form);
         let mut push = |t: &str| {
@@ -190,6 +224,80 @@ impl Deferred {
             return Err(LobError::Stopped);
         }
         Ok(s)
+    }
+}
+
+impl Deferred {
+    /// Converts the JSON value again, its text to `emit` in parts (which
+    /// may end inside a character); `emit` returns `false` to stop.
+    fn json(
+        &self,
+        pages: &dyn PageSource,
+        emit: impl FnMut(&[u8]) -> bool,
+    ) -> Result<(), LobError> {
+        let mut src = Seekable::walk(&self.local, &self.extern_ref, pages)?;
+        json::convert(&mut src, &mut Stream::new(emit)).map_err(|e| match e {
+            Stop::Source(e) => e,
+            // Proven when the row was decoded: a changed image.
+            Stop::Bad(_) | Stop::Sink => LobError::Stopped,
+        })
+    }
+}
+
+/// [`Deferred::check`] of a MySQL binary JSON value: the chain walked into
+/// a map of its parts, then the value converted through it into a sink
+/// that only notes whether the field is quoted (the errors of assembling
+/// and converting it whole, in the same order).
+fn check_json(local: &[u8], r: ExternRef, pages: &dyn PageSource) -> Result<Deferred, String> {
+    let mut src = Seekable::walk(local, &r, pages).map_err(|e| e.to_string())?;
+    let mut quoting = Quoting::default();
+    let mut sink = Stream::new(|t: &[u8]| {
+        quoting.see(t);
+        true
+    });
+    json::convert(&mut src, &mut sink).map_err(|e| match e {
+        Stop::Bad(e) => e.to_string(),
+        Stop::Source(e) => e.to_string(),
+        Stop::Sink => LobError::Stopped.to_string(),
+    })?;
+    drop(sink);
+    Ok(Deferred {
+        local: local.into(),
+        extern_ref: r,
+        form: Form::Json,
+        quoted: quoting.needed(),
+    })
+}
+
+/// Whether a CSV field must be quoted, seen in parts: as
+/// `export::csv::write_field` decides it for the whole text (empty, `\N`,
+/// `null` in any case, or a comma, quote, CR or LF in it).
+#[derive(Default)]
+struct Quoting {
+    len: u64,
+    head: [u8; 4],
+    special: bool,
+}
+
+impl Quoting {
+    fn see(&mut self, b: &[u8]) {
+        for (i, &c) in b.iter().take(4).enumerate() {
+            if let Some(h) = self.head.get_mut(self.len as usize + i) {
+                *h = c;
+            }
+        }
+        self.len += b.len() as u64;
+        self.special = self.special || has_special(b);
+    }
+
+    fn needed(&self) -> bool {
+        self.special
+            || match self.len {
+                0 => true,
+                2 => &self.head[..2] == b"\\N",
+                4 => self.head.eq_ignore_ascii_case(b"null"),
+                _ => false,
+            }
     }
 }
 
@@ -245,16 +353,16 @@ impl Converter {
             started: false,
             decoder: match form {
                 Form::Text(enc) => Some(enc.new_decoder_without_bom_handling()),
-                Form::Hex | Form::Utf32 => None,
+                Form::Hex | Form::Utf32 | Form::Json => None,
             },
             utf32: Utf32::default(),
             buf: match form {
-                Form::Hex => String::new(),
+                Form::Hex | Form::Json => String::new(),
                 Form::Text(_) | Form::Utf32 => String::with_capacity(PART),
             },
             hex: match form {
                 Form::Hex => Vec::with_capacity(PART),
-                Form::Text(_) | Form::Utf32 => Vec::new(),
+                Form::Text(_) | Form::Utf32 | Form::Json => Vec::new(),
             },
         }
     }
@@ -310,6 +418,8 @@ impl Converter {
                     }
                 }
             }
+            // Converted whole by `json`, never in parts.
+            Form::Json => Err(()),
             Form::Utf32 => {
                 // PART bytes are at most PART / 4 characters of at most 4
                 // bytes of UTF-8 each (and one held over).
@@ -614,5 +724,141 @@ mod tests {
         write_doubling_quotes(b"a\"b\"\"", &mut w).unwrap();
         write_doubling_quotes(b"\"", &mut w).unwrap();
         assert_eq!(out, b"a\"\"b\"\"\"\"\"\"");
+    }
+
+    fn json_col() -> Column {
+        Column::new("j", ColumnType::Json, true, Charset::Utf8mb4)
+    }
+
+    /// The CSV field of a JSON value assembled and converted whole, as the
+    /// row decoder does it, or its error message.
+    fn json_whole(local: &[u8], r: ExternRef, src: &Map) -> Result<Vec<u8>, String> {
+        let ext = read_extern(&r, src).map_err(|e| e.to_string())?;
+        let v = [local, &ext[..]].concat();
+        let t = crate::innodb::types::decode_value(&json_col(), &v).map_err(|e| e.to_string())?;
+        let mut f = Vec::new();
+        crate::export::csv::write_field(&mut f, Some(&t));
+        Ok(f)
+    }
+
+    /// The same deferred: proven, then streamed (and its text whole).
+    fn json_deferred(local: &[u8], r: ExternRef, src: &Map) -> Result<Vec<u8>, String> {
+        let d = Deferred::check(local, r, &json_col(), Form::Json, src)?;
+        let f = field(&d, src);
+        let text = d.text(src).unwrap();
+        let mut want = Vec::new();
+        crate::export::csv::write_field(&mut want, Some(&text));
+        assert!(f == want, "text() and write_csv differ");
+        Ok(f)
+    }
+
+    #[test]
+    fn json_streamed_field_is_the_field_of_the_whole_value() {
+        use crate::innodb::json::tests::{encode, J};
+        let long = "naïve, \"quoted\"\n\u{1}日本 🎉 \\".repeat(20_000);
+        let doc = J::Obj(vec![
+            ("a".into(), J::Arr(vec![J::Lit(1), J::I32(-7), J::F(0.5)])),
+            ("long".into(), J::S(long.clone())),
+            (
+                "z".into(),
+                J::Op(15, (0..=255).cycle().take(5000).collect()),
+            ),
+        ]);
+        let b = encode(&doc);
+        assert!(b.len() > 0xFFFF, "a large object");
+        for (cut, part) in [(0, 1001), (7, 4000), (768, 333)] {
+            let (local, rest) = b.split_at(cut);
+            let src = chain(rest, part);
+            let got = json_deferred(local, reference(rest.len()), &src).unwrap();
+            assert!(got == json_whole(local, reference(rest.len()), &src).unwrap());
+            let text = String::from_utf8(got).unwrap();
+            assert!(text.starts_with(
+                "\"{\"\"a\"\": [true, -7, 0.5], \"\"long\"\": \"\"naïve, \\\"\"quoted"
+            ));
+        }
+        // Unquoted: no comma, quote or line break in the text.
+        let b = encode(&J::S("x".repeat(5000)));
+        let src = chain(&b, 1001);
+        let d = Deferred::check(b"", reference(b.len()), &json_col(), Form::Json, &src).unwrap();
+        assert!(d.quoted, "a JSON string has quotes");
+        let b = encode(&J::Arr(vec![J::I64(1)]));
+        let b = [&b[..], &[0u8; 3000][..]].concat();
+        let src = chain(&b, 1001);
+        let d = Deferred::check(b"", reference(b.len()), &json_col(), Form::Json, &src).unwrap();
+        assert!(!d.quoted);
+        assert_eq!(field(&d, &src), b"[1]");
+        // A literal with 2000 bytes after it: the text `null`, which a
+        // field must quote.
+        let b = [&[0x04u8, 0][..], &[0u8; 2000][..]].concat();
+        let src = chain(&b, 1001);
+        assert_eq!(
+            json_deferred(b"", reference(b.len()), &src).unwrap(),
+            b"\"null\""
+        );
+        assert_eq!(
+            json_whole(b"", reference(b.len()), &src).unwrap(),
+            b"\"null\""
+        );
+    }
+
+    #[test]
+    fn json_errors_are_those_of_the_whole_value() {
+        use crate::innodb::json::tests::{encode, J};
+        let b = encode(&J::Arr(vec![J::S("é".repeat(3000)), J::I64(5)]));
+        // A chain one byte short: the chain's error.
+        let src = chain(&b, 700);
+        let long = reference(b.len() + 1);
+        let e = json_whole(b"", long, &src).unwrap_err();
+        assert!(e.contains("ended after"), "{e}");
+        assert_eq!(json_deferred(b"", long, &src), Err(e));
+        // A missing page.
+        let mut src = chain(&b, 700);
+        src.0.remove(&7);
+        let e = json_whole(b"", reference(b.len()), &src).unwrap_err();
+        assert!(e.contains("missing"), "{e}");
+        assert_eq!(json_deferred(b"", reference(b.len()), &src), Err(e));
+        // A character cut by a page boundary, made bad: not UTF-8.
+        let mut bad = b.clone();
+        bad[700] = b'x';
+        let src = chain(&bad, 700);
+        let e = json_whole(b"", reference(bad.len()), &src).unwrap_err();
+        assert!(e.contains("not UTF-8"), "{e}");
+        assert_eq!(json_deferred(b"", reference(bad.len()), &src), Err(e));
+    }
+
+    #[test]
+    fn json_in_a_compressed_chain_is_assembled() {
+        let mut src = chain(b"0123456789", 3);
+        assert!(Form::Json.defers(&reference(10), &src));
+        src.0.get_mut(&5).unwrap()[24..26]
+            .copy_from_slice(&crate::innodb::fil::FIL_PAGE_TYPE_ZBLOB.to_be_bytes());
+        assert!(!Form::Json.defers(&reference(10), &src));
+        assert!(Form::Hex.defers(&reference(10), &src));
+    }
+
+    proptest::proptest! {
+        /// Random documents (and some with a byte changed) in chains of
+        /// random part sizes after a random local prefix: the streamed field
+        /// is the whole value's, or both fail with the same message.
+        #[test]
+        fn json_streamed_is_whole(
+            j in crate::innodb::json::tests::doc(),
+            local in 0usize..800,
+            part in 1usize..400,
+            flip in proptest::option::of((proptest::prelude::any::<usize>(), 1u8..)),
+        ) {
+            let mut b = crate::innodb::json::tests::encode(&j);
+            if let Some((i, x)) = flip {
+                let i = i % b.len();
+                b[i] ^= x;
+            }
+            let (local, rest) = b.split_at(local.min(b.len()));
+            let src = chain(rest, part);
+            let r = reference(rest.len());
+            if rest.is_empty() {
+                return Ok(());
+            }
+            proptest::prop_assert_eq!(json_deferred(local, r, &src), json_whole(local, r, &src));
+        }
     }
 }

@@ -836,7 +836,7 @@ impl Ctx<'_, '_> {
         let b = f.bytes(self.page)?;
         let (local, r) = b.split_at(b.len().checked_sub(EXTERN_REF_SIZE)?);
         let r = ExternRef::parse(r)?;
-        if (local.len() as u64).saturating_add(r.len) <= limit {
+        if (local.len() as u64).saturating_add(r.len) <= limit || !form.defers(&r, self.pages) {
             return None;
         }
         Some(Deferred::check(local, r, col, form, self.pages))
