@@ -20,19 +20,14 @@
 //! 5. `unclaimed`: what nothing used — tables without pages, indexes with
 //!    records but no schema — for the report.
 
-mod classify;
 pub mod emit;
+mod index;
 mod indexes;
-mod leaf_pages;
-pub mod lost;
-mod others;
+pub use index::lost;
 mod placement;
-mod rows;
 mod schemas;
 pub mod sources;
 pub mod spaces;
-mod spool;
-mod survey;
 mod tables;
 mod unclaimed;
 

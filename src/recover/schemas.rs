@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
+use super::index::collect_index;
 use super::indexes::{InstantRoots, Leaves};
-use super::rows::collect_index;
 use super::RecoverOptions;
 use crate::carve::pages::StorePages;
 use crate::innodb::lob::PageSource;

@@ -8,9 +8,9 @@ use std::collections::HashSet;
 use std::io;
 
 use super::emit::{Emit, RowSink};
+use super::index::recover_index;
 use super::indexes::Indexes;
 use super::placement::{Placement, Tied};
-use super::rows::recover_index;
 use super::schemas::Schemas;
 use super::{Memory, TableRecovery, Tick};
 use crate::carve::pages::StorePages;

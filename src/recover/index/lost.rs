@@ -31,9 +31,9 @@ use serde::Serialize;
 use super::classify::{cmp_keys, split_field};
 use super::leaf_pages::Role;
 use super::survey::Survey;
-use super::TableRecovery;
 use crate::innodb::fil::FIL_NULL;
 use crate::innodb::types::{decode_value, hex};
+use crate::recover::TableRecovery;
 use crate::schema::{ColumnType, IndexField, TableDef};
 
 /// Lost key ranges listed per table (the rest counted).
@@ -405,8 +405,8 @@ fn int_key(def: &TableDef) -> Option<IntKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recover::rows::CopyMeta;
-    use crate::recover::survey::Range;
+    use crate::recover::index::copy::CopyMeta;
+    use crate::recover::index::survey::Range;
 
     fn key(fields: &[&[u8]]) -> Vec<u8> {
         let mut k = Vec::new();
@@ -507,7 +507,7 @@ mod tests {
 
     /// Survey record `rec` of a copy: key `k`, found on a copy of `role`.
     fn other(s: &mut Survey, k: &[u8], role: Role, delete_marked: bool) {
-        use crate::recover::classify::Found;
+        use crate::recover::index::copy::Found;
         s.others.push(
             k,
             Found {

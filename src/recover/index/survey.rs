@@ -24,14 +24,14 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use super::classify::{candidate, found, KeyOrder, OwnedSpan};
+use super::classify::{CoverPage, KeyOrder, OwnedSpan};
+use super::copy::{candidate, decode_copy, found, CopyMeta};
 use super::leaf_pages::Role;
 use super::others::Others;
-use super::rows::{decode_copy, CopyMeta};
-use super::{Memory, Tick};
 use crate::carve::pages::StorePages;
 use crate::carve::PageRecord;
 use crate::innodb::rows::PageText;
+use crate::recover::{Memory, Tick};
 use crate::schema::TableDef;
 
 /// What the first pass keeps of one newest copy with live candidates.
@@ -57,17 +57,6 @@ impl Range {
             None => (&self.lo, &self.hi),
         }
     }
-}
-
-/// A copy that proves which keys its range holds: first and last key of
-/// its listed records in index order (`None`: no record).
-pub(super) struct CoverPage {
-    /// The copy (index into the copies).
-    pub copy: usize,
-    pub page_no: u32,
-    pub prev: u32,
-    pub next: u32,
-    pub span: Option<OwnedSpan>,
 }
 
 /// The first pass's result for one index.

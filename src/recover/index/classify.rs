@@ -27,13 +27,12 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
+use super::copy::{candidate, found, CopyMeta, Found};
 use super::leaf_pages::Role;
 use super::others::{Claimed, Others};
-use super::rows::CopyMeta;
-use super::survey::CoverPage;
-use super::{RowRef, UncertainFrom};
 use crate::innodb::fil::FIL_NULL;
-use crate::innodb::rows::{PageText, RecordInfo, RecordOrigin};
+use crate::innodb::rows::{PageText, RecordOrigin};
+use crate::recover::{RowRef, UncertainFrom};
 use crate::schema::{Charset, ColumnType, IndexField, TableDef};
 
 /// What the index as a whole tells about absent keys.
@@ -42,46 +41,6 @@ pub(super) struct Evidence<'a> {
     pub complete: bool,
     /// Transactions whose undo log was still active at the crash.
     pub active: &'a HashSet<u64>,
-}
-
-/// A record that may be a live row: listed, not delete-marked, on the
-/// newest good copy of a page still in the index.
-pub(super) fn candidate(role: Role, r: &RecordInfo) -> bool {
-    matches!(role, Role::Newest { .. }) && r.origin == RecordOrigin::Live && !r.delete_marked
-}
-
-/// One decoded record, with where it came from.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Found<'a> {
-    pub key: &'a [u8],
-    pub lsn: u64,
-    pub at: RowRef,
-    /// Every column decoded.
-    pub full: bool,
-    /// DB_TRX_ID: which version of a row is newer.
-    pub trx_id: u64,
-    /// On the page's record list (not its free list).
-    pub listed: bool,
-    pub delete_marked: bool,
-    pub role: Role,
-}
-
-/// Record `j` of copy `i`.
-pub(super) fn found<'a>(i: usize, meta: &CopyMeta, text: &'a PageText, j: usize) -> Found<'a> {
-    let r = &text.records[j];
-    Found {
-        key: text.key(j),
-        lsn: meta.lsn,
-        at: RowRef {
-            page: i as u32,
-            rec: j as u32,
-        },
-        full: text.is_full(j),
-        trx_id: r.trx_id.unwrap_or(0),
-        listed: r.origin == RecordOrigin::Live,
-        delete_marked: r.delete_marked,
-        role: meta.role,
-    }
 }
 
 /// The rows a group of newest copies gives, as (copy, record) pairs.
@@ -359,6 +318,17 @@ enum Bound<'a> {
     Unbounded,
     Included(&'a [u8]),
     Excluded(&'a [u8]),
+}
+
+/// A copy that proves which keys its range holds: first and last key of
+/// its listed records in index order (`None`: no record).
+pub(super) struct CoverPage {
+    /// The copy (index into the copies).
+    pub copy: usize,
+    pub page_no: u32,
+    pub prev: u32,
+    pub next: u32,
+    pub span: Option<OwnedSpan>,
 }
 
 /// The key ranges the covering pages (newest good copies in the index, no

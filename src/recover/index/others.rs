@@ -23,9 +23,9 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::classify::Found;
+use super::copy::Found;
 use super::leaf_pages::Role;
-use super::RowRef;
+use crate::recover::RowRef;
 
 /// A record held in memory: its key in [`Others::keys`] (`rec.key` is
 /// left empty).

@@ -9,13 +9,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::indexes::{fil_links, is_btree};
 use crate::carve::pages::StorePages;
 use crate::carve::store::PageStore;
 use crate::carve::{PageRecord, Status};
 use crate::innodb::btree::{leaf_level, LeafLinks};
 use crate::innodb::fsp;
 use crate::innodb::lob::PageSource;
+use crate::recover::indexes::{fil_links, is_btree};
 
 /// What a decoded copy can prove about its records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
