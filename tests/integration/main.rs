@@ -25,6 +25,7 @@ mod cli_scan;
 mod corpus_recover;
 mod corpus_scan;
 mod fs_view;
+mod json_deferred;
 mod load_sql;
 mod memory;
 mod page_cmd;
