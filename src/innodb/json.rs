@@ -414,6 +414,7 @@ impl<B: Bytes + ?Sized, S: Sink> Conv<'_, B, S> {
                 }
                 self.value(vt, p + off, e, depth + 1)?;
             }
+            self.out.flush(false)?;
         }
         self.out.buf().push(if is_obj { b'}' } else { b']' });
         Ok(())
@@ -1124,6 +1125,30 @@ pub(crate) mod tests {
                 Ok(&whole[..])
             );
         }
+    }
+
+    /// Many small values: the text is handed on in parts of about 64 KiB,
+    /// never gathered.
+    #[test]
+    fn many_small_values_stream_in_parts() {
+        let doc = encode(&J::Arr(vec![J::I64(i64::MIN); 200_000]));
+        let mut src: &[u8] = &doc;
+        let (mut parts, mut total, mut largest) = (0, 0, 0);
+        let r = convert(
+            &mut src,
+            &mut Stream::new(|t: &[u8]| {
+                parts += 1;
+                total += t.len();
+                largest = largest.max(t.len());
+                true
+            }),
+        );
+        assert!(r.is_ok());
+        assert_eq!(total, 2 + 200_000 * 20 + 199_999 * 2);
+        assert!(
+            parts > 60 && largest < 65 * 1024,
+            "{parts} parts, {largest}"
+        );
     }
 
     proptest! {
