@@ -122,6 +122,35 @@ pub(super) fn decode_copy(
     (meta, text)
 }
 
+/// Copy `p` decoded for the values of its records `recs` alone (pass 3):
+/// on a newest copy whose wanted records are all delete-marked or freed,
+/// [`decode_leaf_page_keys`], which reads every record as a full decode
+/// does (the same records, in the same order, with the same checks) but
+/// formats the values of those records only, not of the live rows around
+/// them; otherwise the full decode.
+pub(super) fn decode_rows(
+    p: &PageRecord,
+    role: Role,
+    def: &TableDef,
+    src: &StorePages,
+    recs: &[u32],
+) -> PageText {
+    if matches!(role, Role::Newest { .. }) {
+        if let Some(b) = page_bytes(src.image, p) {
+            let t = decode_leaf_page_keys(&b, def, src);
+            let valued = |&j: &u32| {
+                t.records
+                    .get(j as usize)
+                    .is_some_and(|r| r.origin == RecordOrigin::Free || r.delete_marked)
+            };
+            if recs.iter().all(valued) {
+                return t;
+            }
+        }
+    }
+    decode_copy(p, role, def, src, false).1
+}
+
 /// `def` after MariaDB instant ALTER, as the index's root (a page of type
 /// INSTANT) and its leftmost leaf describe it; a note says what was done.
 pub(super) fn instant_layout(

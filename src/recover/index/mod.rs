@@ -35,7 +35,7 @@ mod survey;
 use std::collections::{HashMap, HashSet};
 
 use classify::{Evidence, KeyOrder};
-use copy::{decode_copy, instant_layout};
+use copy::{decode_copy, decode_rows, instant_layout};
 use survey::{groups, survey, Survey};
 
 use super::emit::{Collector, Emit};
@@ -47,9 +47,11 @@ use crate::innodb::rows::PageText;
 use crate::schema::TableDef;
 
 /// How passes 2 and 3 read the copies the survey did not keep: decoded
-/// again (`decode`), `batch` at a time, counted in `tick`.
+/// again (`decode`; pass 3 wants the values of some records alone:
+/// `decode_rows`), `batch` at a time, counted in `tick`.
 struct Reader<'a> {
     decode: &'a (dyn Fn(usize) -> PageText + Sync),
+    decode_rows: &'a (dyn Fn(usize, &[u32]) -> PageText + Sync),
     order: Option<&'a KeyOrder>,
     ev: &'a Evidence<'a>,
     batch: usize,
@@ -105,9 +107,14 @@ pub(super) fn recover_index(
         let (p, role) = leaves.copies[i];
         decode_copy(p, role, &def, src, false).1
     };
+    let decode_some = |i: usize, recs: &[u32]| {
+        let (p, role) = leaves.copies[i];
+        decode_rows(p, role, &def, src, recs)
+    };
     let batch = mem.batch_pages(s.per_page);
     let reader = Reader {
         decode: &decode,
+        decode_rows: &decode_some,
         order: order.as_ref(),
         ev: &ev,
         batch,

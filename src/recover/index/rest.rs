@@ -129,13 +129,20 @@ fn write_spooled(
     r.tick.more(copies.len() - from_reserve);
     let mut next = 0;
     for chunk in copies.chunks(r.batch) {
-        let want: Vec<usize> = chunk
-            .iter()
-            .copied()
-            .filter(|i| !s.cache.contains_key(i))
+        // The copies not kept, each with the records wanted of it.
+        let mut want: Vec<(usize, Vec<u32>)> = Vec::new();
+        let mut at = next;
+        for &i in chunk {
+            let end = at + by_copy[at..].partition_point(|x| x.0 as usize <= i);
+            if !s.cache.contains_key(&i) {
+                want.push((i, by_copy[at..end].iter().map(|x| x.1).collect()));
+            }
+            at = end;
+        }
+        let fresh: HashMap<usize, PageText> = want
+            .par_iter()
+            .map(|(i, recs)| (*i, (r.decode_rows)(*i, recs)))
             .collect();
-        let fresh: HashMap<usize, PageText> =
-            want.par_iter().map(|&i| (i, (r.decode)(i))).collect();
         r.tick.pages(chunk.len());
         let last = *chunk.last().expect("a copy") as u32;
         while next < by_copy.len() && by_copy[next].0 <= last {
