@@ -7,8 +7,9 @@
 //! everything else (SET, DROP, INSERT, LOCK, triggers) is skipped.
 //!
 //! A `CREATE TABLE` is cut into its name, its parenthesised body and its
-//! trailing options. Table options and `PARTITION BY` are read here (sqlparser
-//! does not know MariaDB's `PAGE_COMPRESSED` and friends), index definitions
+//! trailing options. Table options are read here, up to a `PARTITION BY`,
+//! whose clause is not read (sqlparser does not know MariaDB's
+//! `PAGE_COMPRESSED` and friends), index definitions
 //! too (only their column lists matter), and every column definition goes to
 //! `sqlparser` with the MySQL dialect, after MariaDB-only attributes are
 //! removed. A column sqlparser still refuses is read by a plain fallback
