@@ -10,12 +10,16 @@
 //! * FLOAT / DOUBLE are little-endian IEEE 754;
 //! * DECIMAL, DATETIME2, TIMESTAMP2, TIME2 and BIT are stored as the server
 //!   writes them (big-endian, offset encodings);
-//! * strings are stored in the column's charset, CHAR padded with spaces.
+//! * strings are stored in the column's charset, CHAR padded with spaces;
+//! * MySQL 8 binary JSON is converted by [`json`], which writes its scalars
+//!   and opaque values with this module's number, date and decimal writers.
 //!
 //! Every decoder checks the length it is given and returns a [`ValueError`]
 //! rather than guess.
 
 use crate::schema::{Charset, Column, ColumnType};
+
+pub mod json;
 
 /// Why a stored value could not be turned into text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -348,7 +352,7 @@ fn write_value(col: &Column, b: &[u8], out: &mut Vec<u8>) -> W {
             }
             Ok(())
         }
-        ColumnType::Json => super::json::text_into(b, out),
+        ColumnType::Json => json::text_into(b, out),
     }
 }
 
@@ -384,7 +388,7 @@ fn put_digits(buf: &mut [u8], mut v: u64) {
 }
 
 /// Appends `v` in decimal, zero-padded to at least `width` (<= 20) digits.
-pub(super) fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
+fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
     let digits = v.checked_ilog10().map_or(1, |l| l as usize + 1);
     let n = digits.max(width).min(20);
     let mut buf = [0u8; 20];
@@ -392,7 +396,7 @@ pub(super) fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
     push_prefix(out, &buf, n);
 }
 
-pub(super) fn push_i64(out: &mut Vec<u8>, v: i64) {
+fn push_i64(out: &mut Vec<u8>, v: i64) {
     if v < 0 {
         out.push(b'-');
     }
@@ -413,7 +417,7 @@ fn push_prefix<const N: usize>(out: &mut Vec<u8>, buf: &[u8; N], n: usize) {
 }
 
 /// Appends text.
-pub(super) fn push_str(out: &mut Vec<u8>, s: &str) {
+fn push_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
@@ -434,7 +438,7 @@ pub fn into_string(b: Vec<u8>) -> String {
 }
 
 /// `YYYY-MM-DD` (y <= 9999, m and d < 100).
-pub(super) fn push_ymd(out: &mut Vec<u8>, y: u64, m: u64, d: u64) {
+fn push_ymd(out: &mut Vec<u8>, y: u64, m: u64, d: u64) {
     let mut b = *b"0000-00-00";
     put_digits(&mut b[0..4], y);
     put_digits(&mut b[5..7], m);
@@ -474,7 +478,7 @@ fn push_datetime(
 }
 
 /// `HH:MM:SS` (hours may have more digits).
-pub(super) fn push_hms(out: &mut Vec<u8>, h: u64, mi: u64, s: u64) {
+fn push_hms(out: &mut Vec<u8>, h: u64, mi: u64, s: u64) {
     push_padded(out, h, 2);
     out.push(b':');
     push_padded(out, mi, 2);
@@ -605,7 +609,7 @@ impl std::fmt::Write for StackStr {
 }
 
 /// Appends a float given as Rust's `{:e}` text ([`ecma_into`]).
-pub(super) fn push_ecma(out: &mut Vec<u8>, e_form: std::fmt::Arguments) {
+fn push_ecma(out: &mut Vec<u8>, e_form: std::fmt::Arguments) {
     let mut st = StackStr { b: [0; 64], n: 0 };
     if std::fmt::write(&mut st, e_form).is_ok() {
         if let Ok(t) = std::str::from_utf8(&st.b[..st.n]) {
@@ -677,7 +681,7 @@ fn ecma_into(out: &mut Vec<u8>, e_form: &str) {
 }
 
 /// MySQL binary DECIMAL → exact text with `scale` fraction digits.
-pub(super) fn decimal(b: &[u8], precision: u32, scale: u32, out: &mut Vec<u8>) -> W {
+fn decimal(b: &[u8], precision: u32, scale: u32, out: &mut Vec<u8>) -> W {
     let size = decimal_bin_size(precision, scale).ok_or_else(|| ValueError::Range {
         ty: "DECIMAL",
         detail: format!("precision {precision} scale {scale}"),
@@ -850,7 +854,7 @@ fn check_hms(ty: &'static str, h: u64, mi: u64, s: u64) -> Result<(), ValueError
 }
 
 /// `.` and the first `fsp` digits of the microseconds; nothing for fsp 0.
-pub(super) fn push_frac(out: &mut Vec<u8>, usec: u64, fsp: u32) {
+fn push_frac(out: &mut Vec<u8>, usec: u64, fsp: u32) {
     if fsp == 0 {
         return;
     }

@@ -36,11 +36,11 @@
 //! before each value), so it never writes more than the bound plus one
 //! value's own text.
 
-use crate::innodb::lob::LobError;
-use crate::innodb::types::{
+use super::{
     decimal, decimal_bin_size, push_ecma, push_frac, push_hms, push_i64, push_padded, push_str,
     push_ymd, ValueError,
 };
+use crate::innodb::lob::LobError;
 
 /// Containers nested deeper than this are refused.
 const MAX_DEPTH: usize = 100;
