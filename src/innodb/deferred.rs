@@ -827,6 +827,24 @@ mod tests {
     }
 
     #[test]
+    fn json_empty_key_at_the_very_end_is_read_as_whole() {
+        use crate::innodb::json::tests::{encode, J};
+        let mut b = encode(&J::Obj(vec![
+            ("a".into(), J::S("x".repeat(2000))),
+            ("".into(), J::Lit(0)),
+        ]));
+        // The empty key's offset (the second key entry of a small object)
+        // set to the container's size: its 0 bytes lie at the value's end.
+        assert_eq!(b[0], 0x00);
+        let size = (b.len() - 1) as u16;
+        b[9..11].copy_from_slice(&size.to_le_bytes());
+        let src = chain(&b, 700);
+        let whole = json_whole(b"", reference(b.len()), &src).unwrap();
+        assert!(whole.ends_with(b"xx\"\", \"\"\"\": null}\""));
+        assert_eq!(json_deferred(b"", reference(b.len()), &src), Ok(whole));
+    }
+
+    #[test]
     fn json_in_a_compressed_chain_is_assembled() {
         let mut src = chain(b"0123456789", 3);
         assert!(Form::Json.defers(&reference(10), &src));
