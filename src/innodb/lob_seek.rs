@@ -97,11 +97,6 @@ impl<'a> Seekable<'a> {
         })
     }
 
-    /// Parts in the chain.
-    pub fn n_parts(&self) -> usize {
-        self.parts.len()
-    }
-
     /// The index of the part holding byte `off` (past the local prefix).
     fn find(&mut self, off: usize) -> Result<usize, Stop> {
         let off = off as u64;
