@@ -122,7 +122,7 @@ pub(super) fn pick_rest(
     mut late: Vec<Found>,
     cover: &Cover,
     ev: &Evidence,
-    out: &mut dyn FnMut(IsDeleted, RowRef),
+    out: &mut dyn FnMut(IsDeleted, &Found),
 ) -> std::io::Result<UncertainFrom> {
     let mut from = UncertainFrom::default();
     late.sort_by(|a, b| a.key.cmp(b.key));
@@ -159,8 +159,8 @@ pub(super) fn pick_rest(
         while let Some(l) = late.next_if(|l| l.key == key.as_slice()) {
             versions.push(Found { key: &[], ..l });
         }
-        if let Some((deleted, at)) = decide(&key, &mut versions, cover, ev, &mut from) {
-            out(deleted, at);
+        if let Some((deleted, f)) = decide(&key, &mut versions, cover, ev, &mut from) {
+            out(deleted, &f);
         }
     }
     Ok(from)
@@ -174,7 +174,7 @@ fn decide(
     cover: &Cover,
     ev: &Evidence,
     from: &mut UncertainFrom,
-) -> Option<(IsDeleted, RowRef)> {
+) -> Option<(IsDeleted, Found<'static>)> {
     versions.sort_by(|a, b| {
         b.trx_id
             .cmp(&a.trx_id)
@@ -199,7 +199,10 @@ fn decide(
         && !proven.is_empty()
         && (proven.iter().any(|f| f.delete_marked) || ev.complete || cover.covers(key));
     if deleted {
-        return proven.iter().find(|f| f.full).map(|f| (true, f.at));
+        return proven
+            .iter()
+            .find(|f| f.full)
+            .map(|f| (true, Found { key: &[], ..**f }));
     }
     let f = versions.iter().find(|f| f.full)?;
     if uncommitted {
@@ -209,7 +212,7 @@ fn decide(
     } else {
         from.stale_copies += 1;
     }
-    Some((false, f.at))
+    Some((false, Found { key: &[], ..*f }))
 }
 
 /// How keys of an index compare in index order, when their stored bytes

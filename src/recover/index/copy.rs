@@ -57,6 +57,15 @@ pub(super) struct Found<'a> {
     pub role: Role,
 }
 
+impl Found<'_> {
+    /// The record's values are read by [`decode_leaf_page_keys`] too: it
+    /// is delete-marked or on the free list (that decode leaves out only
+    /// the values of listed records not delete-marked).
+    pub(super) fn valued_by_keys(&self) -> bool {
+        self.delete_marked || !self.listed
+    }
+}
+
 /// Record `j` of copy `i`.
 pub(super) fn found<'a>(i: usize, meta: &CopyMeta, text: &'a PageText, j: usize) -> Found<'a> {
     let r = &text.records[j];
@@ -122,30 +131,22 @@ pub(super) fn decode_copy(
     (meta, text)
 }
 
-/// Copy `p` decoded for the values of its records `recs` alone (pass 3):
-/// on a newest copy whose wanted records are all delete-marked or freed,
-/// [`decode_leaf_page_keys`], which reads every record as a full decode
-/// does (the same records, in the same order, with the same checks) but
-/// formats the values of those records only, not of the live rows around
-/// them; otherwise the full decode.
+/// Copy `p` decoded for some of its records' values (pass 3). With
+/// `keys_enough` (every record wanted is one [`Found::valued_by_keys`]) a
+/// newest copy is read by [`decode_leaf_page_keys`]: every record parsed
+/// and checked as a full decode does (the same records, in the same order),
+/// but the values of the live rows around them not formatted. Otherwise,
+/// the full decode.
 pub(super) fn decode_rows(
     p: &PageRecord,
     role: Role,
     def: &TableDef,
     src: &StorePages,
-    recs: &[u32],
+    keys_enough: bool,
 ) -> PageText {
-    if matches!(role, Role::Newest { .. }) {
+    if keys_enough && matches!(role, Role::Newest { .. }) {
         if let Some(b) = page_bytes(src.image, p) {
-            let t = decode_leaf_page_keys(&b, def, src);
-            let valued = |&j: &u32| {
-                t.records
-                    .get(j as usize)
-                    .is_some_and(|r| r.origin == RecordOrigin::Free || r.delete_marked)
-            };
-            if recs.iter().all(valued) {
-                return t;
-            }
+            return decode_leaf_page_keys(&b, def, src);
         }
     }
     decode_copy(p, role, def, src, false).1

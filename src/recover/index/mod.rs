@@ -47,11 +47,11 @@ use crate::innodb::rows::PageText;
 use crate::schema::TableDef;
 
 /// How passes 2 and 3 read the copies the survey did not keep: decoded
-/// again (`decode`; pass 3 wants the values of some records alone:
-/// `decode_rows`), `batch` at a time, counted in `tick`.
+/// again (`decode`; pass 3, which may want only records whose values the
+/// keys decode has: `decode_rows`), `batch` at a time, counted in `tick`.
 struct Reader<'a> {
     decode: &'a (dyn Fn(usize) -> PageText + Sync),
-    decode_rows: &'a (dyn Fn(usize, &[u32]) -> PageText + Sync),
+    decode_rows: &'a (dyn Fn(usize, bool) -> PageText + Sync),
     order: Option<&'a KeyOrder>,
     ev: &'a Evidence<'a>,
     batch: usize,
@@ -107,9 +107,9 @@ pub(super) fn recover_index(
         let (p, role) = leaves.copies[i];
         decode_copy(p, role, &def, src, false).1
     };
-    let decode_some = |i: usize, recs: &[u32]| {
+    let decode_some = |i: usize, keys_enough: bool| {
         let (p, role) = leaves.copies[i];
-        decode_rows(p, role, &def, src, recs)
+        decode_rows(p, role, &def, src, keys_enough)
     };
     let batch = mem.batch_pages(s.per_page);
     let reader = Reader {

@@ -42,10 +42,12 @@ pub(super) fn write(
     // such records (what a chunk reads beyond it is added as it comes).
     let reserved = Cell::new(s.with_others + distinct_pages(&live.active));
     r.tick.more(reserved.get());
-    let write = |rows: &[RowRef], kind: Kind, t: &mut TableRecovery, emit: &mut Emit| {
+    let write = |rows: &[Wanted], kind: Kind, t: &mut TableRecovery, emit: &mut Emit| {
         write_spooled(r, s, mem, &reserved, rows, kind, t, emit);
     };
-    write(&live.active, Kind::Uncertain, t, emit);
+    // Listed, not delete-marked: the keys decode does not have their values.
+    let active: Vec<Wanted> = live.active.iter().map(|&at| (at, false)).collect();
+    write(&active, Kind::Uncertain, t, emit);
     // The rest, decided in key order and written in chunks of rows as they
     // come.
     let chunk = mem.rest_rows();
@@ -56,12 +58,12 @@ pub(super) fn write(
         late,
         &cover,
         r.ev,
-        &mut |is_deleted, at| {
+        &mut |is_deleted, f| {
             let (rows, kind) = match is_deleted {
                 true => (&mut deleted, Kind::Deleted),
                 false => (&mut uncertain, Kind::Uncertain),
             };
-            rows.push(at);
+            rows.push((f.at, f.valued_by_keys()));
             if rows.len() >= chunk {
                 write(rows, kind, t, emit);
                 rows.clear();
@@ -84,6 +86,10 @@ pub(super) fn write(
     Some(())
 }
 
+/// A row to write (copy, record), and whether the keys decode of its copy
+/// has its values ([`super::copy::Found::valued_by_keys`]).
+type Wanted = (RowRef, bool);
+
 /// How many copies the rows `rows` are on.
 fn distinct_pages(rows: &[RowRef]) -> usize {
     let mut pages: Vec<u32> = rows.iter().map(|r| r.page).collect();
@@ -101,7 +107,7 @@ fn write_spooled(
     s: &Survey,
     mem: &Memory,
     reserved: &Cell<usize>,
-    rows: &[RowRef],
+    rows: &[Wanted],
     kind: Kind,
     t: &mut TableRecovery,
     emit: &mut Emit,
@@ -114,14 +120,18 @@ fn write_spooled(
     let mut by_copy: Vec<(u32, u32, usize)> = rows
         .iter()
         .enumerate()
-        .map(|(slot, r)| (r.page, r.rec, slot))
+        .map(|(slot, (r, _))| (r.page, r.rec, slot))
         .collect();
     by_copy.sort_unstable();
-    let copies: Vec<usize> = {
-        let mut c: Vec<usize> = by_copy.iter().map(|x| x.0 as usize).collect();
-        c.dedup();
-        c
-    };
+    // The copies, each with whether its keys decode has every row wanted.
+    let mut copies: Vec<(usize, bool)> = Vec::new();
+    for &(c, _, slot) in &by_copy {
+        let keys = rows[slot].1;
+        match copies.last_mut() {
+            Some((last, all)) if *last == c as usize => *all &= keys,
+            _ => copies.push((c as usize, keys)),
+        }
+    }
     // The bar counts the copies read again: from the share reserved for
     // them, the rest added.
     let from_reserve = copies.len().min(reserved.get());
@@ -129,22 +139,13 @@ fn write_spooled(
     r.tick.more(copies.len() - from_reserve);
     let mut next = 0;
     for chunk in copies.chunks(r.batch) {
-        // The copies not kept, each with the records wanted of it.
-        let mut want: Vec<(usize, Vec<u32>)> = Vec::new();
-        let mut at = next;
-        for &i in chunk {
-            let end = at + by_copy[at..].partition_point(|x| x.0 as usize <= i);
-            if !s.cache.contains_key(&i) {
-                want.push((i, by_copy[at..end].iter().map(|x| x.1).collect()));
-            }
-            at = end;
-        }
-        let fresh: HashMap<usize, PageText> = want
+        let fresh: HashMap<usize, PageText> = chunk
             .par_iter()
-            .map(|(i, recs)| (*i, (r.decode_rows)(*i, recs)))
+            .filter(|(i, _)| !s.cache.contains_key(i))
+            .map(|&(i, keys)| (i, (r.decode_rows)(i, keys)))
             .collect();
         r.tick.pages(chunk.len());
-        let last = *chunk.last().expect("a copy") as u32;
+        let last = chunk.last().expect("a copy").0 as u32;
         while next < by_copy.len() && by_copy[next].0 <= last {
             let (c, rec, slot) = by_copy[next];
             let p = decoded(s, &fresh, c as usize);
