@@ -235,8 +235,7 @@ impl Deferred {
         pages: &dyn PageSource,
         emit: impl FnMut(&[u8]) -> bool,
     ) -> Result<(), LobError> {
-        let mut src = Seekable::walk(&self.local, &self.extern_ref, pages)?;
-        json::convert(&mut src, &mut Stream::new(emit)).map_err(|e| match e {
+        stream_json(&self.local, &self.extern_ref, pages, emit).map_err(|e| match e {
             Stop::Source(e) => e,
             // Proven when the row was decoded: a changed image.
             Stop::Bad(_) | Stop::Sink => LobError::Stopped,
@@ -249,24 +248,35 @@ impl Deferred {
 /// that only notes whether the field is quoted (the errors of assembling
 /// and converting it whole, in the same order).
 fn check_json(local: &[u8], r: ExternRef, pages: &dyn PageSource) -> Result<Deferred, String> {
-    let mut src = Seekable::walk(local, &r, pages).map_err(|e| e.to_string())?;
     let mut quoting = Quoting::default();
-    let mut sink = Stream::new(|t: &[u8]| {
+    let see = |t: &[u8]| {
         quoting.see(t);
         true
-    });
-    json::convert(&mut src, &mut sink).map_err(|e| match e {
+    };
+    stream_json(local, &r, pages, see).map_err(|e| match e {
         Stop::Bad(e) => e.to_string(),
         Stop::Source(e) => e.to_string(),
         Stop::Sink => LobError::Stopped.to_string(),
     })?;
-    drop(sink);
     Ok(Deferred {
         local: local.into(),
         extern_ref: r,
         form: Form::Json,
         quoted: quoting.needed(),
     })
+}
+
+/// The text of the JSON value `local` + the chain of `r` to `emit` in
+/// parts: the chain walked into a map ([`Seekable`]), then the value
+/// converted through it.
+fn stream_json(
+    local: &[u8],
+    r: &ExternRef,
+    pages: &dyn PageSource,
+    emit: impl FnMut(&[u8]) -> bool,
+) -> Result<(), Stop> {
+    let mut src = Seekable::walk(local, r, pages).map_err(Stop::Source)?;
+    json::convert(&mut src, &mut Stream::new(emit))
 }
 
 /// Whether a CSV field must be quoted, seen in parts: as
